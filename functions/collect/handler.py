@@ -1,0 +1,31 @@
+"""collect: scheduled; reads X since the last run, stores the evidence, announces the news."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from rapport.collect import collect
+from rapport.observability import MetricUnit, logger, metrics, tracer
+from rapport.runtime import Services, event_time, services
+
+
+@logger.inject_lambda_context(correlation_id_path="id")
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(
+    event: dict[str, Any], context: LambdaContext, deps: Services | None = None
+) -> dict[str, Any]:
+    deps = deps or services()
+    at = event_time(event)
+    report = collect(deps.repo, deps.reader(), at)
+    deps.publish_collected(at, sorted(report.targets_with_news))
+    metrics.add_metric("InteractionsStored", MetricUnit.Count, report.stored)
+    metrics.add_metric("XRequests", MetricUnit.Count, report.spend.requests)
+    metrics.add_metric("XPostsRead", MetricUnit.Count, report.spend.posts)
+    metrics.add_metric("XUsersRead", MetricUnit.Count, report.spend.users)
+    metrics.add_metric("XSpendMicroUSD", MetricUnit.Count, round(report.spend.cost_usd * 1_000_000))
+    if report.deferred:
+        logger.warning("sources deferred to the next run", extra={"deferred": report.deferred})
+    return report.as_dict()

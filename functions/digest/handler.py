@@ -1,0 +1,27 @@
+"""digest: hourly; at the user's local digest hour, emails the day's suggestions once."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from rapport.digest import send_digest
+from rapport.observability import MetricUnit, logger, metrics, tracer
+from rapport.runtime import Services, event_time, services
+
+
+@logger.inject_lambda_context(correlation_id_path="id")
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(
+    event: dict[str, Any], context: LambdaContext, deps: Services | None = None
+) -> dict[str, Any]:
+    deps = deps or services()
+    s = deps.settings
+    report = send_digest(deps.repo, deps.send_raw, s.sender, s.recipient, event_time(event))
+    if report.sent:
+        metrics.add_metric("DigestsSent", MetricUnit.Count, 1)
+        metrics.add_metric("DigestSuggestions", MetricUnit.Count, len(report.suggestions))
+    logger.info("digest", extra={"sent": report.sent, "reason": report.reason})
+    return report.as_dict()

@@ -1,0 +1,30 @@
+"""evaluate: on collect's event; replays the targets with news, stores transitions and suggestions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from rapport.evaluate import evaluate
+from rapport.observability import MetricUnit, logger, metrics, tracer
+from rapport.runtime import Services, event_time, services
+
+
+@logger.inject_lambda_context(correlation_id_path="id")
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(
+    event: dict[str, Any], context: LambdaContext, deps: Services | None = None
+) -> dict[str, Any]:
+    deps = deps or services()
+    detail = event.get("detail") or {}
+    target_ids = detail.get("target_ids")
+    if not isinstance(target_ids, list) or not all(isinstance(t, str) for t in target_ids):
+        raise ValueError("evaluate expects an InteractionsCollected event with detail.target_ids: [str]")
+    report = evaluate(deps.repo, target_ids, event_time(event))
+    metrics.add_metric("Transitions", MetricUnit.Count, len(report.transitions))
+    metrics.add_metric("Suggestions", MetricUnit.Count, report.suggestions)
+    for name, t in report.transitions:
+        logger.info("stage changed", extra={"target": name, "from": t.from_stage, "to": t.to_stage})
+    return report.as_dict()

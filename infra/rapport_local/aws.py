@@ -1,0 +1,155 @@
+"""A local AWS on loopback: a moto server and the resources the stack would create.
+
+The Lambda code is unchanged: it reaches moto through the standard ``AWS_ENDPOINT_URL`` variable,
+exactly as it reaches AWS without it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from email import message_from_string, policy
+from email.message import EmailMessage
+from typing import Any
+
+import boto3
+from moto.core import DEFAULT_ACCOUNT_ID  # type: ignore[attr-defined]
+from moto.server import ThreadedMotoServer
+from moto.ses.models import ses_backends
+
+REGION = "eu-west-1"
+TABLE = "rapport-local"
+BUS = "rapport-local"
+QUEUE = "rapport-evaluate"
+SECRET = "rapport/x-credentials"  # noqa: S105 - a secret name, not a secret
+SENDER = "rapport@example.com"
+RECIPIENT = "ana@example.com"
+FAKE_X_CREDENTIALS = {
+    "consumer_key": "local-consumer-key",
+    "consumer_secret": "local-consumer-secret",
+    "access_token": "100-local-access-token",
+    "access_token_secret": "local-access-token-secret",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class LocalAws:
+    endpoint: str
+    queue_url: str
+
+    def lambda_env(self, x_api_url: str) -> dict[str, str]:
+        """The environment template.yaml gives each function, pointed at the local stack."""
+        return {
+            "RAPPORT_TABLE_NAME": TABLE,
+            "RAPPORT_EVENT_BUS_NAME": BUS,
+            "RAPPORT_X_SECRET_ID": SECRET,
+            "RAPPORT_SENDER": SENDER,
+            "RAPPORT_RECIPIENT": RECIPIENT,
+            "RAPPORT_X_API_URL": x_api_url,
+            "AWS_REGION": REGION,
+        }
+
+    def client(self, name: str) -> Any:
+        return boto3.client(name, region_name=REGION, endpoint_url=self.endpoint)
+
+    def collected_events(self) -> list[dict[str, Any]]:
+        """Drain the events collect emitted, as the rule delivered them (full EventBridge envelope)."""
+        sqs = self.client("sqs")
+        events: list[dict[str, Any]] = []
+        while True:
+            got = sqs.receive_message(QueueUrl=self.queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=0)
+            messages = got.get("Messages", [])
+            if not messages:
+                return events
+            for m in messages:
+                events.append(json.loads(m["Body"]))
+                sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=m["ReceiptHandle"])
+
+    def sent_emails(self) -> list[EmailMessage]:
+        """Every message SES accepted, parsed, oldest first (read back from the emulator)."""
+        backend = ses_backends[DEFAULT_ACCOUNT_ID][REGION]
+        found: list[EmailMessage] = []
+        for message in backend.sent_messages:
+            raw = getattr(message, "raw_data", None)
+            if raw:
+                parsed = message_from_string(raw, policy=policy.default)
+                assert isinstance(parsed, EmailMessage)
+                found.append(parsed)
+        return found
+
+
+@contextmanager
+def local_aws() -> Iterator[LocalAws]:
+    """Start moto on a free loopback port, point boto3 at it, and create the stack's resources."""
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    endpoint = f"http://{host}:{port}"
+    saved = {k: os.environ.get(k) for k in _AWS_ENV}
+    os.environ.update(
+        AWS_ENDPOINT_URL=endpoint,
+        AWS_ACCESS_KEY_ID="local",
+        AWS_SECRET_ACCESS_KEY="local",
+        AWS_DEFAULT_REGION=REGION,
+        AWS_REGION=REGION,
+        POWERTOOLS_METRICS_NAMESPACE="Rapport",
+        POWERTOOLS_SERVICE_NAME="rapport",
+        POWERTOOLS_TRACE_DISABLED="true",
+        POWERTOOLS_METRICS_DISABLED="true",
+        POWERTOOLS_LOG_LEVEL=os.environ.get("POWERTOOLS_LOG_LEVEL", "WARNING"),
+    )
+    try:
+        yield _provision(endpoint)
+    finally:
+        server.stop()
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+_AWS_ENV = (
+    "AWS_ENDPOINT_URL",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_DEFAULT_REGION",
+    "AWS_REGION",
+    "POWERTOOLS_METRICS_NAMESPACE",
+    "POWERTOOLS_SERVICE_NAME",
+    "POWERTOOLS_TRACE_DISABLED",
+    "POWERTOOLS_METRICS_DISABLED",
+    "POWERTOOLS_LOG_LEVEL",
+)
+
+
+def _provision(endpoint: str) -> LocalAws:
+    from rapport.repository import Repository
+
+    def client(name: str) -> Any:
+        return boto3.client(name, region_name=REGION, endpoint_url=endpoint)
+
+    Repository(TABLE, REGION).create_table()
+    client("sesv2").create_email_identity(EmailIdentity=SENDER)
+    client("secretsmanager").create_secret(Name=SECRET, SecretString=json.dumps(FAKE_X_CREDENTIALS))
+    events, sqs = client("events"), client("sqs")
+    events.create_event_bus(Name=BUS)
+    queue_url = sqs.create_queue(QueueName=QUEUE)["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    # The same rule template.yaml declares; locally its target is a queue the demo drains into evaluate.
+    events.put_rule(
+        Name="rapport-collected",
+        EventBusName=BUS,
+        EventPattern=json.dumps({"source": ["rapport.collect"], "detail-type": ["InteractionsCollected"]}),
+    )
+    events.put_targets(
+        Rule="rapport-collected", EventBusName=BUS, Targets=[{"Id": "evaluate", "Arn": queue_arn}]
+    )
+    return LocalAws(endpoint=endpoint, queue_url=queue_url)

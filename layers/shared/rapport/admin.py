@@ -1,0 +1,208 @@
+"""Admin: the user's commands on targets and settings, validated, then applied."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_validator
+
+from rapport.domain import Interaction, InteractionKind, Stage, Target
+from rapport.evaluate import EvaluateReport, evaluate_target
+from rapport.policy import Policy
+from rapport.repository import Repository
+from rapport.xclient import XReader
+
+USERNAME = re.compile(r"^@?[A-Za-z0-9_]{1,15}$")
+
+
+class AdminError(ValueError):
+    """A command that cannot be carried out; the message says why, for the user."""
+
+
+class _Command(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    at: datetime | None = Field(default=None, description="when it happens; defaults to now")
+
+
+class _TargetCommand(_Command):
+    username: str
+
+    @field_validator("username")
+    @classmethod
+    def _valid_username(cls, value: str) -> str:
+        if not USERNAME.match(value):
+            raise ValueError("an X username is 1-15 letters, digits or underscores, with or without @")
+        return value.lstrip("@")
+
+
+class AddTarget(_TargetCommand):
+    action: Literal["add_target"]
+    topics: tuple[str, ...] = ()
+
+
+class EditTarget(_TargetCommand):
+    action: Literal["edit_target"]
+    topics: tuple[str, ...]
+
+
+class PauseTarget(_TargetCommand):
+    action: Literal["pause_target"]
+
+
+class ResumeTarget(_TargetCommand):
+    action: Literal["resume_target"]
+
+
+class RemoveTarget(_TargetCommand):
+    action: Literal["remove_target"]
+
+
+class ShowTarget(_TargetCommand):
+    action: Literal["show_target"]
+
+
+class ListTargets(_Command):
+    action: Literal["list_targets"]
+
+
+class GetSettings(_Command):
+    action: Literal["get_settings"]
+
+
+class UpdateSettings(_Command):
+    action: Literal["update_settings"]
+    settings: dict[str, Any]
+
+
+Command = Annotated[
+    AddTarget
+    | EditTarget
+    | PauseTarget
+    | ResumeTarget
+    | RemoveTarget
+    | ShowTarget
+    | ListTargets
+    | GetSettings
+    | UpdateSettings,
+    Field(discriminator="action"),
+]
+COMMAND: TypeAdapter[Command] = TypeAdapter(Command)
+
+
+def parse_command(payload: object) -> Command:
+    return COMMAND.validate_python(payload)
+
+
+def target_view(target: Target) -> dict[str, Any]:
+    return {
+        "id": target.id,
+        "username": target.username,
+        "name": target.name,
+        "stage": target.stage.value,
+        "topics": list(target.topics),
+        "follows_you": target.follows_us,
+        "added_at": target.added_at.isoformat() if target.added_at else None,
+    }
+
+
+def run_command(
+    command: Command, repo: Repository, reader: Callable[[], XReader], now: datetime
+) -> dict[str, Any]:
+    """Carry out one command. ``reader`` is called only when X must be asked (adding a target)."""
+    at = command.at or now
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=UTC)
+    match command:
+        case ListTargets():
+            return {"targets": [target_view(t) for t in repo.list_targets()]}
+        case GetSettings():
+            return {"settings": repo.policy().model_dump(mode="json")}
+        case UpdateSettings(settings=changes):
+            merged = repo.policy().model_dump() | changes
+            policy = Policy.model_validate(merged)
+            repo.put_policy(policy, at)
+            return {"settings": policy.model_dump(mode="json")}
+        case AddTarget(username=username, topics=topics):
+            return _add_target(repo, reader, username, topics, at)
+        case _TargetCommand(username=username):
+            target = repo.find_target(username)
+            if target is None:
+                raise AdminError(f"@{username} is not a target; add it first")
+            return _on_target(command, repo, target, at)
+    raise AdminError(f"unknown command {command!r}")  # pragma: no cover - the union is exhaustive
+
+
+def _add_target(
+    repo: Repository, reader: Callable[[], XReader], username: str, topics: tuple[str, ...], at: datetime
+) -> dict[str, Any]:
+    existing = repo.find_target(username)
+    if existing is not None:
+        return {"target": target_view(existing), "created": False}
+    found = reader().users_by_username([username])  # the id is looked up once, here
+    if not found:
+        raise AdminError(f"@{username} does not exist on X (or is suspended)")
+    user = found[0]
+    target = Target(
+        id=user.id,
+        username=user.username,
+        name=user.name,
+        added_at=at,
+        topics=tuple(t.lower() for t in topics),
+        follows_us=False,  # a follow already in place shows up as evidence at the next collect
+    )
+    repo.put_target(target)
+    repo.add_interaction(Interaction(f"added:{_stamp(at)}", user.id, InteractionKind.ADDED, at))
+    stage = _reevaluate(repo, target, at)
+    return {"target": target_view(_with_stage(target, stage)), "created": True}
+
+
+def _on_target(command: Command, repo: Repository, target: Target, at: datetime) -> dict[str, Any]:
+    match command:
+        case ShowTarget():
+            history = repo.transitions(target.id)
+            return {
+                "target": target_view(target),
+                "transitions": [
+                    {
+                        "at": t.at.isoformat(),
+                        "from": t.from_stage,
+                        "to": t.to_stage,
+                        "reason": t.reason,
+                        "evidence": list(t.evidence),
+                    }
+                    for t in history
+                ],
+            }
+        case EditTarget(topics=topics):
+            repo.set_topics(target.id, [t.lower() for t in topics])
+            return {"target": target_view(repo.get_target(target.id))}
+        case RemoveTarget():
+            deleted = repo.remove_target(target.id)
+            return {"removed": target.username, "items_deleted": deleted}
+        case PauseTarget() | ResumeTarget():
+            kind = InteractionKind.PAUSE if isinstance(command, PauseTarget) else InteractionKind.RESUME
+            repo.add_interaction(Interaction(f"{kind.value}:{_stamp(at)}", target.id, kind, at))
+            stage = _reevaluate(repo, target, at)
+            return {"target": target_view(_with_stage(target, stage))}
+    raise AdminError(f"unknown command {command!r}")  # pragma: no cover
+
+
+def _reevaluate(repo: Repository, target: Target, at: datetime) -> Stage:
+    me = repo.me() or {"username": ""}
+    report = EvaluateReport(at=at)
+    return evaluate_target(
+        repo, target, policy=repo.policy(), me_username=me["username"], at=at, report=report
+    )
+
+
+def _with_stage(target: Target, stage: Stage) -> Target:
+    return Target(
+        target.id, target.username, target.name, target.added_at, stage, target.topics, target.follows_us
+    )
+
+
+def _stamp(at: datetime) -> str:
+    return at.astimezone(UTC).strftime("%Y%m%dT%H%M%S%fZ")

@@ -1,0 +1,136 @@
+"""The method's vocabulary as plain, immutable data.
+
+Everything here is pure Python: no I/O, no clock. Persistence (``repository``), the X client
+(``xclient``) and the engine (``engine``) all speak in these types.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+
+class Stage(StrEnum):
+    """Where a target stands in the method."""
+
+    RETWEET = "retweet"  # step 1: retweet their useful posts until they thank us
+    ANSWER = "answer"  # step 2: answer questions they ask their network
+    ASK = "ask"  # step 3: they follow us; ask them something they know
+    CIRCLE = "circle"  # they answered: engage two or three people of their circle
+    UNRESPONSIVE = "unresponsive"  # many retweets, never an acknowledgement
+    PAUSED = "paused"  # set by the user only
+
+
+class InteractionKind(StrEnum):
+    """What one post (or one follow change) that matters means for a target's relationship."""
+
+    TARGET_POST = "target_post"  # a post of theirs to their network (candidate to retweet/answer/ask)
+    THANKS = "thanks"  # they thanked us (mention or reply to one of our posts, with gratitude)
+    MENTION = "mention"  # they mentioned us or replied to one of our posts (not a thanks)
+    REPLY_TO_QUESTION = "reply_to_question"  # they replied to a post of ours that asked them something
+    OUR_RETWEET = "our_retweet"  # we retweeted one of their posts
+    OUR_ANSWER = "our_answer"  # we replied to a question of theirs
+    OUR_QUESTION = "our_question"  # we asked them a question (reply or mention)
+    OUR_REPLY = "our_reply"  # any other reply/mention of ours to them
+    FOLLOW = "follow"  # they followed us
+    UNFOLLOW = "unfollow"  # they stopped following us
+    PAUSE = "pause"  # the user paused this target
+    RESUME = "resume"  # the user resumed this target
+    ADDED = "added"  # the user added this target
+
+
+class SuggestionKind(StrEnum):
+    RETWEET = "retweet"
+    ANSWER = "answer"
+    ASK = "ask"
+    ENGAGE_CIRCLE = "engage_circle"
+    REPLY = "reply"
+
+
+@dataclass(frozen=True, slots=True)
+class Post:
+    """A post as Rapport keeps it: only the fields the method needs."""
+
+    id: str
+    author_id: str
+    text: str
+    created_at: datetime
+    in_reply_to_user_id: str | None = None
+    replied_to_id: str | None = None  # the post this one replies to
+    retweeted_id: str | None = None  # the post this one retweets
+    quoted_id: str | None = None
+    mention_ids: tuple[str, ...] = ()
+    mention_usernames: tuple[str, ...] = ()
+    urls: tuple[str, ...] = ()
+    like_count: int = 0
+    retweet_count: int = 0
+    reply_count: int = 0
+    quote_count: int = 0
+
+    @property
+    def is_original(self) -> bool:
+        """Neither a reply nor a retweet: a post to their whole network."""
+        return self.replied_to_id is None and self.retweeted_id is None and self.in_reply_to_user_id is None
+
+    @property
+    def engagement(self) -> int:
+        return self.like_count + 2 * self.retweet_count + self.reply_count + self.quote_count
+
+
+@dataclass(frozen=True, slots=True)
+class Interaction:
+    """One piece of evidence about a target, stored once per post id (or follow change)."""
+
+    id: str  # post id, or a synthetic id for follow changes and user actions
+    target_id: str
+    kind: InteractionKind
+    at: datetime
+    post: Post | None = None
+    is_question: bool = False  # for TARGET_POST: a question asked to their network
+    refers_to: str | None = None  # the post of the other side this one is about
+
+
+@dataclass(frozen=True, slots=True)
+class Transition:
+    """A change of a target's stage, with why and the posts that prove it."""
+
+    at: datetime
+    from_stage: Stage | None
+    to_stage: Stage
+    reason: str
+    evidence: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Suggestion:
+    """One action the user may take by hand (through an X Web Intent)."""
+
+    kind: SuggestionKind
+    target_id: str
+    target_username: str
+    created_at: datetime
+    reason: str
+    post_id: str | None = None
+    post_text: str | None = None
+    post_author_username: str | None = None
+    users: tuple[str, ...] = ()  # usernames, for engage_circle
+    draft: str | None = None  # an editable starting point for answer/ask/reply
+    score: float = 0.0
+
+    @property
+    def key(self) -> str:
+        """Stable identity: the same suggestion is never made twice for a target."""
+        subject = self.post_id if self.post_id is not None else "+".join(sorted(self.users))
+        return f"{self.kind.value}#{subject}"
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    id: str
+    username: str
+    name: str = ""
+    added_at: datetime | None = None
+    stage: Stage = Stage.RETWEET
+    topics: tuple[str, ...] = field(default_factory=tuple)
+    follows_us: bool = False  # as last seen by collect; the evidence is the FOLLOW/UNFOLLOW interaction

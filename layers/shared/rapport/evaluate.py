@@ -1,0 +1,81 @@
+"""Evaluate: replay each target's evidence, store its new transitions and new suggestions."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from rapport.domain import Stage, Target, Transition
+from rapport.engine import replay
+from rapport.policy import Policy
+from rapport.repository import NotFoundError, Repository
+from rapport.suggestions import Context, suggest
+
+
+@dataclass(slots=True)
+class EvaluateReport:
+    at: datetime
+    evaluated: int = 0
+    transitions: list[tuple[str, Transition]] = field(default_factory=list)
+    suggestions: int = 0
+    missing: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "at": self.at.isoformat(),
+            "evaluated": self.evaluated,
+            "transitions": [
+                {"target": name, "from": t.from_stage, "to": t.to_stage, "reason": t.reason}
+                for name, t in self.transitions
+            ],
+            "suggestions": self.suggestions,
+            "missing": self.missing,
+        }
+
+
+def evaluate(repo: Repository, target_ids: Iterable[str], at: datetime) -> EvaluateReport:
+    """Apply the engine to the named targets (those with new evidence) at instant ``at``."""
+    report = EvaluateReport(at=at)
+    policy = repo.policy()
+    me = repo.me() or {"username": ""}
+    for target_id in sorted(set(target_ids)):
+        try:
+            target = repo.get_target(target_id)
+        except NotFoundError:
+            report.missing.append(target_id)  # removed between collect and evaluate
+            continue
+        evaluate_target(repo, target, policy=policy, me_username=me["username"], at=at, report=report)
+    return report
+
+
+def evaluate_target(
+    repo: Repository,
+    target: Target,
+    *,
+    policy: Policy,
+    me_username: str,
+    at: datetime,
+    report: EvaluateReport,
+) -> Stage:
+    interactions = repo.interactions(target.id)
+    progress = replay(interactions, policy, until=at)
+    new = repo.add_transitions(target.id, progress.transitions)
+    if new:
+        report.transitions.extend((target.username, t) for t in progress.transitions[-new:])
+    if progress.stage is not target.stage or new:
+        repo.set_stage(target.id, progress.stage, progress.since)
+    ctx = Context(
+        target=target,
+        me_username=me_username,
+        progress=progress,
+        interactions=interactions,
+        previous=repo.suggestions(target.id),
+        policy=policy,
+        now=at,
+    )
+    for suggestion in suggest(ctx):
+        if repo.add_suggestion(suggestion):
+            report.suggestions += 1
+    report.evaluated += 1
+    return progress.stage

@@ -1,0 +1,43 @@
+"""The user's policy: every threshold of the method, in one typed object the admin can edit."""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+
+class Policy(BaseModel):
+    """Thresholds and preferences. Stored in DynamoDB; defaults follow the method's advice."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    thanks_to_advance: int = Field(default=1, ge=1, le=10, description="thanks that move retweet -> answer")
+    retweets_before_giving_up: int = Field(
+        default=5, ge=1, le=50, description="our retweets with no response before a target is unresponsive"
+    )
+    retweet_suggestions_per_week: int = Field(default=2, ge=0, le=14)
+    circle_size: int = Field(default=3, ge=2, le=3, description="people of their circle to engage")
+    freshness_days: int = Field(default=3, ge=1, le=14, description="older posts are not worth acting on")
+    first_read_days: int = Field(default=7, ge=1, le=7, description="history read when a target is added")
+    topics: tuple[str, ...] = Field(default=(), description="what you know about: ranks questions and asks")
+    timezone: str = Field(default="UTC")
+    digest_hour: int = Field(default=7, ge=0, le=23, description="local hour the digest is sent")
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}; use an IANA name such as Europe/London") from exc
+        return value
+
+    @field_validator("topics")
+    @classmethod
+    def _normalise_topics(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(t.strip().lower() for t in value if t.strip()))
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)

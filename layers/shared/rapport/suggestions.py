@@ -1,0 +1,235 @@
+"""What to suggest for a target today: pure, from its progress and evidence.
+
+Each rule follows the method and its warning never to overdo it: retweets are capped per week,
+nothing is suggested twice, stale posts are left alone, and a paused target gets nothing.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from rapport.domain import Interaction, InteractionKind, Post, Stage, Suggestion, SuggestionKind, Target
+from rapport.engine import Progress
+from rapport.policy import Policy
+
+WEEK = timedelta(days=7)
+OUR_REACTIONS = frozenset(
+    {
+        InteractionKind.OUR_RETWEET,
+        InteractionKind.OUR_ANSWER,
+        InteractionKind.OUR_QUESTION,
+        InteractionKind.OUR_REPLY,
+    }
+)
+THEY_SPOKE_TO_US = frozenset({InteractionKind.MENTION, InteractionKind.REPLY_TO_QUESTION})
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    """Everything the rules look at for one target at one instant."""
+
+    target: Target
+    me_username: str
+    progress: Progress
+    interactions: Sequence[Interaction]
+    previous: Sequence[Suggestion]
+    policy: Policy
+    now: datetime
+
+    def fresh(self, post: Post) -> bool:
+        return timedelta(0) <= self.now - post.created_at <= timedelta(days=self.policy.freshness_days)
+
+    def already_suggested(self) -> set[str]:
+        return {s.key for s in self.previous}
+
+    def reacted_to(self) -> set[str]:
+        """Posts of theirs we already retweeted, answered or replied to."""
+        return {i.refers_to for i in self.interactions if i.kind in OUR_REACTIONS and i.refers_to}
+
+    def their_posts(self) -> list[Post]:
+        posts = [i.post for i in self.interactions if i.kind is InteractionKind.TARGET_POST and i.post]
+        return [p for p in posts if p.created_at <= self.now]
+
+    def questions(self) -> set[str]:
+        return {i.id for i in self.interactions if i.kind is InteractionKind.TARGET_POST and i.is_question}
+
+
+def suggest(ctx: Context) -> list[Suggestion]:
+    """All new suggestions for one target, best first. Never repeats a previous suggestion."""
+    if ctx.progress.stage is Stage.PAUSED or not ctx.progress.started:
+        return []
+    made: list[Suggestion] = []
+    for rule in (_replies, _asks, _answers, _circle, _retweets):
+        made.extend(rule(ctx))
+    seen = ctx.already_suggested()
+    unique: dict[str, Suggestion] = {}
+    for s in made:
+        if s.key not in seen:
+            unique.setdefault(s.key, s)
+    return sorted(unique.values(), key=lambda s: -s.score)
+
+
+def _topic_hits(text: str, topics: Iterable[str]) -> int:
+    lowered = text.lower()
+    return sum(1 for t in topics if t in lowered)
+
+
+def _age(ctx: Context, post: Post) -> str:
+    hours = int((ctx.now - post.created_at).total_seconds() // 3600)
+    return f"{hours}h ago" if hours < 48 else f"{hours // 24} days ago"
+
+
+def _make(ctx: Context, kind: SuggestionKind, reason: str, score: float, **kw: object) -> Suggestion:
+    return Suggestion(
+        kind=kind,
+        target_id=ctx.target.id,
+        target_username=ctx.target.username,
+        created_at=ctx.now,
+        reason=reason,
+        score=score,
+        **kw,  # type: ignore[arg-type]
+    )
+
+
+def _replies(ctx: Context) -> Iterable[Suggestion]:
+    """They spoke to us first: answering them is always welcome (and allowed by X's rules)."""
+    answered = ctx.reacted_to()
+    for i in ctx.interactions:
+        post = i.post
+        if i.kind not in THEY_SPOKE_TO_US or post is None or i.id in answered or not ctx.fresh(post):
+            continue
+        what = "replied to your question" if i.kind is InteractionKind.REPLY_TO_QUESTION else "mentioned you"
+        yield _make(
+            ctx,
+            SuggestionKind.REPLY,
+            f"@{ctx.target.username} {what} {_age(ctx, post)}: keep the conversation going",
+            100.0,
+            post_id=post.id,
+            post_text=post.text,
+            post_author_username=ctx.target.username,
+        )
+
+
+def _answers(ctx: Context) -> Iterable[Suggestion]:
+    """Step 2: a question they asked their network that we can answer with a useful link."""
+    if ctx.progress.stage not in (Stage.ANSWER, Stage.ASK, Stage.CIRCLE):
+        return
+    answered = ctx.reacted_to()
+    questions = ctx.questions()
+    for post in ctx.their_posts():
+        if post.id not in questions or post.id in answered or not post.is_original or not ctx.fresh(post):
+            continue
+        hits = _topic_hits(post.text, ctx.policy.topics)
+        on_topic = " on a topic you know" if hits else ""
+        yield _make(
+            ctx,
+            SuggestionKind.ANSWER,
+            f"@{ctx.target.username} asked their network{on_topic} {_age(ctx, post)}",
+            80.0 + 5 * hits,
+            post_id=post.id,
+            post_text=post.text,
+            post_author_username=ctx.target.username,
+            draft=f"@{ctx.target.username} this helped me with exactly that: ",
+        )
+
+
+def _asks(ctx: Context) -> Iterable[Suggestion]:
+    """Step 3: they follow us; ask them about something they know, on one of their posts."""
+    if ctx.progress.stage is not Stage.ASK:
+        return
+    entered = ctx.progress.since or ctx.now
+    asked = any(i.kind is InteractionKind.OUR_QUESTION and i.at >= entered for i in ctx.interactions)
+    pending_ask = any(s.kind is SuggestionKind.ASK and s.created_at >= entered for s in ctx.previous)
+    if asked or pending_ask:
+        return
+    candidates = [p for p in ctx.their_posts() if p.is_original and ctx.now - p.created_at <= 2 * WEEK]
+    if not candidates:
+        return
+    topics = ctx.policy.topics
+    best = max(candidates, key=lambda p: (_topic_hits(p.text, topics), p.created_at, p.engagement))
+    yield _make(
+        ctx,
+        SuggestionKind.ASK,
+        f"@{ctx.target.username} follows you now: ask them about what they know",
+        90.0,
+        post_id=best.id,
+        post_text=best.text,
+        post_author_username=ctx.target.username,
+        draft=f"@{ctx.target.username} curious how you'd approach this in practice: ",
+    )
+
+
+def circle_of(ctx: Context) -> list[str]:
+    """The people they talk with most, from the mentions in their own posts (already read)."""
+    excluded = {ctx.me_username.lower(), ctx.target.username.lower()}
+    counts: Counter[str] = Counter()
+    for post in ctx.their_posts():
+        for name in post.mention_usernames:
+            if name.lower() not in excluded:
+                counts[name] += 1
+    return [name for name, _ in counts.most_common(ctx.policy.circle_size)]
+
+
+def _circle(ctx: Context) -> Iterable[Suggestion]:
+    """After step 3: appear in their feed through two or three people of their circle."""
+    if ctx.progress.stage is not Stage.CIRCLE:
+        return
+    if any(s.kind is SuggestionKind.ENGAGE_CIRCLE and ctx.now - s.created_at < WEEK for s in ctx.previous):
+        return
+    circle = circle_of(ctx)
+    if len(circle) < 2:
+        return
+    yield _make(
+        ctx,
+        SuggestionKind.ENGAGE_CIRCLE,
+        f"@{ctx.target.username} talks most with these people: follow and engage two or three of them",
+        60.0,
+        users=tuple(circle),
+    )
+
+
+def _retweets(ctx: Context) -> Iterable[Suggestion]:
+    """Step 1: retweet a genuinely useful post of theirs, a couple of times a week at most."""
+    if ctx.progress.stage not in (Stage.RETWEET, Stage.ANSWER):
+        return
+    week_ago = ctx.now - WEEK
+    recent = {s.key for s in ctx.previous if s.kind is SuggestionKind.RETWEET and s.created_at > week_ago}
+    recent |= {
+        f"{SuggestionKind.RETWEET.value}#{i.refers_to}"
+        for i in ctx.interactions
+        if i.kind is InteractionKind.OUR_RETWEET and i.at > week_ago
+    }
+    if len(recent) >= ctx.policy.retweet_suggestions_per_week:
+        return
+    reacted, suggested, questions = ctx.reacted_to(), ctx.already_suggested(), ctx.questions()
+    candidates = [
+        p
+        for p in ctx.their_posts()
+        if p.is_original
+        and p.id not in questions
+        and p.id not in reacted
+        and f"{SuggestionKind.RETWEET.value}#{p.id}" not in suggested
+        and ctx.fresh(p)
+    ]
+    if not candidates:
+        return
+    topics = ctx.policy.topics
+
+    def usefulness(p: Post) -> float:
+        return 2.0 * bool(p.urls) + _topic_hits(p.text, topics) + math.log1p(p.engagement)
+
+    best = max(candidates, key=lambda p: (usefulness(p), p.created_at))
+    why = "a useful post with a link" if best.urls else "a useful post"
+    yield _make(
+        ctx,
+        SuggestionKind.RETWEET,
+        f"{why} by @{ctx.target.username}, {_age(ctx, best)}",
+        20.0 + usefulness(best),
+        post_id=best.id,
+        post_text=best.text,
+        post_author_username=ctx.target.username,
+    )

@@ -1,0 +1,278 @@
+"""The one X client wrapper: reads through tweepy, returns domain objects, counts what it cost.
+
+Only reads live here. Rapport never posts, likes or follows: the person does, through Web Intents.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import requests
+import tweepy
+from pydantic import BaseModel, ConfigDict, SecretStr
+
+from rapport.domain import Post
+from rapport.x_transport import mount_base_url
+
+X_API_URL = "https://api.twitter.com"
+
+# List prices per resource returned (X pay-per-use, 2026); owned reads are our own timelines.
+PRICE_POST = 0.005
+PRICE_USER = 0.010
+PRICE_OWNED = 0.001
+
+TWEET_FIELDS = [
+    "created_at",
+    "author_id",
+    "conversation_id",
+    "in_reply_to_user_id",
+    "referenced_tweets",
+    "entities",
+    "public_metrics",
+]
+MAX_PAGES = 10  # bounds one read: what is left is read on the next run, from the same cursor
+RETRIES = 2
+
+
+class XCredentials(BaseModel):
+    """OAuth 1.0a user-context keys of the person's own X app (kept in Secrets Manager)."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    consumer_key: SecretStr
+    consumer_secret: SecretStr
+    access_token: SecretStr
+    access_token_secret: SecretStr
+
+
+class XRateLimited(Exception):
+    """X said 429: stop reading this source; the run resumes from the stored cursor next time."""
+
+    def __init__(self, endpoint: str, reset_at: datetime | None) -> None:
+        super().__init__(f"rate limited on {endpoint} until {reset_at.isoformat() if reset_at else '?'}")
+        self.endpoint = endpoint
+        self.reset_at = reset_at
+
+
+class XUnavailable(Exception):
+    """X failed (5xx or time-out) after bounded retries."""
+
+
+@dataclass(frozen=True, slots=True)
+class XUser:
+    id: str
+    username: str
+    name: str
+    follows_me: bool | None = None  # from connection_status; None when not asked
+    protected: bool = False
+
+
+@dataclass(slots=True)
+class ReadUsage:
+    """What this client read, at list price."""
+
+    requests: int = 0
+    posts: int = 0
+    users: int = 0
+    cost_usd: float = 0.0
+
+    def add(self, posts: int = 0, users: int = 0, owned: bool = False) -> None:
+        self.posts += posts
+        self.users += users
+        if owned:
+            self.cost_usd += (posts + users) * PRICE_OWNED
+        else:
+            self.cost_usd += posts * PRICE_POST + users * PRICE_USER
+
+
+@dataclass(frozen=True, slots=True)
+class Timeline:
+    """Posts read from one source, oldest first, and the cursor to store once they are saved."""
+
+    posts: list[Post]
+    newest_id: str | None
+    complete: bool = True  # False when MAX_PAGES stopped the read early
+
+
+@dataclass(slots=True)
+class XReader:
+    client: tweepy.Client
+    usage: ReadUsage = field(default_factory=ReadUsage)
+    sleep: Callable[[float], None] = time.sleep
+
+    def _call(self, endpoint: str, fn: Callable[..., Any], **params: Any) -> dict[str, Any]:
+        for attempt in range(RETRIES + 1):
+            try:
+                self.usage.requests += 1
+                response = fn(**params)
+                return response if isinstance(response, dict) else {}
+            except tweepy.TooManyRequests as exc:
+                reset = exc.response.headers.get("x-rate-limit-reset") if exc.response is not None else None
+                reset_at = datetime.fromtimestamp(int(reset), UTC) if reset else None
+                raise XRateLimited(endpoint, reset_at) from exc
+            except (tweepy.TwitterServerError, requests.Timeout, requests.ConnectionError) as exc:
+                if attempt == RETRIES:
+                    raise XUnavailable(f"{endpoint}: {exc}") from exc
+                self.sleep(0.2 * 2**attempt)  # short: a Lambda must not wait long
+        raise AssertionError("unreachable")
+
+    def me(self) -> XUser:
+        data = self._call("users/me", self.client.get_me, user_auth=True).get("data") or {}
+        self.usage.add(users=1, owned=True)
+        return XUser(str(data["id"]), str(data["username"]), str(data.get("name", "")))
+
+    def users_by_username(self, usernames: list[str]) -> list[XUser]:
+        found: list[XUser] = []
+        for chunk in _chunks(usernames, 100):
+            body = self._call(
+                "users/by",
+                self.client.get_users,
+                usernames=chunk,
+                user_fields=["connection_status", "protected"],
+                user_auth=True,
+            )
+            found.extend(_user(u) for u in body.get("data") or [])
+        self.usage.add(users=len(found))
+        return found
+
+    def users_by_id(self, ids: list[str]) -> list[XUser]:
+        """Users with ``connection_status``: tells, 100 at a time, who follows us."""
+        found: list[XUser] = []
+        for chunk in _chunks(ids, 100):
+            body = self._call(
+                "users",
+                self.client.get_users,
+                ids=chunk,
+                user_fields=["connection_status", "protected"],
+                user_auth=True,
+            )
+            found.extend(_user(u) for u in body.get("data") or [])
+        self.usage.add(users=len(found))
+        return found
+
+    def mentions(self, me_id: str, since_id: str | None, start_time: datetime | None) -> Timeline:
+        return self._timeline(
+            "users/:id/mentions",
+            self.client.get_users_mentions,
+            owned=True,
+            id=me_id,
+            since_id=since_id,
+            start_time=None if since_id else start_time,
+        )
+
+    def posts_of(
+        self,
+        user_id: str,
+        since_id: str | None,
+        start_time: datetime | None,
+        *,
+        owned: bool,
+        exclude: list[str] | None = None,
+    ) -> Timeline:
+        return self._timeline(
+            "users/:id/tweets",
+            self.client.get_users_tweets,
+            owned=owned,
+            id=user_id,
+            since_id=since_id,
+            start_time=None if since_id else start_time,
+            exclude=exclude,
+        )
+
+    def _timeline(self, endpoint: str, fn: Callable[..., Any], *, owned: bool, **params: Any) -> Timeline:
+        params = {k: v for k, v in params.items() if v is not None}
+        newest: str | None = None
+        posts: list[Post] = []
+        for page, body in enumerate(self._pages(endpoint, fn, params)):
+            meta = body.get("meta") or {}
+            if page == 0:
+                newest = meta.get("newest_id")
+            data = body.get("data") or []
+            self.usage.add(posts=len(data), owned=owned)
+            posts.extend(parse_post(raw) for raw in data)
+            if page + 1 >= MAX_PAGES and meta.get("next_token"):
+                # Keep the cursor where it was: the next run reads this window again, from the top.
+                return Timeline(sorted(posts, key=_post_order), None, complete=False)
+        return Timeline(sorted(posts, key=_post_order), newest)
+
+    def _pages(
+        self, endpoint: str, fn: Callable[..., Any], params: dict[str, Any]
+    ) -> Iterator[dict[str, Any]]:
+        token: str | None = None
+        while True:
+            body = self._call(
+                endpoint,
+                fn,
+                max_results=100,
+                tweet_fields=TWEET_FIELDS,
+                user_auth=True,
+                pagination_token=token,
+                **params,
+            )
+            yield body
+            token = (body.get("meta") or {}).get("next_token")
+            if not token:
+                return
+
+
+def _post_order(post: Post) -> tuple[datetime, int]:
+    return (post.created_at, int(post.id) if post.id.isdigit() else 0)
+
+
+def _chunks(items: list[str], size: int) -> Iterator[list[str]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _user(raw: dict[str, Any]) -> XUser:
+    status = raw.get("connection_status")
+    return XUser(
+        id=str(raw["id"]),
+        username=str(raw["username"]),
+        name=str(raw.get("name", "")),
+        follows_me=("followed_by" in status) if isinstance(status, list) else None,
+        protected=bool(raw.get("protected", False)),
+    )
+
+
+def parse_post(raw: dict[str, Any]) -> Post:
+    """Map an X API v2 Tweet object to a Post (only the fields the method uses)."""
+    refs = {r.get("type"): str(r.get("id")) for r in raw.get("referenced_tweets") or []}
+    entities = raw.get("entities") or {}
+    mentions = entities.get("mentions") or []
+    metrics = raw.get("public_metrics") or {}
+    return Post(
+        id=str(raw["id"]),
+        author_id=str(raw.get("author_id", "")),
+        text=str(raw.get("text", "")),
+        created_at=datetime.fromisoformat(str(raw["created_at"]).replace("Z", "+00:00")),
+        in_reply_to_user_id=str(raw["in_reply_to_user_id"]) if raw.get("in_reply_to_user_id") else None,
+        replied_to_id=refs.get("replied_to"),
+        retweeted_id=refs.get("retweeted"),
+        quoted_id=refs.get("quoted"),
+        mention_ids=tuple(str(m["id"]) for m in mentions if m.get("id")),
+        mention_usernames=tuple(str(m["username"]) for m in mentions if m.get("username")),
+        urls=tuple(str(u.get("expanded_url") or u.get("url")) for u in entities.get("urls") or []),
+        like_count=int(metrics.get("like_count", 0)),
+        retweet_count=int(metrics.get("retweet_count", 0)),
+        reply_count=int(metrics.get("reply_count", 0)),
+        quote_count=int(metrics.get("quote_count", 0)),
+    )
+
+
+def make_reader(credentials: XCredentials, base_url: str = X_API_URL) -> XReader:
+    client = tweepy.Client(
+        consumer_key=credentials.consumer_key.get_secret_value(),
+        consumer_secret=credentials.consumer_secret.get_secret_value(),
+        access_token=credentials.access_token.get_secret_value(),
+        access_token_secret=credentials.access_token_secret.get_secret_value(),
+        return_type=dict,
+        wait_on_rate_limit=False,  # never sleep in a Lambda until a reset
+    )
+    if base_url.rstrip("/") != X_API_URL:
+        mount_base_url(client.session, base_url)
+    return XReader(client)
