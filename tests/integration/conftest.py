@@ -1,0 +1,27 @@
+"""Integration tests talk HTTP to a real moto server (and the X API simulator) on loopback."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+
+import pytest
+
+from rapport.repository import Repository
+from rapport_local.aws import REGION, LocalAws, local_aws
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="session")
+def aws() -> Iterator[LocalAws]:
+    with local_aws() as emulator:
+        yield emulator
+
+
+@pytest.fixture
+def repo(aws: LocalAws) -> Repository:
+    """A fresh, empty table for each test."""
+    repository = Repository(f"rapport-test-{uuid.uuid4().hex[:8]}", REGION)
+    repository.create_table()
+    return repository

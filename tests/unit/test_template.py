@@ -1,0 +1,483 @@
+"""The SAM template as CloudFormation will run it: what gets deployed, wired and allowed.
+
+The template is expanded offline by the AWS SAM translator (the library `sam deploy` uses) and the
+assertions are made on the resulting CloudFormation, so they hold for what AWS actually creates.
+aws-sam-translator pins its own pydantic, so it is not installed in the project venv: when it cannot
+be imported here the expansion runs under the tools venv (`make .venv-tools/bin/sam`).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+TEMPLATE = ROOT / "template.yaml"
+TOOLS_PYTHON = ROOT / ".venv-tools" / "bin" / "python"
+FUNCTIONS = ("collect", "evaluate", "digest", "admin")
+ENV_VARS = {
+    "RAPPORT_TABLE_NAME",
+    "RAPPORT_EVENT_BUS_NAME",
+    "RAPPORT_X_SECRET_ID",
+    "RAPPORT_SENDER",
+    "RAPPORT_RECIPIENT",
+    "POWERTOOLS_SERVICE_NAME",
+    "POWERTOOLS_METRICS_NAMESPACE",
+    "LOG_LEVEL",
+}
+
+# Run by a Python that has aws-sam-translator. Local CodeUri/ContentUri paths become S3 URIs (as
+# `sam validate` does), keeping the path as the key so a test can tell which directory went where.
+# The managed-policy loader never calls IAM: SAM resolves AWS managed policy names from its bundled map.
+_EXPAND = """
+import copy, json, sys
+from samtranslator.translator.managed_policy_translator import ManagedPolicyLoader
+from samtranslator.translator.transform import transform
+from samtranslator.yaml_helper import yaml_parse
+
+class OfflinePolicyLoader(ManagedPolicyLoader):
+    def __init__(self):
+        super().__init__(iam_client=None)
+
+    def load(self):
+        return {}
+
+with open(sys.argv[1], encoding="utf-8") as f:
+    sam = yaml_parse(f.read())
+packaged = copy.deepcopy(sam)
+for resource in packaged.get("Resources", {}).values():
+    props = resource.get("Properties") or {}
+    for key in ("CodeUri", "ContentUri"):
+        if isinstance(props.get(key), str):
+            props[key] = "s3://offline-artifacts/" + props[key].strip("/")
+cfn = transform(packaged, {}, OfflinePolicyLoader())
+json.dump({"sam": sam, "cfn": cfn}, sys.stdout)
+"""
+
+
+class Templates(NamedTuple):
+    sam: dict[str, Any]  # template.yaml as written
+    cfn: dict[str, Any]  # after the SAM transform
+
+
+def _python_with_samtranslator() -> str:
+    if importlib.util.find_spec("samtranslator") is not None:
+        return sys.executable
+    if TOOLS_PYTHON.exists():
+        return str(TOOLS_PYTHON)
+    pytest.fail(
+        "aws-sam-translator is not importable and .venv-tools is missing: run `make .venv-tools/bin/sam`"
+    )
+
+
+def _offline_env() -> dict[str, str]:
+    """No real profile or credentials can leak in; the region only fills ${AWS::Region}-style defaults."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_") and k != "PYTHONPATH"}
+    env.update(
+        AWS_DEFAULT_REGION="us-east-1",
+        AWS_ACCESS_KEY_ID="testing",
+        AWS_SECRET_ACCESS_KEY="testing",
+        AWS_CONFIG_FILE=os.devnull,
+        AWS_SHARED_CREDENTIALS_FILE=os.devnull,
+    )
+    return env
+
+
+@pytest.fixture(scope="module")
+def templates() -> Templates:
+    result = subprocess.run(
+        [_python_with_samtranslator(), "-I", "-c", _EXPAND, str(TEMPLATE)],
+        capture_output=True,
+        text=True,
+        env=_offline_env(),
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, f"SAM transform failed:\n{result.stderr}"
+    out = json.loads(result.stdout)
+    return Templates(sam=out["sam"], cfn=out["cfn"])
+
+
+# ------------------------------------------------------------------ helpers over the CloudFormation
+
+
+def resources_of(cfn: dict[str, Any], type_: str) -> dict[str, dict[str, Any]]:
+    return {name: r for name, r in cfn["Resources"].items() if r["Type"] == type_}
+
+
+def function(cfn: dict[str, Any], name: str) -> dict[str, Any]:
+    props: dict[str, Any] = cfn["Resources"][f"{name.capitalize()}Function"]["Properties"]
+    return props
+
+
+def role_statements(cfn: dict[str, Any], name: str) -> list[dict[str, Any]]:
+    role = cfn["Resources"][f"{name.capitalize()}FunctionRole"]["Properties"]
+    return [st for policy in role.get("Policies", []) for st in policy["PolicyDocument"]["Statement"]]
+
+
+def actions(statement: dict[str, Any]) -> list[str]:
+    action = statement["Action"]
+    return [action] if isinstance(action, str) else list(action)
+
+
+def resources(statement: dict[str, Any]) -> list[Any]:
+    resource = statement["Resource"]
+    return resource if isinstance(resource, list) else [resource]
+
+
+def granted_actions(cfn: dict[str, Any], name: str) -> set[str]:
+    return {a for st in role_statements(cfn, name) for a in actions(st)}
+
+
+def statements_with_prefix(cfn: dict[str, Any], name: str, prefix: str) -> list[dict[str, Any]]:
+    return [st for st in role_statements(cfn, name) if any(a.startswith(prefix) for a in actions(st))]
+
+
+def refers_to(value: Any, logical_id: str) -> bool:
+    """Whether an intrinsic (Ref, GetAtt, Sub, If, ...) mentions a logical id anywhere inside it."""
+    if isinstance(value, str):
+        return f"${{{logical_id}}}" in value
+    if isinstance(value, list):
+        return any(refers_to(v, logical_id) for v in value)
+    if isinstance(value, dict):
+        get_att = value.get("Fn::GetAtt")
+        if value.get("Ref") == logical_id or (isinstance(get_att, list) and get_att[0] == logical_id):
+            return True
+        return any(refers_to(v, logical_id) for v in value.values())
+    return False
+
+
+def layer_by_source(cfn: dict[str, Any]) -> dict[str, str]:
+    """Source directory -> logical id of the LayerVersion built from it."""
+    return {
+        r["Properties"]["Content"]["S3Key"]: name
+        for name, r in resources_of(cfn, "AWS::Lambda::LayerVersion").items()
+    }
+
+
+def is_hourly(expression: str) -> bool:
+    if expression == "rate(1 hour)":
+        return True
+    # cron(minutes hours day-of-month month day-of-week year): a fixed minute of every hour, every day
+    match = re.fullmatch(r"cron\((\d+) \* \* \* \? \*\)", expression)
+    return match is not None
+
+
+# ------------------------------------------------------------------ functions
+
+
+def test_four_python313_arm64_functions_each_run_their_own_handler(templates: Templates) -> None:
+    # Given the expanded template
+    functions = resources_of(templates.cfn, "AWS::Lambda::Function")
+
+    # Then there is exactly one Lambda per handler directory, on the runtime and architecture we build for
+    assert sorted(functions) == sorted(f"{n.capitalize()}Function" for n in FUNCTIONS)
+    for name in FUNCTIONS:
+        props = function(templates.cfn, name)
+        assert props["Runtime"] == "python3.13"
+        assert props["Architectures"] == ["arm64"]
+        assert props["Handler"] == "handler.lambda_handler"
+        assert props["Code"]["S3Key"] == f"functions/{name}"
+        assert props["TracingConfig"] == {"Mode": "Active"}
+
+
+def test_every_function_loads_the_shared_and_dependencies_layers(templates: Templates) -> None:
+    # Given the layers built from the two layer directories
+    layers = layer_by_source(templates.cfn)
+    assert set(layers) == {"layers/shared", "layers/dependencies"}
+
+    # Then every function has both
+    for name in FUNCTIONS:
+        attached = function(templates.cfn, name)["Layers"]
+        assert len(attached) == 2
+        for logical_id in layers.values():
+            assert any(refers_to(layer, logical_id) for layer in attached), (name, logical_id)
+
+
+def test_layers_are_built_by_sam_for_python313_on_arm64(templates: Templates) -> None:
+    # Given the layers as written (build metadata is consumed by `sam build`, not CloudFormation)
+    for logical_id in ("SharedLayer", "DependenciesLayer"):
+        layer = templates.sam["Resources"][logical_id]
+
+        # Then sam build makes them for the functions' runtime and architecture
+        assert layer["Metadata"]["BuildMethod"] == "python3.13"
+        assert layer["Metadata"]["BuildArchitecture"] == "arm64"
+        assert layer["Properties"]["CompatibleRuntimes"] == ["python3.13"]
+        assert layer["Properties"]["CompatibleArchitectures"] == ["arm64"]
+
+
+def test_every_function_gets_the_settings_it_validates_at_cold_start(templates: Templates) -> None:
+    for name in FUNCTIONS:
+        # Given a function's environment
+        variables = function(templates.cfn, name)["Environment"]["Variables"]
+
+        # Then all settings are there, pointing at this stack's own resources
+        assert set(variables) >= ENV_VARS, name
+        assert variables["RAPPORT_TABLE_NAME"] == {"Ref": "Table"}
+        assert variables["RAPPORT_EVENT_BUS_NAME"] == {"Ref": "EventBus"}
+        assert variables["RAPPORT_SENDER"] == {"Ref": "SenderEmail"}
+        assert variables["RAPPORT_RECIPIENT"] == {"Ref": "RecipientEmail"}
+        assert variables["POWERTOOLS_METRICS_NAMESPACE"] == "Rapport"
+        assert variables["RAPPORT_X_SECRET_ID"] == {
+            "Fn::If": ["CreateXSecret", {"Ref": "XSecret"}, {"Ref": "XSecretArn"}]
+        }
+
+
+# ------------------------------------------------------------------ state
+
+
+def test_table_matches_the_single_table_design_of_the_repository(templates: Templates) -> None:
+    # Given the schema the repository code creates locally
+    from rapport.repository import TABLE_SCHEMA
+
+    # When looking at the deployed table
+    table = templates.cfn["Resources"]["Table"]["Properties"]
+
+    # Then keys, index and billing are the same, so code and infrastructure cannot drift apart
+    assert table["KeySchema"] == TABLE_SCHEMA["KeySchema"]
+    assert sorted(table["AttributeDefinitions"], key=str) == sorted(
+        TABLE_SCHEMA["AttributeDefinitions"], key=str
+    )
+    assert table["GlobalSecondaryIndexes"] == TABLE_SCHEMA["GlobalSecondaryIndexes"]
+    assert table["BillingMode"] == TABLE_SCHEMA["BillingMode"] == "PAY_PER_REQUEST"
+    assert [g["IndexName"] for g in table["GlobalSecondaryIndexes"]] == ["gsi1"]
+    assert table["KeySchema"] == [
+        {"AttributeName": "pk", "KeyType": "HASH"},
+        {"AttributeName": "sk", "KeyType": "RANGE"},
+    ]
+
+
+def test_table_expires_items_by_ttl_and_survives_stack_deletion(templates: Templates) -> None:
+    table = templates.cfn["Resources"]["Table"]
+
+    assert table["Properties"]["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
+    assert table["DeletionPolicy"] == "Retain"
+    assert table["UpdateReplacePolicy"] == "Retain"
+
+
+def test_an_empty_secret_is_created_only_when_none_is_given(templates: Templates) -> None:
+    # Given the XSecretArn parameter, empty by default
+    assert templates.cfn["Parameters"]["XSecretArn"]["Default"] == ""
+    assert templates.cfn["Conditions"]["CreateXSecret"] == {"Fn::Equals": [{"Ref": "XSecretArn"}, ""]}
+
+    # Then the stack's own secret exists only under that condition, and carries no value
+    secret = templates.cfn["Resources"]["XSecret"]
+    assert secret["Type"] == "AWS::SecretsManager::Secret"
+    assert secret["Condition"] == "CreateXSecret"
+    assert "SecretString" not in secret["Properties"]
+    assert "GenerateSecretString" not in secret["Properties"]
+
+
+def test_the_sender_is_an_ses_identity(templates: Templates) -> None:
+    identity = templates.cfn["Resources"]["SenderIdentity"]
+
+    assert identity["Type"] == "AWS::SES::EmailIdentity"
+    assert identity["Properties"]["EmailIdentity"] == {"Ref": "SenderEmail"}
+
+
+# ------------------------------------------------------------------ events
+
+
+def test_collect_and_digest_run_hourly_on_eventbridge_scheduler(templates: Templates) -> None:
+    # Given the EventBridge Scheduler schedules
+    schedules = resources_of(templates.cfn, "AWS::Scheduler::Schedule")
+
+    # Then there is one per scheduled function, hourly, each targeting its function
+    targets = {}
+    for schedule in schedules.values():
+        props = schedule["Properties"]
+        for name in FUNCTIONS:
+            if props["Target"]["Arn"] == {"Fn::GetAtt": [f"{name.capitalize()}Function", "Arn"]}:
+                targets[name] = props
+    assert sorted(targets) == ["collect", "digest"]
+    assert len(schedules) == 2
+    assert targets["collect"]["ScheduleExpression"] == "rate(1 hour)"
+    assert is_hourly(targets["digest"]["ScheduleExpression"])
+
+    # And no fixed schedule name, so two environments in one account do not collide
+    assert all("Name" not in props for props in targets.values())
+
+
+def test_collected_interactions_on_the_custom_bus_trigger_evaluate(templates: Templates) -> None:
+    # Given the rules on the account
+    rules = resources_of(templates.cfn, "AWS::Events::Rule")
+
+    # Then exactly one exists: on the stack's own bus, matching collect's event, targeting evaluate
+    assert len(rules) == 1
+    rule_id, rule = next(iter(rules.items()))
+    props = rule["Properties"]
+    assert props["EventBusName"] == {"Ref": "EventBus"}
+    assert props["EventPattern"] == {"source": ["rapport.collect"], "detail-type": ["InteractionsCollected"]}
+    assert [t["Arn"] for t in props["Targets"]] == [{"Fn::GetAtt": ["EvaluateFunction", "Arn"]}]
+
+    # And EventBridge is allowed to invoke evaluate, from that rule only
+    permissions = [
+        p["Properties"]
+        for p in resources_of(templates.cfn, "AWS::Lambda::Permission").values()
+        if p["Properties"]["Principal"] == "events.amazonaws.com"
+    ]
+    assert len(permissions) == 1
+    assert refers_to(permissions[0]["FunctionName"], "EvaluateFunction")
+    assert refers_to(permissions[0]["SourceArn"], rule_id)
+
+
+def test_the_event_bus_is_a_custom_bus_of_this_stack(templates: Templates) -> None:
+    bus = templates.cfn["Resources"]["EventBus"]
+
+    assert bus["Type"] == "AWS::Events::EventBus"
+    assert bus["Properties"]["Name"] != "default"
+
+
+# ------------------------------------------------------------------ permissions
+
+
+def test_no_function_is_granted_a_wildcard_action(templates: Templates) -> None:
+    for name in FUNCTIONS:
+        for action in granted_actions(templates.cfn, name):
+            assert "*" not in action, (name, action)
+
+
+def test_every_function_reaches_the_table_and_only_the_table(templates: Templates) -> None:
+    for name in FUNCTIONS:
+        # Given the function's DynamoDB permissions
+        statements = statements_with_prefix(templates.cfn, name, "dynamodb:")
+
+        # Then they exist and name this stack's table (and its indexes) only
+        assert statements, name
+        for statement in statements:
+            assert all(refers_to(r, "Table") for r in resources(statement)), name
+
+
+def test_only_collect_may_put_events_and_only_on_the_rapport_bus(templates: Templates) -> None:
+    for name in FUNCTIONS:
+        statements = statements_with_prefix(templates.cfn, name, "events:")
+        if name == "collect":
+            assert [actions(st) for st in statements] == [["events:PutEvents"]]
+            assert all(refers_to(r, "EventBus") for st in statements for r in resources(st))
+        else:
+            assert statements == [], name
+
+
+def test_only_collect_and_admin_may_read_the_x_secret(templates: Templates) -> None:
+    for name in FUNCTIONS:
+        statements = statements_with_prefix(templates.cfn, name, "secretsmanager:")
+        if name in {"collect", "admin"}:
+            assert [actions(st) for st in statements] == [["secretsmanager:GetSecretValue"]], name
+            for resource in resources(statements[0]):
+                assert refers_to(resource, "XSecret"), resource
+                assert refers_to(resource, "XSecretArn"), resource
+        else:
+            assert statements == [], name
+
+
+def test_digest_may_only_send_mail_as_the_sender_to_the_recipient(templates: Templates) -> None:
+    # Given the SES permissions of every function
+    ses = {name: statements_with_prefix(templates.cfn, name, "ses:") for name in FUNCTIONS}
+
+    # Then only digest has any, and they are the two send actions on named identities, never "*"
+    assert {name for name, statements in ses.items() if statements} == {"digest"}
+    (statement,) = ses["digest"]
+    assert sorted(actions(statement)) == ["ses:SendEmail", "ses:SendRawEmail"]
+    identity_arns = resources(statement)
+    assert "*" not in identity_arns
+    assert all(
+        isinstance(arn, dict) and ":identity/${" in arn["Fn::Sub"] and "*" not in arn["Fn::Sub"]
+        for arn in identity_arns
+    )
+    assert refers_to(identity_arns, "SenderEmail")
+
+
+def test_admin_url_requires_iam_signed_requests(templates: Templates) -> None:
+    # Given the function URLs
+    urls = resources_of(templates.cfn, "AWS::Lambda::Url")
+
+    # Then only admin has one, and it is never public
+    assert len(urls) == 1
+    url = next(iter(urls.values()))["Properties"]
+    assert refers_to(url["TargetFunctionArn"], "AdminFunction")
+    assert url["AuthType"] == "AWS_IAM"
+    public = [
+        p
+        for p in resources_of(templates.cfn, "AWS::Lambda::Permission").values()
+        if p["Properties"].get("FunctionUrlAuthType") == "NONE" or p["Properties"]["Principal"] == "*"
+    ]
+    assert public == []
+
+
+# ------------------------------------------------------------------ outputs and packaging
+
+
+def test_outputs_name_what_the_user_needs_after_deploy(templates: Templates) -> None:
+    outputs = templates.cfn["Outputs"]
+
+    assert outputs["TableName"]["Value"] == {"Ref": "Table"}
+    assert outputs["EventBusName"]["Value"] == {"Ref": "EventBus"}
+    assert outputs["AdminFunctionUrl"]["Value"] == {"Fn::GetAtt": ["AdminFunctionUrl", "FunctionUrl"]}
+    assert refers_to(outputs["XSecretArn"]["Value"], "XSecret")
+    for name in FUNCTIONS:
+        stem = f"{name.capitalize()}Function"
+        assert outputs[f"{stem}Name"]["Value"] == {"Ref": stem}
+        assert outputs[f"{stem}Arn"]["Value"] == {"Fn::GetAtt": [stem, "Arn"]}
+
+
+def test_dependencies_layer_mirrors_the_runtime_dependencies_without_boto() -> None:
+    # Given the layer's requirements and the project's declared dependencies
+    lines = (ROOT / "layers/dependencies/requirements.txt").read_text(encoding="utf-8").splitlines()
+    requirements = [line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")]
+    declared = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["dependencies"]
+    names = {re.split(r"[\[<>=~!; ]", req, maxsplit=1)[0].lower() for req in requirements}
+
+    # Then every layer requirement is declared identically for the project (tests run what ships) ...
+    assert [req for req in requirements if req not in declared] == []
+    # ... the layer has what the functions import, with the X-Ray extra for Tracer ...
+    assert names == {"aws-lambda-powertools", "pynamodb", "tweepy", "pydantic", "tzdata"}
+    assert any(req.startswith("aws-lambda-powertools[tracer]") for req in requirements)
+    # ... and nothing the Lambda runtime already provides
+    assert names.isdisjoint({"boto3", "botocore"})
+
+
+# ------------------------------------------------------------------ cfn-lint
+
+
+def _cfn_lint_errors(path: Path) -> list[str]:
+    beside_python = Path(sys.executable).parent / "cfn-lint"
+    executable = str(beside_python) if beside_python.exists() else shutil.which("cfn-lint")
+    assert executable, "cfn-lint is not installed in this environment"
+    result = subprocess.run(
+        [executable, "--format", "json", "--", str(path)],
+        capture_output=True,
+        text=True,
+        env=_offline_env(),
+        timeout=300,
+        check=False,
+    )
+    assert result.stdout.strip(), f"cfn-lint printed nothing (exit {result.returncode}):\n{result.stderr}"
+    matches: list[dict[str, Any]] = json.loads(result.stdout)
+    return [
+        f"{m['Rule']['Id']} {'/'.join(map(str, m['Location']['Path']))}: {m['Message']}"
+        for m in matches
+        if m["Level"] == "Error"
+    ]
+
+
+def test_cfn_lint_finds_no_error_in_the_template() -> None:
+    assert _cfn_lint_errors(TEMPLATE) == []
+
+
+def test_cfn_lint_finds_no_error_in_the_expanded_template(templates: Templates, tmp_path: Path) -> None:
+    # cfn-lint checks SAM resources only shallowly; the expanded template is plain CloudFormation
+    # that it validates property by property (runtimes, enums, required fields).
+    expanded = tmp_path / "expanded.json"
+    expanded.write_text(json.dumps(templates.cfn), encoding="utf-8")
+
+    assert _cfn_lint_errors(expanded) == []
