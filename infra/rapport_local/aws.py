@@ -94,14 +94,12 @@ def local_aws() -> Iterator[LocalAws]:
     os.environ.update(
         AWS_ENDPOINT_URL=endpoint,
         AWS_ACCESS_KEY_ID="local",
-        AWS_SECRET_ACCESS_KEY="local",
+        AWS_SECRET_ACCESS_KEY="local",  # noqa: S106 - the emulator accepts any key
         AWS_DEFAULT_REGION=REGION,
         AWS_REGION=REGION,
         POWERTOOLS_METRICS_NAMESPACE="Rapport",
         POWERTOOLS_SERVICE_NAME="rapport",
         POWERTOOLS_TRACE_DISABLED="true",
-        POWERTOOLS_METRICS_DISABLED="true",
-        POWERTOOLS_LOG_LEVEL=os.environ.get("POWERTOOLS_LOG_LEVEL", "WARNING"),
     )
     try:
         yield _provision(endpoint)
@@ -123,8 +121,6 @@ _AWS_ENV = (
     "POWERTOOLS_METRICS_NAMESPACE",
     "POWERTOOLS_SERVICE_NAME",
     "POWERTOOLS_TRACE_DISABLED",
-    "POWERTOOLS_METRICS_DISABLED",
-    "POWERTOOLS_LOG_LEVEL",
 )
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Callable
+from contextlib import redirect_stdout
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.message import EmailMessage
@@ -22,6 +23,7 @@ from functions.admin import handler as admin_handler
 from functions.collect import handler as collect_handler
 from functions.digest import handler as digest_handler
 from functions.evaluate import handler as evaluate_handler
+from rapport.observability import logger
 from rapport.repository import Repository
 from rapport.runtime import EnvSettings, Services
 from rapport_local.aws import REGION, TABLE, local_aws
@@ -65,23 +67,26 @@ class _Demo:
     echo: Echo
     digests: list[dict[str, Any]] = field(default_factory=list)
 
+    def invoke(
+        self, handler: Callable[..., dict[str, Any]], event: dict[str, Any], name: str
+    ) -> dict[str, Any]:
+        """Invoke a handler as Lambda would; what it prints (EMF metrics) goes to out/metrics.jsonl."""
+        with (self.out / "metrics.jsonl").open("a", encoding="utf-8") as sink, redirect_stdout(sink):
+            return handler(event, LambdaContext(f"rapport-{name}"), deps=self.deps)
+
     def admin(self, command: dict[str, Any]) -> dict[str, Any]:
-        result: dict[str, Any] = admin_handler.lambda_handler(command, LambdaContext("rapport-admin"), self.deps)
+        result = self.invoke(admin_handler.lambda_handler, command, "admin")
         if not result.get("ok"):
             raise RuntimeError(f"admin {command['action']} failed: {result.get('error')}")
         return result
 
     def hour(self, now: datetime, aws_events: Callable[[], list[dict[str, Any]]]) -> dict[str, Any]:
-        collected: dict[str, Any] = collect_handler.lambda_handler(
-            scheduled_event(now, "collect"), LambdaContext("rapport-collect"), self.deps
-        )
+        collected = self.invoke(collect_handler.lambda_handler, scheduled_event(now, "collect"), "collect")
         for envelope in aws_events():
-            result = evaluate_handler.lambda_handler(envelope, LambdaContext("rapport-evaluate"), self.deps)
+            result = self.invoke(evaluate_handler.lambda_handler, envelope, "evaluate")
             for t in result["transitions"]:
                 self.echo(f"    {_z(now)}  @{t['target']}: {t['from']} -> {t['to']} ({t['reason']})")
-        digest = digest_handler.lambda_handler(
-            scheduled_event(now, "digest"), LambdaContext("rapport-digest"), self.deps
-        )
+        digest = self.invoke(digest_handler.lambda_handler, scheduled_event(now, "digest"), "digest")
         if digest["sent"]:
             self.digests.append(digest)
             self.echo(
@@ -91,12 +96,14 @@ class _Demo:
 
 
 def run_demo(
-    scenario_path: Path | None = None, out: Path = Path("out"), echo: Echo = print
+    scenario_path: Path | None = None, out: Path = Path("out"), echo: Echo = print, log_level: str = "WARNING"
 ) -> dict[str, Any]:
     """Run a scenario end to end; write digests and summary.json under ``out``; return the summary."""
     scenario = load_scenario(scenario_path or default_scenario())
     out.mkdir(parents=True, exist_ok=True)
     (out / "digests").mkdir(exist_ok=True)
+    (out / "metrics.jsonl").unlink(missing_ok=True)
+    logger.setLevel(log_level)  # the handlers' structured logs: warnings and errors only, by default
     echo(
         f"Rapport demo: {scenario.days} simulated days from {_z(scenario.start)}, "
         f"me = @{scenario.me.username}"

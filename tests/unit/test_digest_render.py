@@ -13,6 +13,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from rapport.digest_render import (
     DigestView,
     RenderedDigest,

@@ -83,7 +83,8 @@ def test_step_2_suggests_answering_a_question_they_asked_their_network():
     made = {s.kind: s for s in suggestions_for(history)}
     answer = made[SuggestionKind.ANSWER]
     assert answer.post_id == "q1"
-    assert answer.draft and answer.draft.startswith("@person_x")
+    assert answer.draft
+    assert answer.draft.startswith("@person_x")
     assert "on a topic you know" in answer.reason
 
 
@@ -144,3 +145,16 @@ def test_an_unresponsive_target_gets_no_more_retweet_suggestions():
     history = [added(), *retweets, their_post("Yet another post https://example.com/z", 10)]
     assert replay(history, POLICY).stage is Stage.UNRESPONSIVE
     assert suggestions_for(history, previous=[suggestion(created_at=at(-200))]) == []
+
+
+def test_the_step_3_question_is_asked_on_a_post_we_have_not_reacted_to_and_not_on_their_question():
+    history = [
+        added(),
+        evidence(K.FOLLOW, at(1)),
+        their_post("Packaging Python for Lambda layers https://example.com/c", 2, post_id="p1"),
+        their_post("Anyone know a good Lambda tracer?", 3, question=True, post_id="q1"),
+        their_post("Lambda and Python tips https://example.com/t", 4, post_id="p2"),
+        evidence(K.OUR_RETWEET, at(5), refers_to="p2"),
+    ]
+    (ask,) = [s for s in suggestions_for(history) if s.kind is SuggestionKind.ASK]
+    assert ask.post_id == "p1"

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import os
+import warnings
+
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 
-logger = Logger()
-tracer = Tracer()
-metrics = Metrics()
+# Names default to the stack's values so the functions also behave outside Lambda (tests, demo).
+logger = Logger(service=os.environ.get("POWERTOOLS_SERVICE_NAME", "rapport"))
+tracer = Tracer(service=os.environ.get("POWERTOOLS_SERVICE_NAME", "rapport"))
+metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "Rapport"))
+
+# A run that had nothing to count (the digest outside its hour) is normal, not worth a warning.
+warnings.filterwarnings("ignore", message="No application metrics to publish")
 
 __all__ = ["MetricUnit", "logger", "metrics", "tracer"]

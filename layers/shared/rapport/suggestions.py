@@ -146,7 +146,16 @@ def _asks(ctx: Context) -> Iterable[Suggestion]:
     pending_ask = any(s.kind is SuggestionKind.ASK and s.created_at >= entered for s in ctx.previous)
     if asked or pending_ask:
         return
-    candidates = [p for p in ctx.their_posts() if p.is_original and ctx.now - p.created_at <= 2 * WEEK]
+    # A post of theirs we have not reacted to yet, and not a question of theirs (that is step 2's).
+    reacted, questions = ctx.reacted_to(), ctx.questions()
+    candidates = [
+        p
+        for p in ctx.their_posts()
+        if p.is_original
+        and p.id not in reacted
+        and p.id not in questions
+        and ctx.now - p.created_at <= 2 * WEEK
+    ]
     if not candidates:
         return
     topics = ctx.policy.topics

@@ -73,7 +73,10 @@ class XUser:
 
 @dataclass(slots=True)
 class ReadUsage:
-    """What this client read, at list price."""
+    """What this client read, at list price.
+
+    An upper bound of the bill: X charges a resource once per UTC day, and this counts every read.
+    """
 
     requests: int = 0
     posts: int = 0
@@ -122,7 +125,7 @@ class XReader:
 
     def me(self) -> XUser:
         data = self._call("users/me", self.client.get_me, user_auth=True).get("data") or {}
-        self.usage.add(users=1, owned=True)
+        self.usage.add(users=1)  # not an owned read: X lists only timelines and follow lists as owned
         return XUser(str(data["id"]), str(data["username"]), str(data.get("name", "")))
 
     def users_by_username(self, usernames: list[str]) -> list[XUser]:

@@ -1,0 +1,81 @@
+"""The embedded default, end to end: `rapport demo` on the shipped scenario."""
+
+from __future__ import annotations
+
+import json
+from email import message_from_bytes, policy
+
+import pytest
+
+from rapport_local.demo import run_demo
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    out = tmp_path_factory.mktemp("demo")
+    lines: list[str] = []
+    summary = run_demo(None, out, echo=lines.append)
+    return out, summary, lines
+
+
+def stages_of(summary, username):
+    return [t["to"] for t in summary["targets"][username]["transitions"]]
+
+
+def test_a_responsive_target_walks_the_whole_method(demo):
+    _, summary, _ = demo
+    assert stages_of(summary, "person_x") == ["retweet", "answer", "ask", "circle"]
+    answer = summary["targets"]["person_x"]["transitions"][1]
+    assert answer["evidence"] == ["1002"]  # their thanks
+    circle = summary["targets"]["person_x"]["transitions"][3]
+    assert circle["evidence"] == ["1004"]  # their answer to our question
+
+
+def test_a_target_who_never_acknowledges_becomes_unresponsive(demo):
+    _, summary, _ = demo
+    assert stages_of(summary, "quiet_q") == ["retweet", "unresponsive"]
+    assert summary["targets"]["quiet_q"]["transitions"][1]["evidence"] == [
+        "5101",
+        "5102",
+        "5103",
+        "5104",
+        "5105",
+    ]
+
+
+def test_one_digest_a_day_is_written_as_ses_received_it(demo):
+    out, summary, _ = demo
+    dates = [d["date"] for d in summary["digests"]]
+    assert len(dates) == len(set(dates)) == 14
+    first = summary["digests"][0]
+    html = (out / first["html"]).read_text()
+    text = (out / first["text"]).read_text()
+    eml = message_from_bytes((out / "digests" / f"{first['date']}.eml").read_bytes(), policy=policy.default)
+    assert eml["To"]
+    assert first["date"] in eml["Subject"]
+    assert "<html" in html.lower()
+    assert "<script" not in html.lower()
+    for s in first["suggestions"]:
+        if s["post_id"]:
+            assert s["post_id"] in html
+            assert s["post_id"] in text
+
+
+def test_the_digests_carry_each_step_of_the_method(demo):
+    _, summary, _ = demo
+    kinds = {s["kind"] for d in summary["digests"] for s in d["suggestions"]}
+    assert {"retweet", "answer", "ask", "engage_circle", "reply"} <= kinds
+    circle = next(s for d in summary["digests"] for s in d["suggestions"] if s["kind"] == "engage_circle")
+    assert circle["post_id"] is None
+    assert 2 <= len(circle["users"]) <= 3
+
+
+def test_the_summary_counts_what_x_would_have_billed(demo):
+    out, summary, lines = demo
+    on_disk = json.loads((out / "summary.json").read_text())
+    assert on_disk == summary
+    assert summary["x_api"]["requests"] > 0
+    assert 0 < summary["x_api"]["cost_usd"] < 1
+    assert any("person_x" in line and "circle" in line for line in lines)

@@ -1,0 +1,279 @@
+"""Scenario files: what loads, and the errors that say where and what is wrong."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from rapport_local.scenario import (
+    FollowEvent,
+    PostEvent,
+    PostMetrics,
+    RetweetEvent,
+    ScenarioError,
+    UnfollowEvent,
+    load_scenario,
+    parse_scenario,
+)
+
+EXAMPLE = """\
+start: "2026-03-02T08:00:00Z"          # simulated clock start, UTC
+days: 14
+me: {id: "100", username: "ana_builds", name: "Ana Builds"}
+users:
+  - {id: "200", username: "person_x", name: "Person X"}
+  - {id: "300", username: "friend_y", name: "Friend Y"}
+targets: [person_x]
+settings: {topics: [serverless, python], timezone: Europe/London, digest_hour: 7}
+events:
+  - {at: "2026-03-02T09:15:00Z", post: {id: "1001", by: person_x, text: "How we halved cold starts https://example.com/a"}}
+  - {at: "2026-03-03T10:00:00Z", retweet: {id: "5001", by: ana_builds, post: "1001"}}
+  - {at: "2026-03-03T11:00:00Z", post: {id: "1002", by: person_x, text: "@ana_builds thanks for sharing!"}}
+  - {at: "2026-03-04T10:30:00Z", post: {id: "5002", by: ana_builds, text: "@person_x this helped me https://example.com/b", reply_to: "1003"}}
+  - {at: "2026-03-05T08:00:00Z", follow: {by: person_x, user: ana_builds}}
+  - {at: "2026-03-05T09:00:00Z", unfollow: {by: person_x, user: ana_builds}}
+"""  # noqa: E501
+
+
+def write(tmp_path: Path, data: Any, name: str = "scenario.yaml") -> Path:
+    path = tmp_path / name
+    text = (
+        data
+        if isinstance(data, str)
+        else (json.dumps(data) if name.endswith(".json") else yaml.safe_dump(data))
+    )
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def minimal(**changes: Any) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "start": "2026-03-02T08:00:00Z",
+        "days": 3,
+        "me": {"id": "100", "username": "ana_builds", "name": "Ana"},
+        "users": [{"id": "200", "username": "person_x", "name": "Person X"}],
+        "targets": ["person_x"],
+        "events": [],
+    }
+    data.update(changes)
+    return data
+
+
+def test_the_documented_example_loads_into_frozen_dataclasses(tmp_path):
+    # Given the example of the format, as a YAML file
+    path = write(tmp_path, EXAMPLE)
+    # When it is loaded
+    scenario = load_scenario(path)
+    # Then every part is typed, times are aware UTC and settings stay a plain dict
+    assert scenario.start == datetime(2026, 3, 2, 8, tzinfo=UTC)
+    assert scenario.days == 14
+    assert scenario.end == datetime(2026, 3, 16, 8, tzinfo=UTC)
+    assert scenario.me.username == "ana_builds"
+    assert [u.username for u in scenario.users] == ["person_x", "friend_y"]
+    assert scenario.targets == ("person_x",)
+    assert scenario.settings == {
+        "topics": ["serverless", "python"],
+        "timezone": "Europe/London",
+        "digest_hour": 7,
+    }
+    assert [type(e) for e in scenario.events] == [
+        PostEvent,
+        RetweetEvent,
+        PostEvent,
+        PostEvent,
+        FollowEvent,
+        UnfollowEvent,
+    ]
+    reply = scenario.events[3]
+    assert isinstance(reply, PostEvent)
+    assert reply.reply_to == "1003"  # a post from outside the scenario is allowed (X: not found)
+    assert scenario.events[1] == RetweetEvent(
+        datetime(2026, 3, 3, 10, tzinfo=UTC), "5001", "ana_builds", "1001"
+    )
+    with pytest.raises(AttributeError):
+        scenario.days = 2  # type: ignore[misc]
+    assert scenario.user("PERSON_X").id == "200"  # handles are case-insensitive
+
+
+def test_json_works_too_with_optional_user_and_post_fields(tmp_path):
+    data = minimal(
+        users=[
+            {
+                "id": "200",
+                "username": "person_x",
+                "name": "Person X",
+                "protected": True,
+                "followers": ["ana_builds"],
+                "metrics": {"followers_count": 1200, "tweet_count": 5000},
+            },
+            {"id": "300", "username": "gone", "suspended": True},
+        ],
+        events=[
+            {
+                "at": "2026-03-02T09:00:00+01:00",
+                "post": {"id": "1", "by": "person_x", "text": "hi", "metrics": {"like_count": 4}},
+            }
+        ],
+    )
+    scenario = load_scenario(write(tmp_path, data, "scenario.json"))
+    person = scenario.users[0]
+    assert person.protected
+    assert person.followers == ("ana_builds",)
+    assert person.metrics.followers_count == 1200
+    assert scenario.users[1].suspended
+    assert scenario.users[1].name == "gone"
+    post = scenario.events[0]
+    assert isinstance(post, PostEvent)
+    assert post.at == datetime(2026, 3, 2, 8, tzinfo=UTC)  # converted to UTC
+    assert post.metrics == PostMetrics(like_count=4)
+
+
+def test_unquoted_yaml_timestamps_are_accepted(tmp_path):
+    text = EXAMPLE.replace('start: "2026-03-02T08:00:00Z"', "start: 2026-03-02T08:00:00Z")
+    assert load_scenario(write(tmp_path, text)).start == datetime(2026, 3, 2, 8, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("events", "index", "message"),
+    [
+        (
+            [{"at": "2026-03-02T09:00:00Z", "post": {"id": 1001, "by": "person_x", "text": "x"}}],
+            0,
+            'quote it: "1001"',
+        ),
+        (
+            [{"at": "2026-03-02T09:00:00Z", "post": {"id": "10a", "by": "person_x", "text": "x"}}],
+            0,
+            "strings of 1 to 19 digits",
+        ),
+        (
+            [{"at": "2026-03-02T09:00:00Z", "post": {"id": "1", "by": "nobody", "text": "x"}}],
+            0,
+            "unknown user 'nobody'",
+        ),
+        (
+            [
+                {"at": "2026-03-02T10:00:00Z", "post": {"id": "1", "by": "person_x", "text": "x"}},
+                {"at": "2026-03-02T09:00:00Z", "post": {"id": "2", "by": "person_x", "text": "y"}},
+            ],
+            1,
+            "events must be in time order",
+        ),
+        (
+            [{"at": "2026-03-02T09:00:00Z", "retweet": {"id": "5", "by": "ana_builds", "post": "9"}}],
+            0,
+            "unknown post '9'",
+        ),
+        (
+            [
+                {
+                    "at": "2026-03-02T09:00:00Z",
+                    "post": {"id": "1", "by": "ana_builds", "text": "x", "reply_to": "2"},
+                },
+                {"at": "2026-03-02T10:00:00Z", "post": {"id": "2", "by": "person_x", "text": "y"}},
+            ],
+            0,
+            "published later",
+        ),
+        (
+            [
+                {"at": "2026-03-02T09:00:00Z", "post": {"id": "1", "by": "person_x", "text": "x"}},
+                {"at": "2026-03-02T10:00:00Z", "post": {"id": "1", "by": "person_x", "text": "y"}},
+            ],
+            1,
+            "used twice",
+        ),
+        (
+            [{"at": "2026-03-02T09:00:00Z", "unfollow": {"by": "person_x", "user": "ana_builds"}}],
+            0,
+            "does not follow",
+        ),
+        (
+            [
+                {"at": "2026-03-02T09:00:00Z", "follow": {"by": "person_x", "user": "ana_builds"}},
+                {"at": "2026-03-02T10:00:00Z", "follow": {"by": "person_x", "user": "ana_builds"}},
+            ],
+            1,
+            "already follows",
+        ),
+        (
+            [{"at": "2026-03-02T09:00:00", "post": {"id": "1", "by": "person_x", "text": "x"}}],
+            0,
+            "no time zone",
+        ),
+        (
+            [{"at": "2026-03-09T09:00:00Z", "post": {"id": "1", "by": "person_x", "text": "x"}}],
+            0,
+            "after the end",
+        ),
+        ([{"at": "2026-03-02T09:00:00Z", "like": {"id": "1"}}], 0, "unknown key(s) ['like']"),
+        (
+            [{"at": "2026-03-02T09:00:00Z", "post": {"id": "1", "by": "person_x", "txt": "x"}}],
+            0,
+            "unknown key(s) ['txt']",
+        ),
+        ([{"post": {"id": "1", "by": "person_x", "text": "x"}}], 0, "missing 'at'"),
+    ],
+)
+def test_event_errors_name_the_file_the_event_and_the_problem(tmp_path, events, index, message):
+    # Given a scenario file with one bad event
+    path = write(tmp_path, minimal(events=events))
+    # When it is loaded
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(path)
+    # Then the error says which file, which event and what is wrong
+    error = caught.value
+    assert error.event_index == index
+    assert str(error).startswith(f"{path}: events[{index}]: ")
+    assert message in str(error)
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"me": {"id": 100, "username": "ana_builds"}}, "ids must be strings of digits"),
+        ({"users": [{"id": "100", "username": "person_x"}]}, "user id '100' is used twice"),
+        ({"users": [{"id": "200", "username": "Ana_Builds"}]}, "username 'Ana_Builds' is used twice"),
+        ({"users": [{"id": "200", "username": "not a handle"}]}, "is not an X handle"),
+        ({"users": [{"id": "200", "username": "person_x", "followers": ["ghost"]}]}, "unknown user 'ghost'"),
+        ({"targets": ["ghost"]}, "targets: unknown user 'ghost'"),
+        ({"targets": ["ana_builds"]}, "me cannot be a target"),
+        ({"days": 0}, "days: must be a whole number"),
+        ({"start": "next monday"}, "is not an ISO 8601 time"),
+        ({"settings": ["a"]}, "settings: must be a mapping"),
+        ({"colour": "blue"}, "unknown key(s) ['colour']"),
+        ({"users": [{"id": "200", "username": "person_x", "metrics": {"followers_count": -1}}]}, ">= 0"),
+    ],
+)
+def test_top_level_errors_name_the_file_and_the_problem(tmp_path, changes, message):
+    path = write(tmp_path, minimal(**changes))
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(path)
+    assert caught.value.event_index is None
+    assert str(caught.value).startswith(f"{path}: ")
+    assert message in str(caught.value)
+
+
+def test_unreadable_or_malformed_files_are_scenario_errors(tmp_path):
+    with pytest.raises(ScenarioError, match="cannot read"):
+        load_scenario(tmp_path / "missing.yaml")
+    with pytest.raises(ScenarioError, match="not valid YAML"):
+        load_scenario(write(tmp_path, "start: [unclosed"))
+    with pytest.raises(ScenarioError, match="not valid JSON"):
+        load_scenario(write(tmp_path, "{", "bad.json"))
+    with pytest.raises(ScenarioError, match="must be a mapping"):
+        parse_scenario(["not", "a", "mapping"])
+
+
+def test_the_default_demo_scenario_loads():
+    path = Path(__file__).resolve().parents[2] / "infra" / "rapport_local" / "scenarios" / "default.yaml"
+    if not path.is_file():
+        pytest.skip("no default scenario in this checkout")
+    scenario = load_scenario(path)
+    assert scenario.targets
+    assert scenario.events
