@@ -17,6 +17,7 @@ from email.message import EmailMessage
 from typing import Any
 
 import boto3
+import requests
 from moto.core import DEFAULT_ACCOUNT_ID  # type: ignore[attr-defined]
 from moto.server import ThreadedMotoServer
 from moto.ses.models import ses_backends
@@ -90,6 +91,8 @@ def local_aws() -> Iterator[LocalAws]:
     server.start()
     host, port = server.get_host_and_port()
     endpoint = f"http://{host}:{port}"
+    # moto keeps its state per process: start every local stack from nothing.
+    requests.post(f"{endpoint}/moto-api/reset", timeout=10).raise_for_status()
     saved = {k: os.environ.get(k) for k in _AWS_ENV}
     os.environ.update(
         AWS_ENDPOINT_URL=endpoint,

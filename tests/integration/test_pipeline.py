@@ -1,0 +1,244 @@
+"""The four handlers against a moto server and the X API simulator, through real clients.
+
+Each test reads as a small story: a world on X, the handlers run on a simulated clock, and what a
+user would notice (a stage, a suggestion, an email) is checked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from functions.admin import handler as admin
+from functions.collect import handler as collect
+from functions.digest import handler as digest
+from functions.evaluate import handler as evaluate
+from rapport.repository import Repository
+from rapport.runtime import EnvSettings, Services
+from rapport_local.aws import LocalAws
+from rapport_local.demo import LambdaContext, scheduled_event
+from rapport_local.scenario import parse_scenario
+from rapport_local.xsim import XSimServer
+
+pytestmark = pytest.mark.integration
+
+START = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
+
+
+def world(*events: dict[str, Any], settings: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {
+        "start": START.isoformat(),
+        "days": 3,
+        "me": {"id": "100", "username": "ana_builds", "name": "Ana"},
+        "users": [
+            {"id": "200", "username": "person_x", "name": "Person X"},
+            {"id": "300", "username": "friend_y", "name": "Friend Y"},
+        ],
+        "targets": ["person_x"],
+        "settings": settings or {"timezone": "Europe/London", "digest_hour": 7},
+        "events": list(events),
+    }
+
+
+def ts(hours: float) -> str:
+    return (START + timedelta(hours=hours)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+THANKED = world(
+    {
+        "at": ts(1),
+        "post": {"id": "1001", "by": "person_x", "text": "Cold starts, halved https://example.com/a"},
+    },
+    {"at": ts(2), "retweet": {"id": "5001", "by": "ana_builds", "post": "1001"}},
+    {"at": ts(3), "post": {"id": "1002", "by": "person_x", "text": "@ana_builds thanks for sharing!"}},
+)
+
+
+@dataclass
+class Stack:
+    aws: LocalAws
+    sim: XSimServer
+    deps: Services
+
+    def run(self, handler: Any, event: dict[str, Any]) -> dict[str, Any]:
+        result: dict[str, Any] = handler.lambda_handler(event, LambdaContext("test"), deps=self.deps)
+        return result
+
+    def admin(self, **command: Any) -> dict[str, Any]:
+        return self.run(admin, command)
+
+    def hour(self, hours: float) -> dict[str, Any]:
+        """One scheduled collect at START + hours, then evaluate on every event it emitted."""
+        now = START + timedelta(hours=hours)
+        self.sim.set_now(now)
+        report = self.run(collect, scheduled_event(now, "collect"))
+        for envelope in self.aws.collected_events():
+            self.run(evaluate, envelope)
+        return report
+
+    def digest_at(self, hours: float) -> dict[str, Any]:
+        now = START + timedelta(hours=hours)
+        return self.run(digest, scheduled_event(now, "digest"))
+
+    def stage(self, username: str = "person_x") -> str:
+        return str(self.admin(action="show_target", username=username)["target"]["stage"])
+
+
+@pytest.fixture
+def stack_for(aws: LocalAws, repo: Repository) -> Iterator[Any]:
+    servers: list[XSimServer] = []
+
+    def make(data: dict[str, Any]) -> Stack:
+        scenario = parse_scenario(data)
+        sim = XSimServer(scenario).start()
+        servers.append(sim)
+        sim.set_now(START)
+        env = aws.lambda_env(sim.url) | {"RAPPORT_TABLE_NAME": repo.table_name}
+        aws.collected_events()  # nothing left over from another test
+        stack = Stack(aws, sim, Services(EnvSettings.from_env(env), repo))
+        stack.admin(action="update_settings", settings=scenario.settings, at=START.isoformat())
+        for username in scenario.targets:
+            assert stack.admin(action="add_target", username=username, at=START.isoformat())["ok"]
+        return stack
+
+    yield make
+    for sim in servers:
+        sim.stop()
+
+
+def test_adding_a_target_looks_up_its_id_once_and_starts_step_1(stack_for):
+    stack = stack_for(THANKED)
+    again = stack.admin(action="add_target", username="@Person_X")
+    assert again["ok"]
+    assert not again["created"]
+    assert again["target"] == stack.admin(action="list_targets")["targets"][0]
+    assert stack.sim.usage()["requests_by_endpoint"] == {"/2/users/by": 1}
+    assert stack.stage() == "retweet"
+
+
+@pytest.mark.parametrize(
+    ("command", "complaint"),
+    [
+        ({"action": "add_target", "username": "not a name!"}, "username"),
+        ({"action": "add_target", "username": "nobody_here"}, "does not exist"),
+        ({"action": "fly"}, "action"),
+        ({"action": "pause_target", "username": "friend_y"}, "not a target"),
+        ({"action": "update_settings", "settings": {"timezone": "Mars/Olympus"}}, "time zone"),
+        ({"action": "update_settings", "settings": {"thanks_to_advance": 0}}, "thanks_to_advance"),
+    ],
+)
+def test_bad_admin_input_gets_a_clear_error_and_changes_nothing(stack_for, command, complaint):
+    stack = stack_for(THANKED)
+    before = stack.admin(action="list_targets"), stack.admin(action="get_settings")
+    result = stack.admin(**command)
+    assert result["ok"] is False
+    assert complaint in result["error"]
+    assert (stack.admin(action="list_targets"), stack.admin(action="get_settings")) == before
+
+
+def test_the_admin_url_answers_http_requests(stack_for):
+    stack = stack_for(THANKED)
+    event = {"requestContext": {"http": {"method": "POST"}}, "body": '{"action": "list_targets"}'}
+    response = stack.run(admin, event)
+    assert response["statusCode"] == 200
+    assert "person_x" in response["body"]
+    bad = stack.run(admin, {"requestContext": {}, "body": "{not json"})
+    assert bad["statusCode"] == 400
+    assert "not JSON" in bad["body"]
+
+
+def test_a_thanks_after_our_retweet_moves_the_target_to_step_2_with_its_evidence(stack_for):
+    stack = stack_for(THANKED)
+    stack.hour(4)
+    shown = stack.admin(action="show_target", username="person_x")
+    assert shown["target"]["stage"] == "answer"
+    assert shown["transitions"][-1]["evidence"] == ["1002"]
+
+
+def test_a_repeated_run_reads_nothing_twice_and_stores_nothing_twice(stack_for):
+    stack = stack_for(THANKED)
+    first = stack.hour(4)
+    posts_read = stack.sim.usage()["returned"]
+    second = stack.hour(4)  # the same scheduled instant, delivered again
+    assert first["stored"] > 0
+    assert second["stored"] == 0
+    assert second["targets_with_news"] == []
+    assert stack.sim.usage()["returned"]["posts"] == posts_read["posts"]
+
+
+def test_a_rate_limit_defers_a_source_and_the_next_run_loses_nothing(stack_for):
+    stack = stack_for(THANKED)
+    # Their thanks shows in our mentions and in their own timeline: both are rate limited.
+    stack.sim.inject_fault("/2/users/:id/mentions", 429, count=1)
+    stack.sim.inject_fault("/2/users/:id/tweets", 429, count=2)
+    limited = stack.hour(4)
+    assert len(limited["deferred"]) == 3
+    assert stack.stage() == "retweet"
+    stack.hour(5)
+    assert stack.stage() == "answer"
+    thanks = [
+        t
+        for t in stack.admin(action="show_target", username="person_x")["transitions"]
+        if t["to"] == "answer"
+    ]
+    assert len(thanks) == 1
+
+
+def test_x_failing_is_retried_then_left_for_the_next_run(stack_for):
+    stack = stack_for(THANKED)
+    # Three tries (the first and two retries) for each of mentions, our posts and theirs.
+    stack.sim.inject_fault("/2/users/:id/mentions", 503, count=3)
+    stack.sim.inject_fault("/2/users/:id/tweets", 503, count=6)
+    failed = stack.hour(4)
+    assert len(failed["deferred"]) == 3
+    assert stack.stage() == "retweet"
+    recovered = stack.hour(5)
+    assert recovered["deferred"] == []
+    assert stack.stage() == "answer"
+
+
+def test_a_follow_back_and_an_unfollow_are_both_seen(stack_for):
+    stack = stack_for(
+        world(
+            {"at": ts(1), "follow": {"by": "person_x", "user": "ana_builds"}},
+            {"at": ts(3), "unfollow": {"by": "person_x", "user": "ana_builds"}},
+        )
+    )
+    stack.hour(2)
+    assert stack.stage() == "ask"
+    stack.hour(4)
+    assert stack.stage() == "retweet"
+
+
+def test_the_digest_goes_out_once_per_local_day_even_when_triggered_twice(stack_for):
+    useful = {"id": "1003", "by": "person_x", "text": "Serverless tips https://example.com/t"}
+    stack = stack_for(world(*THANKED["events"], {"at": ts(3.5), "post": useful}))
+    stack.hour(4)
+    sent_before = len(stack.aws.sent_emails())
+    early = stack.digest_at(20)  # 04:00 local the next day
+    first = stack.digest_at(23)  # 07:00 local
+    again = stack.digest_at(23)
+    assert (early["sent"], first["sent"], again["sent"]) == (False, True, False)
+    assert again["reason"] == "already sent today"
+    (email,) = stack.aws.sent_emails()[sent_before:]
+    assert first["local_date"] in email["Subject"]
+    assert [(s["kind"], s["post_id"]) for s in first["suggestions"]] == [("retweet", "1003")]
+    assert "tweet_id=1003" in email.get_body(preferencelist=("plain",)).get_content()
+
+
+def test_post_text_from_x_is_escaped_in_the_email(stack_for):
+    hostile = '<script>alert("x")</script> & <b>bold</b> https://example.com/h'
+    stack = stack_for(world({"at": ts(1), "post": {"id": "1001", "by": "person_x", "text": hostile}}))
+    stack.hour(2)
+    sent_before = len(stack.aws.sent_emails())
+    report = stack.digest_at(23)
+    assert report["sent"]
+    (email,) = stack.aws.sent_emails()[sent_before:]
+    html = email.get_body(preferencelist=("html",)).get_content()
+    assert "<script>" not in html
+    assert "&lt;script&gt;" in html
+    assert "<b>bold</b>" not in html
