@@ -23,6 +23,12 @@ class Policy(BaseModel):
     topics: tuple[str, ...] = Field(default=(), description="what you know about: ranks questions and asks")
     timezone: str = Field(default="UTC")
     digest_hour: int = Field(default=7, ge=0, le=23, description="local hour the digest is sent")
+    daily_actions: int = Field(default=5, ge=1, le=50, description="the digest's attention budget")
+    send_empty_digest: bool = Field(default=True, description="a one-line digest when nothing is worth doing")
+    cadence_days: int = Field(
+        default=7, ge=1, le=90, description="no interaction for longer than this: the target is losing touch"
+    )
+    x_monthly_budget_usd: float = Field(default=5.0, ge=0, le=10_000, description="X API spend per month")
 
     @field_validator("timezone")
     @classmethod
