@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
@@ -199,9 +200,7 @@ def _reevaluate(repo: Repository, target: Target, at: datetime) -> Stage:
 
 
 def _with_stage(target: Target, stage: Stage) -> Target:
-    return Target(
-        target.id, target.username, target.name, target.added_at, stage, target.topics, target.follows_us
-    )
+    return replace(target, stage=stage)
 
 
 def _stamp(at: datetime) -> str:

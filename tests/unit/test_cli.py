@@ -1,0 +1,29 @@
+"""The `rapport` command's own behaviour: outputs and clear errors."""
+
+from __future__ import annotations
+
+from rapport_local.cli import main
+
+
+def test_detect_writes_one_verdict_row_per_post(tmp_path, capsys):
+    # Given a CSV of posts
+    posts = tmp_path / "posts.csv"
+    posts.write_text('text\n"Anyone know a good Postgres host?"\n"@ana_builds thanks for the RT!"\n')
+    # When the detectors run on it
+    assert main(["detect", "--file", str(posts), "--me", "ana_builds"]) == 0
+    # Then each row carries its question and thanks verdicts
+    lines = capsys.readouterr().out.splitlines()
+    assert lines == [
+        "text,question,thanks",
+        "Anyone know a good Postgres host?,1,0",
+        "@ana_builds thanks for the RT!,0,1",
+    ]
+
+
+def test_a_missing_or_malformed_file_is_a_clear_error_not_a_traceback(tmp_path, capsys):
+    assert main(["detect", "--file", str(tmp_path / "nope.csv")]) == 2
+    assert "nope.csv" in capsys.readouterr().err
+    no_text = tmp_path / "bad.csv"
+    no_text.write_text("body\nhello\n")
+    assert main(["detect", "--file", str(no_text)]) == 2
+    assert "text" in capsys.readouterr().err
