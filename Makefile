@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 SOURCES := layers/shared/rapport infra/rapport_local functions tests
 
-.PHONY: demo test lint typecheck unit install clean
+.PHONY: demo bench test lint typecheck unit install clean chromium
 
 $(INSTALLED): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +20,9 @@ install: $(INSTALLED)
 demo: $(INSTALLED)
 	$(BIN)/rapport demo $(if $(SCENARIO),--scenario $(SCENARIO)) $(if $(OUT),--out $(OUT))
 
+bench: $(INSTALLED)
+	$(BIN)/rapport bench $(if $(TARGETS),--targets $(TARGETS)) $(if $(DAYS),--days $(DAYS))
+
 lint: $(INSTALLED)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -31,9 +34,17 @@ unit: $(INSTALLED)
 	$(BIN)/pytest tests/unit -q
 
 # pytest's exit code 5 (no test collected) is not a failure of the code under test.
-test: lint typecheck validate-template
+# The template is checked by sam validate --lint, cfn-lint and checkov here; `sam build` and the
+# offline transform run inside pytest (tests/integration/test_sam_build.py, tests/unit/test_template.py).
+test: lint typecheck validate-template cfn-lint checkov chromium
 	$(BIN)/pytest --cov --cov-report=term:skip-covered -q; status=$$?; \
 	if [ $$status -eq 5 ]; then echo "no tests collected"; exit 0; fi; exit $$status
+
+# The digest's browser tests render it in Debian's chromium; install it when missing (CI runs as root).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" -eq 0 ]; then apt-get update -qq && apt-get install -y -qq chromium; \
+	  else echo "chromium is missing: run 'sudo apt-get install -y chromium' (the browser tests skip without it)"; fi; }
 
 clean:
 	rm -rf $(VENV) .venv-tools .aws-sam .mypy_cache .pytest_cache .ruff_cache out

@@ -18,6 +18,10 @@ def lambda_handler(
     event: dict[str, Any], context: LambdaContext, deps: Services | None = None
 ) -> dict[str, Any]:
     deps = deps or services()
+    return deps.once("collect", event, context, lambda: _collect(event, deps))
+
+
+def _collect(event: dict[str, Any], deps: Services) -> dict[str, Any]:
     at = event_time(event)
     report = collect(deps.repo, deps.reader(), at)
     deps.publish_collected(at, sorted(report.targets_with_news))
@@ -26,6 +30,8 @@ def lambda_handler(
     metrics.add_metric("XPostsRead", MetricUnit.Count, report.spend.posts)
     metrics.add_metric("XUsersRead", MetricUnit.Count, report.spend.users)
     metrics.add_metric("XSpendMicroUSD", MetricUnit.Count, round(report.spend.cost_usd * 1_000_000))
+    metrics.add_metric("XFollowersRead", MetricUnit.Count, report.spend.followers)
+    metrics.add_metric("XReadsDeferredForBudget", MetricUnit.Count, report.deferred_for_budget)
     if report.deferred:
         logger.warning("sources deferred to the next run", extra={"deferred": report.deferred})
     return report.as_dict()

@@ -18,6 +18,10 @@ def lambda_handler(
     event: dict[str, Any], context: LambdaContext, deps: Services | None = None
 ) -> dict[str, Any]:
     deps = deps or services()
+    return deps.once("digest", event, context, lambda: _digest(event, deps))
+
+
+def _digest(event: dict[str, Any], deps: Services) -> dict[str, Any]:
     s = deps.settings
     report = send_digest(deps.repo, deps.send_raw, s.sender, s.recipient, event_time(event))
     if report.sent:

@@ -18,6 +18,10 @@ def lambda_handler(
     event: dict[str, Any], context: LambdaContext, deps: Services | None = None
 ) -> dict[str, Any]:
     deps = deps or services()
+    return deps.once("evaluate", event, context, lambda: _evaluate(event, deps))
+
+
+def _evaluate(event: dict[str, Any], deps: Services) -> dict[str, Any]:
     detail = event.get("detail") or {}
     target_ids = detail.get("target_ids")
     if not isinstance(target_ids, list) or not all(isinstance(t, str) for t in target_ids):

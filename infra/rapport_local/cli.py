@@ -6,6 +6,7 @@ import argparse
 import sys
 import time
 from collections.abc import Sequence
+from datetime import date
 from pathlib import Path
 
 
@@ -32,12 +33,45 @@ def main(argv: Sequence[str] | None = None) -> int:
     xsim.add_argument("--scenario", type=Path, help="scenario file; default: the shipped one")
     xsim.add_argument("--port", type=int, default=8123)
 
+    digest = commands.add_parser("digest", help="the daily digest")
+    digest_commands = digest.add_subparsers(dest="digest_command", required=True)
+    preview = digest_commands.add_parser(
+        "preview",
+        help="render a day's digest from the current data without sending it",
+        description="Without --table, plays the scenario on the local stack up to that day's digest hour "
+        "(earlier digests sent as usual) and renders that day's digest instead of sending it. With "
+        "--table, reads that DynamoDB table through the usual AWS configuration and writes nothing to it.",
+    )
+    preview.add_argument("--date", type=_iso_date, help="local date (YYYY-MM-DD); default: the last day")
+    preview.add_argument("--out", type=Path, help="HTML file to write (a .txt beside it); default: out/")
+    preview.add_argument("--scenario", type=Path, help="scenario file; default: the shipped one")
+    preview.add_argument("--table", help="read this DynamoDB table instead of playing the scenario")
+
+    bench = commands.add_parser("bench", help="a seeded month: Rapport's X reads against a naive collector")
+    bench.add_argument("--targets", default="10,100,1000", help="comma-separated sizes (default 10,100,1000)")
+    bench.add_argument("--days", type=int, default=30)
+    bench.add_argument("--every-hours", type=int, default=24, help="hours between collect runs")
+    bench.add_argument("--seed", type=int, default=7)
+
     args = parser.parse_args(argv)
     try:
         if args.command == "demo":
             from rapport_local.demo import run_demo
 
             run_demo(args.scenario, args.out)
+        elif args.command == "digest":
+            from rapport_local.preview import preview as run_preview
+
+            shown = run_preview(args.date, args.out, scenario_path=args.scenario, table=args.table)
+            print(f"{shown.rendered.subject}\n  HTML: {shown.html_path}\n  text: {shown.text_path}")
+        elif args.command == "bench":
+            from rapport_local.bench import run_bench
+
+            sizes = [int(size) for size in str(args.targets).split(",") if size.strip()]
+            result = run_bench(sizes, args.days, args.every_hours, args.seed)
+            if any(r["missed"] for r in result):
+                print("rapport: scripted signals were missed", file=sys.stderr)
+                return 1
         elif args.command == "detect":
             from rapport_local.detect_eval import evaluate, format_report, write_detections
 
@@ -51,6 +85,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"rapport: {exc}", file=sys.stderr)
         return 2
     return 0
+
+
+def _iso_date(raw: str) -> date:
+    try:
+        return date.fromisoformat(raw)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"{raw!r} is not a date like 2026-03-09") from exc
 
 
 def _serve_xsim(scenario_path: Path | None, port: int) -> None:

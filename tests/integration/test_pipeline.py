@@ -219,9 +219,10 @@ def test_the_digest_goes_out_once_per_local_day_even_when_triggered_twice(stack_
     stack = stack_for(world(*THANKED["events"], {"at": ts(3.5), "post": useful}))
     stack.hour(4)
     sent_before = len(stack.aws.sent_emails())
-    early = stack.digest_at(20)  # 04:00 local the next day
-    first = stack.digest_at(23)  # 07:00 local
-    again = stack.digest_at(23)
+    # Ana retweeted person_x on day 1, so person_x rests on day 2 (the digest's spacing rule)
+    early = stack.digest_at(44)  # 04:00 local on day 3
+    first = stack.digest_at(47)  # 07:00 local
+    again = stack.digest_at(47)
     assert (early["sent"], first["sent"], again["sent"]) == (False, True, False)
     assert again["reason"] == "already sent today"
     (email,) = stack.aws.sent_emails()[sent_before:]

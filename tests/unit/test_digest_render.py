@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from email import message_from_bytes
 from email.message import EmailMessage
 from email.policy import default
@@ -16,7 +16,9 @@ from hypothesis import strategies as st
 
 from rapport.digest_render import (
     DigestView,
+    LosingTouch,
     RenderedDigest,
+    SpendSummary,
     TargetStatus,
     build_mime,
     intent_links,
@@ -371,7 +373,7 @@ def test_the_overview_draws_a_progress_strip_per_target() -> None:
     )
 
     # When the digest is rendered
-    rendered = render_digest(a_view(targets=targets))
+    rendered = render_digest(a_view(a_suggestion(), targets=targets))
     page = _Page(rendered.html)
 
     # Then alice's strip shows two steps done and "ask" current; bob and carol are off the ladder
@@ -393,7 +395,8 @@ def test_unresponsive_and_paused_look_different_from_each_other_and_from_the_lad
     # Given one unresponsive and one paused target
     markup = render_digest(
         a_view(
-            targets=(TargetStatus("bob", Stage.UNRESPONSIVE, NOW), TargetStatus("carol", Stage.PAUSED, NOW))
+            a_suggestion(),
+            targets=(TargetStatus("bob", Stage.UNRESPONSIVE, NOW), TargetStatus("carol", Stage.PAUSED, NOW)),
         )
     ).html
 
@@ -501,3 +504,85 @@ def test_rendering_depends_only_on_the_view() -> None:
     assert first == again
     assert later.subject == "Rapport · 2025-03-15 · 1 action"
     assert first.text.replace("2025-03-14", "2025-03-15").replace("13 days", "14 days") == later.text
+
+
+# --- the overview -----------------------------------------------------------------------------------------
+
+
+def test_each_quoted_post_shows_how_old_it_is_when_the_digest_is_read() -> None:
+    # Given a post made 30 hours before the digest
+    view = a_view(
+        a_suggestion(), generated_at=NOW, posted_at={"1899999999999999999": NOW - timedelta(hours=30)}
+    )
+
+    rendered = render_digest(view)
+
+    assert "@alice wrote (posted 30 hours ago):" in rendered.text
+    assert "@alice wrote (posted 30 hours ago):" in _Page(rendered.html).text
+
+
+def test_the_funnel_counts_targets_per_stage_in_both_parts() -> None:
+    targets = (
+        TargetStatus("a", Stage.RETWEET, NOW),
+        TargetStatus("b", Stage.RETWEET, NOW),
+        TargetStatus("c", Stage.ASK, NOW),
+        TargetStatus("d", Stage.UNRESPONSIVE, NOW),
+    )
+
+    rendered = render_digest(a_view(a_suggestion(), targets=targets))
+
+    assert "Targets per stage: Retweet 2, Answer 0, Ask 1, Circle 0, Unresponsive 1" in rendered.text
+    cells = [c.strip() for c in _Page(rendered.html).cells]
+    assert [c for c in cells if " · " in c and c.split(" · ")[-1].isdigit()] == [
+        "Retweet · 2",
+        "Answer · 0",
+        "Ask · 1",
+        "Circle · 0",
+        "Unresponsive · 1",
+    ]
+    assert "Paused · 0" not in cells  # off-ladder stages appear only when someone is there
+    # The bars are table cells sized in percent: half the targets are at Retweet
+    assert 'width="50%" bgcolor="#16a34a"' in rendered.html
+
+
+def test_losing_touch_and_the_budget_are_in_both_parts() -> None:
+    view = a_view(
+        a_suggestion(),
+        losing_touch=(LosingTouch("bob", 9, datetime(2025, 3, 5, tzinfo=UTC)), LosingTouch("carol", 8, None)),
+        spend=SpendSummary(0.3, 4.5, 5.0, deferred_yesterday=4, deferred_month=6),
+    )
+
+    rendered = render_digest(view)
+    page = _Page(rendered.html).text
+
+    for line in (
+        "@bob: 9 days since your last exchange (2025-03-05)",
+        "@carol: no exchange yet, 8 days since you added them",
+        "X API spend yesterday: $0.30",
+        "This month so far: $4.50 of your $5.00 budget (90% used)",
+        "Reads held back to stay within the budget: 4 yesterday, 6 this month (news may arrive late)",
+    ):
+        assert line in rendered.text
+        assert line in page
+    assert "#d97706" in rendered.html  # the budget bar turns amber past 80%
+
+
+def test_an_empty_day_still_reports_who_is_slipping_away() -> None:
+    rendered = render_digest(a_view(losing_touch=(LosingTouch("bob", 9, None),)))
+
+    assert "@bob: no exchange yet, 9 days since you added them" in rendered.text
+    assert "TODAY'S ACTIONS" not in rendered.text
+    assert _Page(rendered.html).hrefs == []
+
+
+def test_a_retweet_also_offers_to_follow_the_target() -> None:
+    links = dict(intent_links(a_suggestion(SuggestionKind.RETWEET)))
+
+    assert query(links["Follow @alice"]) == {"screen_name": ["alice"]}
+
+
+def test_the_mime_parts_are_7bit_safe() -> None:
+    raw = build_mime(render_digest(a_view()), "rapport@example.com", "ana@example.com")
+
+    raw.decode("ascii")  # the one-line empty day too: no 8bit body
+    assert b"Content-Transfer-Encoding: quoted-printable" in raw

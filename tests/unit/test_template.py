@@ -204,16 +204,28 @@ def test_every_function_loads_the_shared_and_dependencies_layers(templates: Temp
             assert any(refers_to(layer, logical_id) for layer in attached), (name, logical_id)
 
 
-def test_layers_are_built_by_sam_for_python313_on_arm64(templates: Templates) -> None:
+def test_layers_are_built_by_their_own_makefile_for_python313_on_arm64(templates: Templates) -> None:
     # Given the layers as written (build metadata is consumed by `sam build`, not CloudFormation)
     for logical_id in ("SharedLayer", "DependenciesLayer"):
         layer = templates.sam["Resources"][logical_id]
+        makefile = ROOT / layer["Properties"]["ContentUri"] / "Makefile"
 
-        # Then sam build makes them for the functions' runtime and architecture
-        assert layer["Metadata"]["BuildMethod"] == "python3.13"
+        # Then sam build runs the layer's own make target (no python3.13 or container needed) ...
+        assert layer["Metadata"]["BuildMethod"] == "makefile"
+        assert f"build-{logical_id}:" in makefile.read_text(encoding="utf-8")
+        # ... for the functions' runtime and architecture
         assert layer["Metadata"]["BuildArchitecture"] == "arm64"
         assert layer["Properties"]["CompatibleRuntimes"] == ["python3.13"]
         assert layer["Properties"]["CompatibleArchitectures"] == ["arm64"]
+
+
+def test_the_dependencies_makefile_fetches_lambda_wheels_and_leaves_out_the_runtimes_boto() -> None:
+    makefile = (ROOT / "layers/dependencies/Makefile").read_text(encoding="utf-8")
+
+    assert "LAMBDA_PYTHON_VERSION ?= 3.13" in makefile
+    assert "manylinux2014_aarch64" in makefile
+    assert "--only-binary=:all:" in makefile
+    assert "PROVIDED_BY_RUNTIME := boto3 botocore s3transfer" in makefile
 
 
 def test_every_function_gets_the_settings_it_validates_at_cold_start(templates: Templates) -> None:
@@ -288,7 +300,7 @@ def test_the_sender_is_an_ses_identity(templates: Templates) -> None:
 # ------------------------------------------------------------------ events
 
 
-def test_collect_and_digest_run_hourly_on_eventbridge_scheduler(templates: Templates) -> None:
+def test_collect_and_digest_run_on_eventbridge_scheduler(templates: Templates) -> None:
     # Given the EventBridge Scheduler schedules
     schedules = resources_of(templates.cfn, "AWS::Scheduler::Schedule")
 
@@ -301,8 +313,11 @@ def test_collect_and_digest_run_hourly_on_eventbridge_scheduler(templates: Templ
                 targets[name] = props
     assert sorted(targets) == ["collect", "digest"]
     assert len(schedules) == 2
-    assert targets["collect"]["ScheduleExpression"] == "rate(1 hour)"
+    assert targets["collect"]["ScheduleExpression"] == {"Fn::Sub": "rate(${CollectRateMinutes} minutes)"}
+    assert templates.cfn["Parameters"]["CollectRateMinutes"]["Default"] == 60
     assert is_hourly(targets["digest"]["ScheduleExpression"])
+    # And the digest ticks on the user's local hours (zones with :30 offsets included)
+    assert targets["digest"]["ScheduleExpressionTimezone"] == {"Ref": "TimeZone"}
 
     # And no fixed schedule name, so two environments in one account do not collide
     assert all("Name" not in props for props in targets.values())
@@ -444,6 +459,238 @@ def test_dependencies_layer_mirrors_the_runtime_dependencies_without_boto() -> N
     assert any(req.startswith("aws-lambda-powertools[tracer]") for req in requirements)
     # ... and nothing the Lambda runtime already provides
     assert names.isdisjoint({"boto3", "botocore"})
+
+
+# ------------------------------------------------------------------ guided deploy: parameters
+
+
+def test_the_guided_deploy_asks_a_few_constrained_questions_with_sane_defaults(templates: Templates) -> None:
+    params = templates.cfn["Parameters"]
+
+    # Given the parameters `sam deploy --guided` prompts for
+    # Then the two addresses must be given (no default) and look like addresses
+    for name in ("SenderEmail", "RecipientEmail"):
+        assert "Default" not in params[name], name
+        assert re.fullmatch(params[name]["AllowedPattern"], "ana@example.com"), name
+        assert not re.fullmatch(params[name]["AllowedPattern"], "not an address"), name
+    # And everything else has a default within its constraints
+    assert params["TimeZone"]["Default"] == "UTC"
+    assert re.fullmatch(params["TimeZone"]["AllowedPattern"], "America/Argentina/Buenos_Aires")
+    assert not re.fullmatch(params["TimeZone"]["AllowedPattern"], "Mars Olympus")
+    assert (
+        params["DigestHour"]["MinValue"],
+        params["DigestHour"]["Default"],
+        params["DigestHour"]["MaxValue"],
+    ) == (
+        0,
+        7,
+        23,
+    )
+    assert params["CollectRateMinutes"]["Default"] in params["CollectRateMinutes"]["AllowedValues"]
+    assert min(params["CollectRateMinutes"]["AllowedValues"]) >= 15
+    assert params["XMonthlyBudgetUSD"]["MinValue"] == 0
+    assert params["LogRetentionDays"]["Default"] in params["LogRetentionDays"]["AllowedValues"]
+    assert re.fullmatch(params["EnvironmentName"]["AllowedPattern"], params["EnvironmentName"]["Default"])
+
+
+def test_deploy_time_answers_reach_the_functions_as_defaults_of_the_stored_settings(
+    templates: Templates,
+) -> None:
+    from rapport.policy import POLICY_DEFAULTS_ENV
+
+    expected = {
+        POLICY_DEFAULTS_ENV["timezone"]: {"Ref": "TimeZone"},
+        POLICY_DEFAULTS_ENV["digest_hour"]: {"Ref": "DigestHour"},
+        POLICY_DEFAULTS_ENV["x_monthly_budget_usd"]: {"Ref": "XMonthlyBudgetUSD"},
+    }
+    for name in FUNCTIONS:
+        variables = function(templates.cfn, name)["Environment"]["Variables"]
+        assert {k: variables[k] for k in expected} == expected, name
+
+
+def test_samconfig_builds_and_deploys_this_template_with_the_iam_capability() -> None:
+    config = tomllib.loads((ROOT / "samconfig.toml").read_text(encoding="utf-8"))
+
+    deploy = config["default"]["deploy"]["parameters"]
+    assert "CAPABILITY_IAM" in deploy["capabilities"]
+    assert deploy["confirm_changeset"] is True
+    assert deploy["resolve_s3"] is True
+    assert config["default"]["build"]["parameters"]["cached"] is True
+
+
+# ------------------------------------------------------------------ reliability
+
+
+def test_scheduled_and_event_deliveries_are_retried_then_parked_in_the_dead_letter_queue(
+    templates: Templates,
+) -> None:
+    # Given every EventBridge Scheduler schedule and every rule target
+    targets = [
+        s["Properties"]["Target"] for s in resources_of(templates.cfn, "AWS::Scheduler::Schedule").values()
+    ]
+    targets += [
+        t
+        for r in resources_of(templates.cfn, "AWS::Events::Rule").values()
+        for t in r["Properties"]["Targets"]
+    ]
+
+    # Then each retries a bounded number of times within the hour, then lands in the DLQ
+    assert len(targets) == 3
+    for target in targets:
+        assert 0 < target["RetryPolicy"]["MaximumRetryAttempts"] <= 5
+        assert target["RetryPolicy"]["MaximumEventAgeInSeconds"] <= 3600
+        assert target["DeadLetterConfig"]["Arn"] == {"Fn::GetAtt": ["DeadLetterQueue", "Arn"]}
+
+
+def test_the_rule_may_write_to_the_dead_letter_queue_and_nothing_else_may(templates: Templates) -> None:
+    (policy,) = resources_of(templates.cfn, "AWS::SQS::QueuePolicy").values()
+    (statement,) = policy["Properties"]["PolicyDocument"]["Statement"]
+
+    assert statement["Principal"] == {"Service": "events.amazonaws.com"}
+    assert statement["Action"] == "sqs:SendMessage"
+    rule_arn = statement["Condition"]["ArnEquals"]["aws:SourceArn"]
+    assert rule_arn == {"Fn::GetAtt": [next(iter(resources_of(templates.cfn, "AWS::Events::Rule"))), "Arn"]}
+
+
+def test_asynchronous_failures_go_to_the_dead_letter_queue_after_two_retries(templates: Templates) -> None:
+    configs = {
+        c["Properties"]["FunctionName"]["Ref"]: c["Properties"]
+        for c in resources_of(templates.cfn, "AWS::Lambda::EventInvokeConfig").values()
+    }
+
+    # Then the three functions invoked asynchronously each have an on-failure destination
+    assert sorted(configs) == ["CollectFunction", "DigestFunction", "EvaluateFunction"]
+    for name, config in configs.items():
+        assert config["MaximumRetryAttempts"] == 2, name
+        assert config["DestinationConfig"]["OnFailure"]["Destination"] == {
+            "Fn::GetAtt": ["DeadLetterQueue", "Arn"]
+        }
+        # And the function's role may send there, and only there
+        sqs = statements_with_prefix(templates.cfn, name.removesuffix("Function").lower(), "sqs:")
+        assert [(actions(st), st["Resource"]) for st in sqs] == [
+            (["sqs:SendMessage"], {"Fn::GetAtt": ["DeadLetterQueue", "Arn"]})
+        ]
+
+
+def test_runs_that_could_race_are_serialised(templates: Templates) -> None:
+    for name in ("collect", "evaluate", "digest"):
+        assert function(templates.cfn, name)["ReservedConcurrentExecutions"] == 1, name
+    # The admin function is interactive and takes nothing from the account's concurrency pool
+    assert "ReservedConcurrentExecutions" not in function(templates.cfn, "admin")
+
+
+def test_the_table_is_recoverable_encrypted_and_protected_from_deletion(templates: Templates) -> None:
+    table = templates.cfn["Resources"]["Table"]["Properties"]
+
+    assert table["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+    assert table["SSESpecification"] == {"SSEEnabled": True}
+    assert table["DeletionProtectionEnabled"] is True
+
+
+def test_the_dead_letter_queue_is_encrypted_and_keeps_messages_two_weeks(templates: Templates) -> None:
+    queue = templates.cfn["Resources"]["DeadLetterQueue"]["Properties"]
+
+    assert queue["SqsManagedSseEnabled"] is True
+    assert queue["MessageRetentionPeriod"] == 14 * 24 * 3600
+
+
+# ------------------------------------------------------------------ secrets
+
+
+def test_the_x_credentials_never_appear_in_the_environment_or_outputs(templates: Templates) -> None:
+    dumped = json.dumps(templates.cfn)
+
+    # No dynamic reference resolves the secret's value into a property, anywhere
+    assert "resolve:secretsmanager" not in dumped
+    # The functions get the secret's ARN (a name), and the output is that ARN too
+    for name in FUNCTIONS:
+        variables = function(templates.cfn, name)["Environment"]["Variables"]
+        secret_like = [k for k in variables if re.search(r"KEY|TOKEN|PASSWORD|CREDENTIAL", k)]
+        assert secret_like == [], name
+    assert templates.cfn["Outputs"]["XSecretArn"]["Value"] == {
+        "Fn::If": ["CreateXSecret", {"Ref": "XSecret"}, {"Ref": "XSecretArn"}]
+    }
+    assert templates.cfn["Resources"]["XSecret"]["DeletionPolicy"] == "Retain"
+
+
+# ------------------------------------------------------------------ observability
+
+
+def test_each_function_logs_to_its_own_group_with_the_chosen_retention(templates: Templates) -> None:
+    groups = resources_of(templates.cfn, "AWS::Logs::LogGroup")
+
+    assert len(groups) == len(FUNCTIONS)
+    for name in FUNCTIONS:
+        log_group_id = function(templates.cfn, name)["LoggingConfig"]["LogGroup"]["Ref"]
+        assert groups[log_group_id]["Properties"]["RetentionInDays"] == {"Ref": "LogRetentionDays"}
+
+
+def test_powertools_metrics_are_namespaced_per_environment(templates: Templates) -> None:
+    for name in FUNCTIONS:
+        variables = function(templates.cfn, name)["Environment"]["Variables"]
+        assert variables["POWERTOOLS_SERVICE_NAME"] == {"Fn::Sub": "rapport-${EnvironmentName}"}
+        assert variables["POWERTOOLS_TRACER_CAPTURE_RESPONSE"] == "false"
+
+
+def _alarm_metrics(alarm: dict[str, Any]) -> list[tuple[str, str, Any]]:
+    props = alarm["Properties"]
+    if "MetricName" in props:
+        return [(props["Namespace"], props["MetricName"], props["Dimensions"][0]["Value"])]
+    return [
+        (q["MetricStat"]["Metric"]["Namespace"], q["MetricStat"]["Metric"]["MetricName"], d["Value"])
+        for q in props["Metrics"]
+        if "MetricStat" in q
+        for d in q["MetricStat"]["Metric"]["Dimensions"]
+    ]
+
+
+def test_alarms_watch_errors_throttles_dead_letters_and_the_x_budget(templates: Templates) -> None:
+    alarms = resources_of(templates.cfn, "AWS::CloudWatch::Alarm")
+    watched = [m for alarm in alarms.values() for m in _alarm_metrics(alarm)]
+
+    # Then every function's errors and throttles, the DLQ depth and X spend are watched
+    for name in FUNCTIONS:
+        stem = {"Ref": f"{name.capitalize()}Function"}
+        assert ("AWS/Lambda", "Errors", stem) in watched, name
+        assert ("AWS/Lambda", "Throttles", stem) in watched, name
+    queue = {"Fn::GetAtt": ["DeadLetterQueue", "QueueName"]}
+    assert ("AWS/SQS", "ApproximateNumberOfMessagesVisible", queue) in watched
+    assert ("Rapport", "XSpendMicroUSD", {"Fn::Sub": "rapport-${EnvironmentName}"}) in watched
+
+    # And the budget alarm compares the month's pace in dollars with the budget parameter
+    budget = alarms["XBudgetAlarm"]["Properties"]
+    assert budget["Threshold"] == {"Ref": "XMonthlyBudgetUSD"}
+    assert [q["Expression"] for q in budget["Metrics"] if "Expression" in q] == ["spend * 30 / 1000000"]
+
+    # And every alarm notifies the stack's topic, when it fires and when it clears
+    for name, alarm in alarms.items():
+        assert alarm["Properties"]["AlarmActions"] == [{"Ref": "AlarmTopic"}], name
+        assert alarm["Properties"]["OKActions"] == [{"Ref": "AlarmTopic"}], name
+        assert alarm["Properties"]["TreatMissingData"] == "notBreaching", name
+
+
+def test_the_alarm_topic_is_an_output_and_an_email_can_subscribe(templates: Templates) -> None:
+    assert templates.cfn["Outputs"]["AlarmTopicArn"]["Value"] == {"Ref": "AlarmTopic"}
+    subscription = templates.cfn["Resources"]["AlarmEmailSubscription"]
+    assert subscription["Condition"] == "SubscribeAlarmEmail"
+    assert subscription["Properties"] == {
+        "TopicArn": {"Ref": "AlarmTopic"},
+        "Protocol": "email",
+        "Endpoint": {"Ref": "AlarmEmail"},
+    }
+
+
+def test_checkov_skips_are_each_justified(templates: Templates) -> None:
+    skips = [
+        (name, skip)
+        for name, resource in templates.sam["Resources"].items()
+        for skip in (resource.get("Metadata") or {}).get("checkov", {}).get("skip", [])
+    ]
+
+    assert skips
+    for name, skip in skips:
+        assert re.fullmatch(r"CKV_AWS_\d+", skip["id"]), name
+        assert len(skip["comment"]) > 40, (name, skip["id"])
 
 
 # ------------------------------------------------------------------ cfn-lint

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from typing import Any, Protocol, TypeVar
 
 from rapport_local.xsim.billing import Ledger, Resource
-from rapport_local.xsim.faults import Faults
+from rapport_local.xsim.faults import TIMEOUT, Faults
 from rapport_local.xsim.params import ENDPOINT_PARAMS, ParamProblem, Query, check_path, parse_query
 from rapport_local.xsim.ratelimit import RateLimiter, RateStatus
 from rapport_local.xsim.world import EDIT_WINDOW, SimPost, SimUser, World
@@ -52,6 +52,7 @@ class ApiResponse:
     content_type: str = JSON
     headers: dict[str, str] = field(default_factory=dict)
     endpoint: str | None = None  # the route template, e.g. "/2/users/:id/mentions"
+    delay_seconds: float = 0.0  # wall time to wait before answering (an injected time-out)
 
 
 class _Keyed(Protocol):
@@ -134,6 +135,10 @@ class XApi:
                     "Supported authentication types are [OAuth 1.0a User Context, OAuth 2.0 User Context].",
                 )
             fault = self.faults.take(route.template)
+            if fault == TIMEOUT:  # the client gives up first; what it would finally get is a 503
+                problem = _problem(503, "about:blank", _STATUS_TITLES[503], _STATUS_TITLES[503])
+                problem.delay_seconds = self.faults.timeout_seconds
+                return problem
             if fault == 429:
                 return _rate_limited(
                     self.limiter.exhaust(route.template, auth.credential, auth.user_context, now)

@@ -1,11 +1,12 @@
-"""Injected failures: the next N requests to an endpoint answer 429, 500 or 503."""
+"""Injected failures: the next N requests to an endpoint answer 429 or 5xx, or time out."""
 
 from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
 
-FAULT_STATUSES = frozenset({429, 500, 502, 503, 504})
+TIMEOUT = 0  # not an HTTP status: the answer comes only after ``Faults.timeout_seconds`` of wall time
+FAULT_STATUSES = frozenset({429, 500, 502, 503, 504, TIMEOUT})
 
 
 @dataclass(slots=True)
@@ -19,6 +20,7 @@ class Faults:
     def __init__(self) -> None:
         self._faults: list[Fault] = []
         self._lock = threading.Lock()
+        self.timeout_seconds = 2.0  # longer than the read timeout a client under test sets
 
     def add(self, endpoint: str, status: int, count: int = 1) -> None:
         if status not in FAULT_STATUSES:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -81,6 +82,8 @@ class XSimApp:
                         answer.endpoint,
                     )
                 )
+        if answer.delay_seconds:
+            time.sleep(answer.delay_seconds)  # outside the world's lock: other requests go on
         response = Response(
             json.dumps(answer.body, ensure_ascii=False),
             status=answer.status,

@@ -1,23 +1,53 @@
 """Collect: read what happened on X since the last run and store it as evidence, once.
 
-Order matters: our own posts are read first, so that a target's reply to a question we asked in
-the same window is recognised as such. Every cursor moves only after what it covers is stored,
-so a crash or a rate limit at any point loses nothing: the next run reads the same window again
-and the idempotent writes ignore what is already there.
+Each signal comes from its cheapest correct source (docs/costs.md has the figures):
+
+- our own posts and our mentions: owned reads ($0.001 a post), from a cursor each. A target's reply to
+  us (a thanks, an answer to our question) arrives here, so targets' timelines leave replies out;
+- targets' timelines ($0.005 a post) from a cursor each, without retweets, and without replies until
+  step 3, when their replies to others name the circle we will engage;
+- follow-backs from whichever costs less for this account, computed each run from the figures: our
+  owned followers list read down to the first follower already known, or a ``connection_status``
+  lookup of the targets (100 a call). Targets that follow us are looked up each run to see unfollows.
+
+Order matters: our own posts are read first, so that a target's reply to a question we asked in the
+same window is recognised as such. Every cursor moves only after what it covers is stored, so a crash
+or a rate limit at any point loses nothing: the next run reads the same window again and the
+idempotent writes ignore what is already there. A 429 stops that endpoint for the rest of the run and
+its reset time is kept, so the next run neither waits nor knocks before the reset.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from rapport.classify import Family, Me, classify
-from rapport.domain import Interaction, InteractionKind, Post, Target
+from rapport.domain import Interaction, InteractionKind, Post, Stage, Target
+from rapport.policy import Policy
 from rapport.repository import Repository, Spend
-from rapport.xclient import Timeline, XRateLimited, XReader, XUnavailable
+from rapport.xclient import PRICE_OWNED, PRICE_USER, Timeline, XRateLimited, XReader, XUnavailable
 
 SOURCE_MY_POSTS = "me:posts"
 SOURCE_MENTIONS = "me:mentions"
+TIMELINES = "users/:id/tweets"
+# /2/users/:id/tweets allows 900 user-context requests per 15 minutes; a run keeps some for a retry.
+TIMELINE_READS_PER_RUN = 850
+BUDGET_WARNING = 0.8  # share of the monthly budget from which the lowest-value reads wait
+
+# What reading a target's timeline is worth now: questions to answer and posts to retweet first.
+READ_VALUE: dict[Stage, int] = {
+    Stage.ANSWER: 3,
+    Stage.RETWEET: 2,
+    Stage.ASK: 2,
+    Stage.CIRCLE: 1,
+    Stage.UNRESPONSIVE: 0,  # their response shows up in our mentions anyway
+    Stage.PAUSED: 0,
+}
+CIRCLE_STAGES = (Stage.ASK, Stage.CIRCLE)  # their replies to others name their circle
 
 
 def target_source(target_id: str) -> str:
@@ -30,6 +60,9 @@ class CollectReport:
     stored: int = 0
     targets_with_news: set[str] = field(default_factory=set)
     deferred: list[str] = field(default_factory=list)  # sources left for the next run, and why
+    deferred_for_budget: int = 0
+    follow_backs_by: str = ""  # "followers" or "lookup": the cheaper source this run
+    timelines_read: int = 0
     spend: Spend = field(default_factory=Spend)
 
     def as_dict(self) -> dict[str, object]:
@@ -38,10 +71,14 @@ class CollectReport:
             "stored": self.stored,
             "targets_with_news": sorted(self.targets_with_news),
             "deferred": self.deferred,
+            "deferred_for_budget": self.deferred_for_budget,
+            "follow_backs_by": self.follow_backs_by,
+            "timelines_read": self.timelines_read,
             "x_api": {
                 "requests": self.spend.requests,
                 "posts": self.spend.posts,
                 "users": self.spend.users,
+                "followers": self.spend.followers,
                 "cost_usd": round(self.spend.cost_usd, 6),
             },
         }
@@ -54,7 +91,12 @@ class _Run:
     at: datetime
     me: Me
     targets: dict[str, Target]
+    policy: Policy
     report: CollectReport
+    cursors: dict[str, str]
+    limited: dict[str, str]  # endpoint -> reset time (ISO) of a 429 not yet reset
+    state: dict[str, Any]  # the collector's stored state, read once per run
+    moved: dict[str, str] = field(default_factory=dict)  # cursors to store: their posts are stored
     _known: dict[tuple[str, Family], set[str]] = field(default_factory=dict)
 
     def known(self, target_id: str, family: Family) -> set[str]:
@@ -82,33 +124,42 @@ class _Run:
         elif interaction.kind is InteractionKind.TARGET_POST and interaction.is_question:
             self._known.setdefault((interaction.target_id, "their_questions"), set()).add(interaction.id)
 
-    def read(self, source: str, first_read_days: int, fetch: _Fetch) -> None:
-        since = self.repo.cursor(source)
+    def blocked(self, endpoint: str) -> str | None:
+        reset = self.limited.get(endpoint)
+        if reset is None:
+            return None
+        if datetime.fromisoformat(reset) <= self.at:
+            del self.limited[endpoint]
+            return None
+        return reset
+
+    def read(self, source: str, endpoint: str, fetch: _Fetch) -> bool:
+        """Read one source from its cursor and store what it says. False when it must wait."""
+        reset = self.blocked(endpoint)
+        if reset is not None:
+            self.report.deferred.append(f"{source}: rate limited on {endpoint} until {reset}")
+            return False
+        since = self.cursors.get(source)
         try:
-            timeline = fetch(since, self.at - timedelta(days=first_read_days))
-        except (XRateLimited, XUnavailable) as exc:
+            timeline = fetch(since, self.at - timedelta(days=self.policy.first_read_days))
+        except XRateLimited as exc:
+            reset_at = exc.reset_at or self.at + timedelta(minutes=15)
+            self.limited[endpoint] = reset_at.isoformat()
             self.report.deferred.append(f"{source}: {exc}")
-            return
+            return False
+        except XUnavailable as exc:
+            self.report.deferred.append(f"{source}: {exc}")
+            return False
         self.store(timeline.posts)
         if timeline.newest_id is not None:
-            self.repo.set_cursor(source, timeline.newest_id, self.at)
+            self.moved[source] = timeline.newest_id  # written with the others once the run has read
+            self.cursors[source] = timeline.newest_id
         elif not timeline.complete:
             self.report.deferred.append(f"{source}: more than one run's pages; continues next run")
+        return True
 
 
-class _Fetch:
-    """A read of one source from a cursor, or from a start time on the first read."""
-
-    def __init__(self, x: XReader, kind: str, user_id: str) -> None:
-        self.x, self.kind, self.user_id = x, kind, user_id
-
-    def __call__(self, since_id: str | None, start_time: datetime) -> Timeline:
-        if self.kind == "mentions":
-            return self.x.mentions(self.user_id, since_id, start_time)
-        if self.kind == "mine":
-            return self.x.posts_of(self.user_id, since_id, start_time, owned=True)
-        # Targets' own retweets say nothing about us and cost money: leave them out.
-        return self.x.posts_of(self.user_id, since_id, start_time, owned=False, exclude=["retweets"])
+_Fetch = Callable[[str | None, datetime], Timeline]
 
 
 def collect(repo: Repository, x: XReader, at: datetime) -> CollectReport:
@@ -122,36 +173,174 @@ def collect(repo: Repository, x: XReader, at: datetime) -> CollectReport:
     me = Me(me_record["id"], me_record["username"])
     targets = {t.id: t for t in repo.list_targets()}
     policy = repo.policy()
-    run = _Run(repo, x, at, me, targets, report)
+    state = repo.collect_states()
+    limited = dict(state.get("rate_limits") or {})
+    run = _Run(repo, x, at, me, targets, policy, report, repo.cursors(), limited, state)
+    budget_used = _budget_used(repo, policy, at)
 
-    run.read(SOURCE_MY_POSTS, policy.first_read_days, _Fetch(x, "mine", me.id))
-    run.read(SOURCE_MENTIONS, policy.first_read_days, _Fetch(x, "mentions", me.id))
-    for target in targets.values():
-        run.read(target_source(target.id), policy.first_read_days, _Fetch(x, "target", target.id))
-    _follow_backs(run)
+    run.read(
+        SOURCE_MY_POSTS,
+        TIMELINES,
+        lambda since, start: x.posts_of(me.id, since, start, owned=True),
+    )
+    run.read(
+        SOURCE_MENTIONS,
+        "users/:id/mentions",
+        lambda since, start: x.mentions(me.id, since, start),
+    )
+    _timelines(run, budget_used)
+    # Cursors move only now, after everything they cover is stored; a crash before this point only
+    # makes the next run read the same window again (the writes above are idempotent).
+    repo.set_cursors(run.moved, at)
+    _follow_backs(run, budget_used)
 
+    if run.limited != (state.get("rate_limits") or {}):
+        repo.set_collect_state("rate_limits", run.limited, at)
     u = x.usage
-    report.spend = Spend(u.requests, u.posts, u.users, u.cost_usd)
+    report.spend = Spend(u.requests, u.posts, u.users, u.cost_usd, u.followers, report.deferred_for_budget)
     repo.add_spend(at.astimezone(UTC).date(), report.spend)
+    repo.add_run(at, report.as_dict())
     return report
 
 
-def _follow_backs(run: _Run) -> None:
-    """One connection_status lookup per 100 targets tells who started or stopped following us."""
+def _budget_used(repo: Repository, policy: Policy, at: datetime) -> float:
+    """The share of this month's X budget already spent (inf with a zero budget)."""
+    today = at.astimezone(UTC).date()
+    spent = repo.spend_between(today.replace(day=1), today).cost_usd
+    if policy.x_monthly_budget_usd <= 0:
+        return math.inf
+    return spent / policy.x_monthly_budget_usd
+
+
+def _timelines(run: _Run, budget_used: float) -> None:
+    """Targets' new posts, in a rotation that a rate limit or a large target list resumes next run."""
+    wanted: list[Target] = []
+    for target in sorted(run.targets.values(), key=lambda t: t.id):
+        value = READ_VALUE[target.stage]
+        if budget_used >= 1 or (budget_used >= BUDGET_WARNING and value <= 1):
+            run.report.deferred_for_budget += 1
+            run.report.deferred.append(f"{target_source(target.id)}: deferred to stay within the X budget")
+            continue
+        wanted.append(target)
+    after = str(run.state.get("rotation") or "")
+    order = [t for t in wanted if t.id > after] + [t for t in wanted if t.id <= after]
+    last_read: str | None = None
+    for index, target in enumerate(order):
+        if index >= TIMELINE_READS_PER_RUN - 1:  # one request went to our own posts
+            rest = len(order) - index
+            run.report.deferred.append(f"{rest} target timelines: beyond one run's share; next run")
+            break
+        exclude = ["retweets"] if target.stage in CIRCLE_STAGES else ["retweets", "replies"]
+        source = target_source(target.id)
+
+        def fetch(
+            since: str | None, start: datetime, tid: str = target.id, ex: list[str] = exclude
+        ) -> Timeline:
+            return run.x.posts_of(tid, since, start, owned=False, exclude=ex)
+
+        if not run.read(source, TIMELINES, fetch):
+            if run.blocked(TIMELINES):
+                rest = len(order) - index - 1
+                if rest:
+                    run.report.deferred.append(f"{rest} more target timelines: rate limited; next run")
+                break
+            continue
+        run.report.timelines_read += 1
+        last_read = target.id
+    reached_all = run.report.timelines_read == len(order)
+    if not reached_all and last_read is not None:
+        run.repo.set_collect_state("rotation", last_read, run.at)  # the next run starts after it
+
+
+def _follow_backs(run: _Run, budget_used: float) -> None:
+    """Who started or stopped following us, from the cheaper source for this account."""
     if not run.targets:
         return
+    state: dict[str, Any] = dict(run.state.get("followers") or {})
+    checked = set(run.state.get("follow_checks") or [])
+    head: set[str] | None = set(state["head"]) if "head" in state else None
+    expected_new = float(state.get("new_per_read", 0.0))
+    following = {t.id for t in run.targets.values() if t.follows_us}
+    waiting = {t.id for t in run.targets.values() if not t.follows_us and t.id in checked}
+
+    # The figures: our followers list bills each follower it returns at the owned price; a lookup
+    # bills each target looked up at the user price. Both once per resource per UTC day.
+    by_followers = (expected_new + 1) * PRICE_OWNED
+    by_lookup = len(waiting) * PRICE_USER
+    use_followers = (head is not None and by_followers <= by_lookup) or budget_used >= 1
+    run.report.follow_backs_by = "followers" if use_followers else "lookup"
+
+    lookup = {t for t in run.targets if t not in checked} | following
+    if use_followers:
+        complete = _read_followers(run, head, expected_new)
+        if not complete:
+            lookup |= waiting  # the known head was not reached: ask about everyone left
+    else:
+        lookup |= waiting
+    if head is None and not use_followers:
+        _read_followers(run, head, 0.0)  # remember the head: the next runs can compare
+
+    if budget_used >= 1 and lookup:
+        run.report.deferred_for_budget += len(lookup)
+        run.report.deferred.append(f"follow lookups of {len(lookup)} targets: deferred for the X budget")
+        return
+    if lookup and _lookup(run, sorted(lookup)) and not lookup <= checked:
+        run.repo.set_collect_state("follow_checks", sorted(checked | lookup), run.at)
+
+
+def _read_followers(run: _Run, head: set[str] | None, expected_new: float) -> bool:
+    endpoint = "users/:id/followers"
+    reset = run.blocked(endpoint)
+    if reset is not None:
+        run.report.deferred.append(f"followers: rate limited until {reset}")
+        return False
     try:
-        users = run.x.users_by_id(sorted(run.targets))
+        read = run.x.new_followers(run.me.id, head, page_size=math.ceil(expected_new * 1.5) + 1)
+    except XRateLimited as exc:
+        run.limited[endpoint] = (exc.reset_at or run.at + timedelta(minutes=15)).isoformat()
+        run.report.deferred.append(f"followers: {exc}")
+        return False
+    except XUnavailable as exc:
+        run.report.deferred.append(f"followers: {exc}")
+        return False
+    if head is not None:  # on the first read every follower looks new: the targets' lookup tells
+        for user_id in reversed(read.ids):
+            target = run.targets.get(user_id)
+            if target is not None and not target.follows_us:
+                _follow_change(run, target, follows=True)
+    # A moving average of new followers per read: the figure the next run's choice rests on.
+    new_per_read = (expected_new + len(read.ids)) / 2 if head is not None else 0.0
+    kept = read.head if read.head or head is None else sorted(head)
+    followers = {"head": kept, "new_per_read": new_per_read}
+    if followers != run.state.get("followers"):
+        run.repo.set_collect_state("followers", followers, run.at)
+    return read.complete
+
+
+def _lookup(run: _Run, ids: list[str]) -> bool:
+    """One ``connection_status`` lookup per 100 targets tells who follows us now."""
+    try:
+        users = run.x.users_by_id(ids)
     except (XRateLimited, XUnavailable) as exc:
         run.report.deferred.append(f"follow-backs: {exc}")
-        return
+        return False
     for user in users:
         target = run.targets.get(user.id)
         if target is None or user.follows_me is None or user.follows_me == target.follows_us:
             continue
-        kind = InteractionKind.FOLLOW if user.follows_me else InteractionKind.UNFOLLOW
-        stamp = run.at.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
-        change = Interaction(id=f"{kind.value}:{stamp}", target_id=target.id, kind=kind, at=run.at)
-        if run.repo.record_follow_change(change, user.follows_me):
-            run.report.stored += 1
-            run.report.targets_with_news.add(target.id)
+        _follow_change(run, target, follows=user.follows_me)
+    return True
+
+
+def _follow_change(run: _Run, target: Target, *, follows: bool) -> None:
+    kind = InteractionKind.FOLLOW if follows else InteractionKind.UNFOLLOW
+    stamp = run.at.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+    change = Interaction(id=f"{kind.value}:{stamp}", target_id=target.id, kind=kind, at=run.at)
+    if run.repo.record_follow_change(change, follows):
+        run.report.stored += 1
+        run.report.targets_with_news.add(target.id)
+    run.targets[target.id] = _with_follows(target, follows)
+
+
+def _with_follows(target: Target, follows: bool) -> Target:
+    return replace(target, follows_us=follows)

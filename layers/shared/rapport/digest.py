@@ -1,25 +1,64 @@
-"""Digest: once a day, at the user's local hour, email the pending suggestions.
+"""Digest: once a day, at the user's local hour, email the day's best few suggestions.
 
-Exactly once per local day: the day is claimed with its content before sending (a conditional
-write), and marked sent after SES accepts the message. A second trigger of the same day finds
-the claim and sends nothing; a retry after a crash re-sends the same content it claimed. The only
-window for a repeat is a crash between SES accepting the message and the "sent" mark.
+Choosing (pure, below ``select``): the attention budget (``Policy.daily_actions``) goes to what
+moves a relationship most, one action per target, and a target who was in yesterday's digest (or
+whom we wrote to on X yesterday or today, local time) rests today unless they spoke to us first.
+Unchosen suggestions stay pending while still fresh and are retired ("expired") once their post is
+too old to act on, or once the user did the thing unprompted.
+
+Sending, exactly once per local day: the day is claimed with its content before sending (a
+conditional write), and marked sent after SES accepts the message. A second trigger of the same day
+finds the claim and sends nothing; a retry after a crash re-sends the same content it claimed. The
+only window for a repeat is a crash between SES accepting the message and the "sent" mark.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from collections.abc import Callable, Iterable, Mapping, Sequence, Set
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
 
-from rapport.digest_render import DigestView, TargetStatus, build_mime, render_digest
-from rapport.domain import Suggestion, Transition
+from rapport.digest_render import (
+    DigestView,
+    LosingTouch,
+    SpendSummary,
+    TargetStatus,
+    build_mime,
+    render_digest,
+)
+from rapport.domain import Interaction, InteractionKind, Stage, Suggestion, SuggestionKind, Target, Transition
+from rapport.policy import Policy
 from rapport.repository import Repository, suggestion_ref
 
 # Sends a raw MIME message; returns the provider's message id.
 SendRaw = Callable[[bytes], str]
 
-KIND_ORDER = {"reply": 0, "ask": 1, "answer": 2, "engage_circle": 3, "retweet": 4}
+# What moves a relationship most, first. An answer counts as "on our topics" when its question
+# mentions one of the policy's topics; off-topic questions come after the step-3 question.
+TIER_REPLY, TIER_ANSWER_ON_TOPIC, TIER_ASK, TIER_ANSWER, TIER_CIRCLE, TIER_RETWEET = range(6)
+
+# Kinds that never wait for a resting target: they wrote to us first (a reply), or the action
+# reaches their circle rather than their notifications.
+NEVER_REST = frozenset({SuggestionKind.REPLY, SuggestionKind.ENGAGE_CIRCLE})
+# How long a suggestion without a dated post (the step-3 question, the circle) may wait unchosen.
+ASK_SHELF_LIFE = timedelta(days=14)
+CIRCLE_SHELF_LIFE = timedelta(days=7)
+
+OUR_CONTACT = frozenset(
+    {
+        InteractionKind.OUR_RETWEET,
+        InteractionKind.OUR_ANSWER,
+        InteractionKind.OUR_QUESTION,
+        InteractionKind.OUR_REPLY,
+    }
+)
+# Any exchange between us and them counts as being in touch; their posts to everyone do not.
+IN_TOUCH = OUR_CONTACT | {
+    InteractionKind.THANKS,
+    InteractionKind.MENTION,
+    InteractionKind.REPLY_TO_QUESTION,
+    InteractionKind.FOLLOW,
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,15 +83,222 @@ class DigestReport:
                     "target": s.target_username,
                     "post_id": s.post_id,
                     "users": list(s.users),
+                    "why": s.reason,
                 }
                 for s in self.suggestions
             ],
         }
 
 
-def rank(suggestions: list[Suggestion]) -> list[Suggestion]:
-    """Conversations first (they spoke to us), then the method's later steps, retweets last."""
-    return sorted(suggestions, key=lambda s: (KIND_ORDER[s.kind.value], -s.score, s.created_at, s.key))
+# --- choosing (pure) ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Selection:
+    chosen: tuple[Suggestion, ...]  # today's actions, best first
+    waiting: tuple[Suggestion, ...] = ()  # still fresh: stay pending for a later day
+    expired: tuple[Suggestion, ...] = ()  # too old to act on: retired unsent
+    resting: frozenset[str] = field(default_factory=frozenset)  # target ids held back by spacing
+
+
+def tier(s: Suggestion, topics: Iterable[str]) -> int:
+    if s.kind is SuggestionKind.REPLY:
+        return TIER_REPLY
+    if s.kind is SuggestionKind.ANSWER:
+        text = (s.post_text or "").lower()
+        return TIER_ANSWER_ON_TOPIC if any(t in text for t in topics) else TIER_ANSWER
+    if s.kind is SuggestionKind.ASK:
+        return TIER_ASK
+    if s.kind is SuggestionKind.ENGAGE_CIRCLE:
+        return TIER_CIRCLE
+    return TIER_RETWEET
+
+
+def rank(
+    suggestions: Iterable[Suggestion],
+    topics: Iterable[str] = (),
+    posted_at: Mapping[str, datetime] | None = None,
+) -> list[Suggestion]:
+    """Best first: by tier, then the rule's own score, then the freshest post, then the oldest wait."""
+    topics = tuple(topics)
+    posted = posted_at or {}
+    floor = datetime.min.replace(tzinfo=UTC)
+
+    def key(s: Suggestion) -> tuple[int, float, float, datetime, str]:
+        post_time = posted.get(s.post_id or "", floor)
+        return (
+            tier(s, topics),
+            -s.score,
+            -post_time.timestamp() if s.post_id in posted else 0.0,
+            s.created_at,
+            s.key,
+        )
+
+    return sorted(suggestions, key=key)
+
+
+def expired(s: Suggestion, policy: Policy, now: datetime, posted_at: Mapping[str, datetime]) -> bool:
+    """Too old to act on: the post is past the freshness window, or the suggestion waited too long."""
+    if s.kind is SuggestionKind.ASK:
+        return now - s.created_at > ASK_SHELF_LIFE
+    if s.kind is SuggestionKind.ENGAGE_CIRCLE:
+        return now - s.created_at > CIRCLE_SHELF_LIFE
+    post_time = posted_at.get(s.post_id or "")
+    if post_time is None:  # the post was never stored with a date: judge by the suggestion's own age
+        post_time = s.created_at
+    return now - post_time > timedelta(days=policy.freshness_days)
+
+
+def select(
+    pending: Sequence[Suggestion],
+    *,
+    policy: Policy,
+    now: datetime,
+    posted_at: Mapping[str, datetime],
+    last_contact: Mapping[str, datetime],
+    stages: Mapping[str, Stage] | None = None,
+    done: Set[str] = frozenset(),
+) -> Selection:
+    """Spend the attention budget: at most ``daily_actions``, one per target, resting targets skipped.
+
+    ``last_contact`` maps a target id to the last time it was in a sent digest or we wrote to it;
+    ``stages`` (target id -> stage) drops suggestions for targets paused since they were made;
+    ``done`` (post ids we already retweeted, answered or replied to) drops what the user did unprompted.
+    """
+    stages = stages or {}
+    yesterday = _local_day(now, policy) - timedelta(days=1)
+
+    def retired(s: Suggestion) -> bool:
+        return (
+            expired(s, policy, now, posted_at)
+            or stages.get(s.target_id) is Stage.PAUSED
+            or (s.post_id is not None and s.post_id in done)
+        )
+
+    live = [s for s in pending if not retired(s)]
+    gone = [s for s in pending if retired(s)]
+    chosen: list[Suggestion] = []
+    waiting: list[Suggestion] = []
+    served: set[str] = set()
+    resting: set[str] = set()
+    for s in rank(live, policy.topics, posted_at):
+        last = last_contact.get(s.target_id)
+        rests = last is not None and s.kind not in NEVER_REST and _local_day(last, policy) >= yesterday
+        if rests:
+            resting.add(s.target_id)
+        if rests or s.target_id in served or len(chosen) >= policy.daily_actions:
+            waiting.append(s)
+            continue
+        chosen.append(s)
+        served.add(s.target_id)
+    return Selection(tuple(chosen), tuple(waiting), tuple(gone), frozenset(resting))
+
+
+def _local_day(at: datetime, policy: Policy) -> date:
+    return at.astimezone(policy.zone).date()
+
+
+def losing_touch(
+    targets: Iterable[Target],
+    interactions: Mapping[str, Sequence[Interaction]],
+    policy: Policy,
+    now: datetime,
+) -> list[LosingTouch]:
+    """Targets on the method's ladder with no exchange either way for longer than the cadence."""
+    found: list[LosingTouch] = []
+    for t in targets:
+        if t.stage in (Stage.PAUSED, Stage.UNRESPONSIVE):
+            continue
+        touches = [i.at for i in interactions.get(t.id, ()) if i.kind in IN_TOUCH and i.at <= now]
+        last = max(touches) if touches else None
+        reference = last or t.added_at
+        if reference is None:
+            continue
+        quiet = now - reference
+        if quiet > timedelta(days=policy.cadence_days):
+            found.append(LosingTouch(t.username, quiet.days, last))
+    return sorted(found, key=lambda lt: (-lt.days, lt.username.lower()))
+
+
+def digest_due(at: datetime, policy: Policy) -> tuple[date, bool]:
+    """The local date ``at`` falls on, and whether ``at`` is within that day's digest hour.
+
+    The digest hour is resolved as a wall-clock time in the user's zone (its first occurrence when
+    the clocks go back); when the clocks go forward over it, the instant after the gap is used, so
+    every local day has exactly one one-hour window whatever daylight saving does.
+    """
+    zone = policy.zone
+    local_day = at.astimezone(zone).date()
+    wall = datetime.combine(local_day, time(policy.digest_hour), tzinfo=zone)  # fold=0
+    due = wall.astimezone(UTC)
+    return local_day, due <= at.astimezone(UTC) < due + timedelta(hours=1)
+
+
+# --- sending -------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _World:
+    """What the digest reads about every target, once per run."""
+
+    targets: list[Target]
+    interactions: dict[str, list[Interaction]]
+
+    def posted_at(self) -> dict[str, datetime]:
+        return {
+            i.post.id: i.post.created_at
+            for items in self.interactions.values()
+            for i in items
+            if i.post is not None
+        }
+
+    def acted_on(self) -> set[str]:
+        """Posts of theirs we already retweeted, answered or replied to."""
+        return {
+            i.refers_to
+            for items in self.interactions.values()
+            for i in items
+            if i.kind in OUR_CONTACT and i.refers_to
+        }
+
+    def our_last_contact(self, now: datetime) -> dict[str, datetime]:
+        last: dict[str, datetime] = {}
+        for target_id, items in self.interactions.items():
+            times = [i.at for i in items if i.kind in OUR_CONTACT and i.at <= now]
+            if times:
+                last[target_id] = max(times)
+        return last
+
+
+def _world(repo: Repository) -> _World:
+    targets = sorted(repo.list_targets(), key=lambda t: t.username.lower())
+    return _World(targets, {t.id: repo.interactions(t.id) for t in targets})
+
+
+def _last_contact(repo: Repository, world: _World, day: date, at: datetime) -> dict[str, datetime]:
+    """When each target last appeared in a sent digest, or last heard from us on X."""
+    last = world.our_last_contact(at)
+    previous = repo.last_sent_digest(before=day.isoformat())
+    if previous is not None and previous.sent_at is not None:
+        for ref in previous.suggestion_refs:
+            target_id, key = ref.split("|", 1)
+            if key.startswith(f"{SuggestionKind.ENGAGE_CIRCLE.value}#"):
+                continue  # that reached their circle, not them
+            if target_id not in last or last[target_id] < previous.sent_at:
+                last[target_id] = previous.sent_at
+    return last
+
+
+def choose(repo: Repository, world: _World, policy: Policy, day: date, at: datetime) -> Selection:
+    return select(
+        repo.pending_suggestions(until=at),
+        policy=policy,
+        now=at,
+        posted_at=world.posted_at(),
+        last_contact=_last_contact(repo, world, day, at),
+        stages={t.id: t.stage for t in world.targets},
+        done=world.acted_on(),
+    )
 
 
 def send_digest(
@@ -60,23 +306,28 @@ def send_digest(
 ) -> DigestReport:
     """Send the day's digest if the local digest hour has come and it was not sent yet."""
     policy = repo.policy()
-    local = at.astimezone(policy.zone)
-    if local.hour != policy.digest_hour and not force:
-        return DigestReport(None, False, f"not the digest hour ({local:%H:%M} local)")
-    day = local.date().isoformat()
+    local_day, due = digest_due(at, policy)
+    if not due and not force:
+        return DigestReport(None, False, f"not the digest hour ({at.astimezone(policy.zone):%H:%M} local)")
+    day = local_day.isoformat()
     record = repo.digest(day)
     if record is not None and record.status == "sent":
         return DigestReport(day, False, "already sent today")
+    world = _world(repo)
     if record is None:
-        chosen = rank(repo.pending_suggestions(until=at))
-        refs = [suggestion_ref(s) for s in chosen]
+        selection = choose(repo, world, policy, local_day, at)
+        if not selection.chosen and not policy.send_empty_digest:
+            repo.expire_suggestions([suggestion_ref(s) for s in selection.expired], day)
+            return DigestReport(day, False, "nothing worth doing today (empty digests are off)")
+        refs = [suggestion_ref(s) for s in selection.chosen]
         if not repo.claim_digest(day, refs, at):
             return DigestReport(day, False, "another run is sending today's digest")
+        repo.expire_suggestions([suggestion_ref(s) for s in selection.expired], day)
     else:
         refs = list(record.suggestion_refs)  # a retry: send exactly what was claimed
     suggestions = tuple(repo.suggestions_by_ref(refs))
 
-    view = build_view(repo, day, suggestions, at)
+    view = build_view(repo, day, suggestions, at, policy=policy, world=world)
     rendered = render_digest(view)
     message_id = send_raw(build_mime(rendered, sender, recipient, sent_at=at))
     repo.complete_digest(day, rendered.subject, message_id, at)
@@ -84,24 +335,66 @@ def send_digest(
     return DigestReport(day, True, "sent", suggestions, rendered.subject, message_id)
 
 
-def build_view(repo: Repository, day: str, suggestions: tuple[Suggestion, ...], at: datetime) -> DigestView:
+def preview_digest(repo: Repository, at: datetime) -> DigestView:
+    """The digest the user would get at ``at``, chosen from the current data; nothing is written."""
+    policy = repo.policy()
+    local_day = at.astimezone(policy.zone).date()
+    world = _world(repo)
+    record = repo.digest(local_day.isoformat())
+    if record is not None:  # that day's digest exists: show what it holds
+        chosen = tuple(repo.suggestions_by_ref(record.suggestion_refs))
+    else:
+        chosen = choose(repo, world, policy, local_day, at).chosen
+    return build_view(repo, local_day.isoformat(), chosen, at, policy=policy, world=world)
+
+
+def build_view(
+    repo: Repository,
+    day: str,
+    suggestions: tuple[Suggestion, ...],
+    at: datetime,
+    *,
+    policy: Policy | None = None,
+    world: _World | None = None,
+) -> DigestView:
+    policy = policy or repo.policy()
+    world = world or _world(repo)
     previous = repo.last_sent_digest(before=day)
     changed_since = previous.sent_at if previous and previous.sent_at else datetime.min.replace(tzinfo=UTC)
     me = repo.me() or {"username": ""}
     targets: list[TargetStatus] = []
     transitions: list[tuple[str, Transition]] = []
-    for target in sorted(repo.list_targets(), key=lambda t: t.username.lower()):
+    for target in world.targets:
         history = repo.transitions(target.id)
         since = history[-1].at if history else (target.added_at or at)
         targets.append(TargetStatus(target.username, target.stage, since))
         transitions.extend((target.username, t) for t in history if changed_since < t.at <= at)
     transitions.sort(key=lambda pair: pair[1].at)
-    yesterday = (at.astimezone(UTC) - timedelta(days=1)).date()
+    posted = world.posted_at()
     return DigestView(
-        local_date=datetime.fromisoformat(day).date(),
+        local_date=date.fromisoformat(day),
         me_username=me["username"],
         suggestions=suggestions,
         transitions=tuple(transitions),
         targets=tuple(targets),
-        x_spend_usd=repo.spend(yesterday).cost_usd,
+        x_spend_usd=None,
+        generated_at=at,
+        posted_at={s.post_id: posted[s.post_id] for s in suggestions if s.post_id in posted},
+        losing_touch=tuple(losing_touch(world.targets, world.interactions, policy, at)),
+        spend=spend_summary(repo, policy, at),
+    )
+
+
+def spend_summary(repo: Repository, policy: Policy, at: datetime) -> SpendSummary:
+    """X API spend per UTC day, as collect records it: yesterday, this month so far, the budget."""
+    today = at.astimezone(UTC).date()
+    yesterday = today - timedelta(days=1)
+    month = repo.spend_between(today.replace(day=1), today)
+    spent_yesterday = repo.spend(yesterday)
+    return SpendSummary(
+        yesterday_usd=spent_yesterday.cost_usd,
+        month_to_date_usd=month.cost_usd,
+        monthly_budget_usd=policy.x_monthly_budget_usd,
+        deferred_yesterday=spent_yesterday.deferred_for_budget,
+        deferred_month=month.deferred_for_budget,
     )

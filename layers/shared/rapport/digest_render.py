@@ -10,8 +10,8 @@ from __future__ import annotations
 import html
 import math
 import re
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from email.message import EmailMessage
 from email.policy import SMTP
@@ -22,7 +22,9 @@ from rapport.domain import Stage, Suggestion, SuggestionKind, Transition
 
 __all__ = [
     "DigestView",
+    "LosingTouch",
     "RenderedDigest",
+    "SpendSummary",
     "TargetStatus",
     "build_mime",
     "intent_links",
@@ -40,6 +42,26 @@ class TargetStatus:
 
 
 @dataclass(frozen=True, slots=True)
+class LosingTouch:
+    """A target with no exchange either way for longer than the cadence."""
+
+    username: str
+    days: int  # days without an exchange
+    last: datetime | None  # the last exchange, None when there never was one
+
+
+@dataclass(frozen=True, slots=True)
+class SpendSummary:
+    """X API spend in US dollars: yesterday (UTC), this month so far, and the monthly budget."""
+
+    yesterday_usd: float
+    month_to_date_usd: float
+    monthly_budget_usd: float
+    deferred_yesterday: int = 0  # reads collect held back yesterday to stay within the budget
+    deferred_month: int = 0
+
+
+@dataclass(frozen=True, slots=True)
 class DigestView:
     """Everything one digest shows, already chosen and ordered by the engine."""
 
@@ -48,7 +70,11 @@ class DigestView:
     suggestions: tuple[Suggestion, ...]
     transitions: tuple[tuple[str, Transition], ...]  # (username, transition) since the last digest
     targets: tuple[TargetStatus, ...]
-    x_spend_usd: float | None = None  # yesterday's X API spend, if known
+    x_spend_usd: float | None = None  # yesterday's X API spend, if known (superseded by ``spend``)
+    generated_at: datetime | None = None  # the instant ages are measured from
+    posted_at: Mapping[str, datetime] = field(default_factory=dict)  # post id -> when it was posted
+    losing_touch: tuple[LosingTouch, ...] = ()
+    spend: SpendSummary | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,7 +142,11 @@ def intent_links(s: Suggestion) -> list[tuple[str, str]]:
     author = s.post_author_username or target
     open_post = ("Open post", _post_url(author, s.post_id))
     if s.kind is SuggestionKind.RETWEET:
-        return [("Retweet", f"{_INTENT}/retweet?{_query({'tweet_id': s.post_id})}"), open_post]
+        return [
+            ("Retweet", f"{_INTENT}/retweet?{_query({'tweet_id': s.post_id})}"),
+            open_post,
+            (f"Follow @{target}", _follow_url(target)),
+        ]
     params = {"in_reply_to": s.post_id}
     if draft:
         params["text"] = draft
@@ -190,6 +220,61 @@ def _spend_line(spend: float | None) -> str | None:
     return f"X API spend yesterday: ${spend:,.2f}"
 
 
+def _spend_lines(view: DigestView) -> list[str]:
+    if view.spend is None:
+        line = _spend_line(view.x_spend_usd)
+        return [line] if line else []
+    return _spend_lines_of(view.spend)
+
+
+def _spend_lines_of(s: SpendSummary) -> list[str]:
+    share = f" ({_budget_share(s):.0f}% used)" if s.monthly_budget_usd > 0 else ""
+    lines = [
+        f"X API spend yesterday: ${s.yesterday_usd:,.2f}",
+        f"This month so far: ${s.month_to_date_usd:,.2f} of your ${s.monthly_budget_usd:,.2f} budget{share}",
+    ]
+    if s.deferred_month > 0:
+        lines.append(
+            f"Reads held back to stay within the budget: {s.deferred_yesterday} yesterday, "
+            f"{s.deferred_month} this month (news may arrive late)"
+        )
+    return lines
+
+
+def _budget_share(s: SpendSummary) -> float:
+    if s.monthly_budget_usd <= 0 or not math.isfinite(s.month_to_date_usd):
+        return 0.0
+    return max(0.0, 100.0 * s.month_to_date_usd / s.monthly_budget_usd)
+
+
+def _age(view: DigestView, s: Suggestion) -> str | None:
+    """How old the quoted post is, in the words a person would use."""
+    posted = view.posted_at.get(s.post_id or "")
+    if posted is None or view.generated_at is None:
+        return None
+    minutes = max(0, int((view.generated_at - posted).total_seconds() // 60))
+    if minutes < 60:
+        return f"posted {minutes} min ago"
+    hours = minutes // 60
+    if hours < 48:
+        return f"posted {hours} hour{'' if hours == 1 else 's'} ago"
+    return f"posted {hours // 24} days ago"
+
+
+def _funnel(view: DigestView) -> list[tuple[Stage, int]]:
+    """Targets per stage, the ladder first, then those off it (only when there are some)."""
+    counts = dict.fromkeys((*_LADDER, *_OFF_LADDER), 0)
+    for status in view.targets:
+        counts[status.stage] += 1
+    return [(stage, n) for stage, n in counts.items() if stage in _LADDER or n]
+
+
+def _losing_touch_line(lt: LosingTouch) -> str:
+    if lt.last is None:
+        return f"@{_handle(lt.username)}: no exchange yet, {lt.days} days since you added them"
+    return f"@{_handle(lt.username)}: {lt.days} days since your last exchange ({lt.last.date().isoformat()})"
+
+
 def _transition_summary(t: Transition) -> str:
     if t.from_stage is None:
         return f"started at {_STAGE_NAMES[t.to_stage]}"
@@ -223,16 +308,17 @@ def _text_strip(stage: Stage) -> str:
 
 def _render_text(view: DigestView, subject: str) -> str:
     out: list[str] = [subject, f"for @{_handle(_clean(view.me_username))}", ""]
-    out += ["TODAY'S ACTIONS", "==============="]
     if not view.suggestions:
-        out += [_EMPTY_DAY, ""]
+        return _render_text_empty(view, out)
+    out += ["TODAY'S ACTIONS", "==============="]
     for number, s in enumerate(view.suggestions, start=1):
         target = _handle(_clean(s.target_username))
         out.append(f"{number}. @{target} · {_STEP_LABELS[s.kind]}")
         out += _quoted(f"Why now: {s.reason}", "   ")
         if s.post_text:
             author = _handle(_clean(s.post_author_username or s.target_username))
-            out.append(f"   @{author} wrote:")
+            age = _age(view, s)
+            out.append(f"   @{author} wrote ({age}):" if age else f"   @{author} wrote:")
             out += _quoted(s.post_text, "   > ")
         if s.draft:
             out.append(f"   {_DRAFT_LABEL}")
@@ -257,12 +343,34 @@ def _render_text(view: DigestView, subject: str) -> str:
             f"@{_handle(_clean(status.username))}  {_text_strip(status.stage)}  "
             f"{_since(status, view.local_date)}"
         )
+    if view.targets:
+        out.append("Targets per stage: " + ", ".join(f"{_STAGE_NAMES[st]} {n}" for st, n in _funnel(view)))
     out.append("")
 
-    spend = _spend_line(view.x_spend_usd)
+    if view.losing_touch:
+        out += ["LOSING TOUCH", "============"]
+        out += [f"- {_clean(_losing_touch_line(lt))}" for lt in view.losing_touch]
+        out.append("")
+
+    spend = _spend_lines(view)
     if spend:
-        out += [spend, ""]
+        out += [*spend, ""]
     out.append(_HANDS_OFF)
+    return "\n".join(out) + "\n"
+
+
+def _render_text_empty(view: DigestView, out: list[str]) -> str:
+    """The empty day: one line, plus news that should not wait (stage changes, losing touch), spend."""
+    out += [_EMPTY_DAY, ""]
+    for username, t in view.transitions:
+        out += _quoted(f"- @{_handle(_clean(username))}: {_transition_summary(t)} — {t.reason}", "")
+    if view.transitions:
+        out.append("")
+    if view.losing_touch:
+        out += ["Losing touch:", *(f"- {_clean(_losing_touch_line(lt))}" for lt in view.losing_touch), ""]
+    spend = _spend_lines(view)
+    if spend:
+        out += [*spend, ""]
     return "\n".join(out) + "\n"
 
 
@@ -316,7 +424,7 @@ def _badge(text: str, colours: tuple[str, str]) -> str:
     )
 
 
-def _html_suggestion(number: int, s: Suggestion) -> str:
+def _html_suggestion(number: int, s: Suggestion, view: DigestView) -> str:
     bg, fg = _STEP_COLOURS[s.kind]
     target = _handle(s.target_username)
     parts = [
@@ -331,8 +439,10 @@ def _html_suggestion(number: int, s: Suggestion) -> str:
     ]
     if s.post_text:
         author = _handle(s.post_author_username or s.target_username)
+        age = _age(view, s)
+        wrote = f"@{author} wrote ({age}):" if age else f"@{author} wrote:"
         parts.append(
-            f'<div style="margin-top:8px;font-size:12px;color:{_MUTED};">@{_e(author)} wrote:</div>'
+            f'<div style="margin-top:8px;font-size:12px;color:{_MUTED};">{_e(wrote)}</div>'
             f'<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0">'
             f'<tr><td dir="auto" style="padding:8px 10px;border-left:3px solid #a1a1aa;'
             f'background-color:#f4f4f5;color:#27272a;font-size:14px;{_WRAP}">{_e_lines(s.post_text)}</td></tr>'
@@ -418,32 +528,47 @@ def _render_html(view: DigestView, subject: str) -> str:
         _section_title("Today's actions"),
     ]
     if view.suggestions:
-        rows += [_html_suggestion(n, s) for n, s in enumerate(view.suggestions, start=1)]
+        rows += [_html_suggestion(n, s, view) for n, s in enumerate(view.suggestions, start=1)]
     else:
-        rows.append(_row(f'<p style="margin:0;font-size:16px;">{_e(_EMPTY_DAY)}</p>'))
+        return _render_html_empty(view, subject, rows)
 
     rows.append(_section_title("What changed"))
     if view.transitions:
-        items = "".join(
-            f'<li style="margin:0 0 6px 0;"><strong>@{_e(_handle(username))}</strong>: '
-            f"{_e(_transition_summary(t))} — "
-            f'<span style="color:{_MUTED};">{_e_lines(t.reason)}</span></li>'
-            for username, t in view.transitions
-        )
-        rows.append(_row(f'<ul style="margin:0;padding-left:18px;font-size:14px;">{items}</ul>'))
+        rows.append(_html_transitions(view))
     else:
         rows.append(_row(f'<p style="margin:0;font-size:14px;color:{_MUTED};">{_e(_NO_CHANGES)}</p>'))
 
     rows.append(_section_title("Where each target stands"))
     if view.targets:
+        rows.append(_html_funnel(view))
         rows += [_html_target(status, view.local_date) for status in view.targets]
     else:
         rows.append(_row(f'<p style="margin:0;font-size:14px;color:{_MUTED};">{_e(_NO_TARGETS)}</p>'))
 
+    if view.losing_touch:
+        rows += _html_losing_touch(view)
+
+    rows += _html_footer(view)
+    return _document(subject, _preheader(view), rows)
+
+
+def _html_losing_touch(view: DigestView) -> list[str]:
+    items = "".join(
+        f'<li style="margin:0 0 6px 0;">{_e(_losing_touch_line(lt))}</li>' for lt in view.losing_touch
+    )
+    return [
+        _section_title("Losing touch"),
+        _row(f'<ul style="margin:0;padding-left:18px;font-size:14px;">{items}</ul>'),
+    ]
+
+
+def _html_footer(view: DigestView) -> list[str]:
+    rows: list[str] = []
+    if view.spend is not None:
+        rows.append(_html_spend(view.spend))
     footer = []
-    spend = _spend_line(view.x_spend_usd)
-    if spend:
-        footer.append(f"<div>{_e(spend)}</div>")
+    if view.spend is None and (line := _spend_line(view.x_spend_usd)):
+        footer.append(f"<div>{_e(line)}</div>")
     footer.append(f"<div>{_e(_HANDS_OFF)}</div>")
     rows.append(
         _row(
@@ -452,7 +577,87 @@ def _render_html(view: DigestView, subject: str) -> str:
             padding="12px 20px 20px 20px",
         )
     )
+    return rows
+
+
+def _bar(percent: float, fill: str) -> str:
+    """A horizontal bar as a two-cell table: it draws in every mail client, no image needed."""
+    width = max(0, min(100, round(percent)))
+    cells = []
+    if width > 0:
+        cells.append(
+            f'<td width="{width}%" bgcolor="{fill}" style="height:10px;line-height:10px;font-size:1px;'
+            f'background-color:{fill};color:{fill};">&nbsp;</td>'
+        )
+    if width < 100:
+        cells.append(
+            f'<td width="{100 - width}%" bgcolor="#e4e4e7" style="height:10px;line-height:10px;font-size:1px;'
+            f'background-color:#e4e4e7;color:#e4e4e7;">&nbsp;</td>'
+        )
+    return (
+        '<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" '
+        f'style="border-collapse:collapse;table-layout:fixed;"><tr>{"".join(cells)}</tr></table>'
+    )
+
+
+_FUNNEL_COLOURS: dict[Stage, str] = {
+    Stage.RETWEET: "#16a34a",
+    Stage.ANSWER: "#2563eb",
+    Stage.ASK: "#7c3aed",
+    Stage.CIRCLE: "#0d9488",
+    Stage.UNRESPONSIVE: "#dc2626",
+    Stage.PAUSED: "#64748b",
+}
+
+
+def _html_funnel(view: DigestView) -> str:
+    """Targets per stage as bars, widest first at the top of the method."""
+    total = max(1, len(view.targets))
+    rows = "".join(
+        f"<tr>"
+        f'<td width="34%" style="padding:2px 8px 2px 0;font-size:12px;color:{_CARD_FG};white-space:nowrap;">'
+        f"{_e(_STAGE_NAMES[stage])} · {n}</td>"
+        f'<td width="66%" style="padding:2px 0;">{_bar(100 * n / total, _FUNNEL_COLOURS[stage])}</td>'
+        f"</tr>"
+        for stage, n in _funnel(view)
+    )
+    return _row(
+        '<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" '
+        f'style="border-collapse:collapse;table-layout:fixed;">{rows}</table>',
+        padding="0 20px 14px 20px",
+    )
+
+
+def _html_spend(s: SpendSummary) -> str:
+    share = _budget_share(s)
+    fill = "#16a34a" if share < 80 else "#d97706" if share < 100 else "#dc2626"
+    lines = "".join(f"<div>{_e(line)}</div>" for line in _spend_lines_of(s))
+    return _row(
+        f'<div style="font-size:12px;color:{_MUTED};border-top:1px solid #e4e4e7;padding-top:12px;">'
+        f'{lines}<div style="margin-top:6px;">{_bar(share, fill)}</div></div>',
+        padding="12px 20px 0 20px",
+    )
+
+
+def _render_html_empty(view: DigestView, subject: str, rows: list[str]) -> str:
+    """The empty day: one line, plus news that should not wait (stage changes, losing touch), spend."""
+    rows.append(_row(f'<p style="margin:0;font-size:16px;">{_e(_EMPTY_DAY)}</p>'))
+    if view.transitions:
+        rows.append(_html_transitions(view))
+    if view.losing_touch:
+        rows += _html_losing_touch(view)
+    rows += _html_footer(view)
     return _document(subject, _preheader(view), rows)
+
+
+def _html_transitions(view: DigestView) -> str:
+    items = "".join(
+        f'<li style="margin:0 0 6px 0;"><strong>@{_e(_handle(username))}</strong>: '
+        f"{_e(_transition_summary(t))} — "
+        f'<span style="color:{_MUTED};">{_e_lines(t.reason)}</span></li>'
+        for username, t in view.transitions
+    )
+    return _row(f'<ul style="margin:0;padding-left:18px;font-size:14px;">{items}</ul>')
 
 
 def _document(subject: str, preheader: str, rows: Iterable[str]) -> str:
@@ -517,6 +722,8 @@ def build_mime(
     msg["Message-ID"] = make_msgid(idstring="digest", domain=message_id_domain)
     # RFC 3834: an automated message, so vacation responders stay quiet.
     msg["Auto-Submitted"] = "auto-generated"
-    msg.set_content(rendered.text, subtype="plain", charset="utf-8")
-    msg.add_alternative(rendered.html, subtype="html", charset="utf-8")
+    # Quoted-printable always: the email's default picks 8bit for short lines, which is not 7-bit safe
+    # for every relay on the way (nor for readers that re-encode the message as ASCII).
+    msg.set_content(rendered.text, subtype="plain", charset="utf-8", cte="quoted-printable")
+    msg.add_alternative(rendered.html, subtype="html", charset="utf-8", cte="quoted-printable")
     return msg.as_bytes()

@@ -15,5 +15,7 @@ metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "Rapp
 
 # A run that had nothing to count (the digest outside its hour) is normal, not worth a warning.
 warnings.filterwarnings("ignore", message="No application metrics to publish")
+# Outside Lambda (tests, the demo) a context has no deadline to give Idempotency; in Lambda it always has.
+warnings.filterwarnings("ignore", message="Couldn't determine the remaining time left")
 
 __all__ = ["MetricUnit", "logger", "metrics", "tracer"]

@@ -2,9 +2,24 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+# The stack's deploy-time answers (template parameters TimeZone, DigestHour, XMonthlyBudgetUSD) are the
+# defaults of these fields. Settings saved with update_settings win over them, field by field.
+POLICY_DEFAULTS_ENV = {
+    "timezone": "RAPPORT_DEFAULT_TIMEZONE",
+    "digest_hour": "RAPPORT_DEFAULT_DIGEST_HOUR",
+    "x_monthly_budget_usd": "RAPPORT_DEFAULT_X_MONTHLY_BUDGET_USD",
+}
+
+
+def _deployed_default(name: str, fallback: Any) -> Callable[[], Any]:
+    return lambda: os.environ.get(POLICY_DEFAULTS_ENV[name]) or fallback
 
 
 class Policy(BaseModel):
@@ -21,14 +36,26 @@ class Policy(BaseModel):
     freshness_days: int = Field(default=3, ge=1, le=14, description="older posts are not worth acting on")
     first_read_days: int = Field(default=7, ge=1, le=7, description="history read when a target is added")
     topics: tuple[str, ...] = Field(default=(), description="what you know about: ranks questions and asks")
-    timezone: str = Field(default="UTC")
-    digest_hour: int = Field(default=7, ge=0, le=23, description="local hour the digest is sent")
+    timezone: str = Field(default_factory=_deployed_default("timezone", "UTC"), validate_default=True)
+    digest_hour: int = Field(
+        default_factory=_deployed_default("digest_hour", 7),
+        validate_default=True,
+        ge=0,
+        le=23,
+        description="local hour the digest is sent",
+    )
     daily_actions: int = Field(default=5, ge=1, le=50, description="the digest's attention budget")
     send_empty_digest: bool = Field(default=True, description="a one-line digest when nothing is worth doing")
     cadence_days: int = Field(
         default=7, ge=1, le=90, description="no interaction for longer than this: the target is losing touch"
     )
-    x_monthly_budget_usd: float = Field(default=5.0, ge=0, le=10_000, description="X API spend per month")
+    x_monthly_budget_usd: float = Field(
+        default_factory=_deployed_default("x_monthly_budget_usd", 5.0),
+        validate_default=True,
+        ge=0,
+        le=10_000,
+        description="X API spend per month",
+    )
 
     @field_validator("timezone")
     @classmethod

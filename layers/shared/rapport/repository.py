@@ -8,7 +8,9 @@ Access patterns (see docs/data-model.md):
   read cursors ................ pk=CURSOR       sk=<source>
   settings and "me" ........... pk=SETTINGS     sk=POLICY | ME
   digests ..................... pk=DIGEST       sk=<local date>
-  X API spend ................. pk=USAGE        sk=<UTC date>
+  X API spend ................. pk=USAGE        sk=<UTC date>    (reads deferred for the budget too)
+  collect runs ................ pk=RUN          sk=<iso time>    (what each run read and what it cost)
+  collector state ............. pk=COLLECT      sk=<name>        (followers head, rotation, checks)
 
 Every write that could be repeated by a retry is conditional or keyed by a natural id, so a
 repeated run writes nothing new.
@@ -141,6 +143,7 @@ class SuggestionItem(_Item):
     draft = UnicodeAttribute(null=True)
     score = NumberAttribute(default=0)
     digest_date = UnicodeAttribute(null=True)
+    expired_on = UnicodeAttribute(null=True)  # local date it was retired unsent (too old to act on)
 
 
 class ValueItem(_Item):
@@ -164,6 +167,8 @@ class UsageItem(_Item):
     posts = NumberAttribute(default=0)
     users = NumberAttribute(default=0)
     cost_usd = NumberAttribute(default=0)
+    followers = NumberAttribute(null=True)
+    deferred_for_budget = NumberAttribute(null=True)  # reads collect left undone to stay in budget
 
 
 def _target_pk(target_id: str) -> str:
@@ -204,6 +209,8 @@ class Spend:
     posts: int = 0
     users: int = 0
     cost_usd: float = 0.0
+    followers: int = 0  # users read from our own followers list
+    deferred_for_budget: int = 0  # reads left undone because the month's spend neared the budget
 
 
 class Repository:
@@ -406,6 +413,24 @@ class Repository:
                 if not _is_conditional_failure(exc):
                     raise
 
+    def expire_suggestions(self, refs: Iterable[str], local_date: str) -> None:
+        """Retire suggestions too old to act on: out of the pending index, never in a digest."""
+        for ref in refs:
+            target_id, key = ref.split("|", 1)
+            item = SuggestionItem(_target_pk(target_id), f"S#{key}")
+            try:
+                item.update(
+                    actions=[
+                        SuggestionItem.expired_on.set(local_date),
+                        SuggestionItem.gsi1pk.remove(),
+                        SuggestionItem.gsi1sk.remove(),
+                    ],
+                    condition=SuggestionItem.sk.exists() & SuggestionItem.digest_date.does_not_exist(),
+                )
+            except Exception as exc:  # removed, or already in a digest: nothing to retire
+                if not _is_conditional_failure(exc):
+                    raise
+
     # -- cursors, settings, me -------------------------------------------------------------------
     def _get_value(self, pk: str, sk: str) -> Any | None:
         try:
@@ -484,26 +509,81 @@ class Repository:
                 UsageItem.posts.add(spend.posts),
                 UsageItem.users.add(spend.users),
                 UsageItem.cost_usd.add(round(spend.cost_usd, 6)),
+                UsageItem.followers.add(spend.followers),
+                UsageItem.deferred_for_budget.add(spend.deferred_for_budget),
             ]
         )
 
     def spend(self, day: date) -> Spend:
+        """X API spend of one UTC day; ``deferred_for_budget`` > 0 means collect held reads back."""
         try:
             i = UsageItem.get("USAGE", day.isoformat())
         except DoesNotExist:
             return Spend()
-        return Spend(int(i.requests), int(i.posts), int(i.users), float(i.cost_usd))
+        return _spend(i)
 
     def spend_between(self, first: date, last: date) -> Spend:
         total = Spend()
         for i in UsageItem.query("USAGE", UsageItem.sk.between(first.isoformat(), last.isoformat())):
+            one = _spend(i)
             total = Spend(
-                total.requests + int(i.requests),
-                total.posts + int(i.posts),
-                total.users + int(i.users),
-                total.cost_usd + float(i.cost_usd),
+                total.requests + one.requests,
+                total.posts + one.posts,
+                total.users + one.users,
+                total.cost_usd + one.cost_usd,
+                total.followers + one.followers,
+                total.deferred_for_budget + one.deferred_for_budget,
             )
         return total
+
+    def budget_deferrals(self, day: date) -> int:
+        """How many reads collect deferred on this UTC day to stay within ``x_monthly_budget_usd``.
+
+        The digest calls this (for yesterday and today) to say that some reads waited for the budget.
+        """
+        return self.spend(day).deferred_for_budget
+
+    # -- collect runs and collector state --------------------------------------------------------
+    def add_run(self, at: datetime, record: dict[str, Any]) -> None:
+        """What one collect run read and what it cost; a retried run overwrites its own record."""
+        self._put_value("RUN", _iso(at), record, at)
+
+    def runs(self, first: datetime, last: datetime) -> list[dict[str, Any]]:
+        items = ValueItem.query("RUN", ValueItem.sk.between(_iso(first), _iso(last)))
+        return [dict(json.loads(i.value)) for i in items]
+
+    def collect_state(self, name: str) -> Any | None:
+        return self._get_value("COLLECT", name)
+
+    def collect_states(self) -> dict[str, Any]:
+        """All of the collector's state in one query (a run reads it once)."""
+        return {i.sk: json.loads(i.value) for i in ValueItem.query("COLLECT")}
+
+    def set_collect_state(self, name: str, value: Any, at: datetime) -> None:
+        self._put_value("COLLECT", name, value, at)
+
+    def set_cursors(self, cursors: dict[str, str], at: datetime) -> None:
+        """Move many cursors at once (25 per DynamoDB batch), once what they cover is stored."""
+        with ValueItem.batch_write() as batch:
+            for source, since_id in sorted(cursors.items()):
+                batch.save(
+                    ValueItem("CURSOR", source, value=json.dumps(since_id, sort_keys=True), updated_at=at)
+                )
+
+    def cursors(self) -> dict[str, str]:
+        """Every read cursor in one query (a run with 1,000 targets must not read them one by one)."""
+        return {i.sk: str(json.loads(i.value)) for i in ValueItem.query("CURSOR")}
+
+
+def _spend(i: UsageItem) -> Spend:
+    return Spend(
+        int(i.requests),
+        int(i.posts),
+        int(i.users),
+        float(i.cost_usd),
+        int(i.followers or 0),
+        int(i.deferred_for_budget or 0),
+    )
 
 
 def _is_conditional_failure(exc: Exception) -> bool:

@@ -8,22 +8,32 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import cache
 from typing import Any
 
 import boto3
 from aws_lambda_powertools.utilities import parameters
+from aws_lambda_powertools.utilities.idempotency import (
+    DynamoDBPersistenceLayer,
+    IdempotencyConfig,
+    idempotent_function,
+)
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from rapport.policy import POLICY_DEFAULTS_ENV, Policy
 from rapport.repository import Repository
 from rapport.xclient import X_API_URL, XCredentials, XReader, make_reader
 
 EVENT_SOURCE = "rapport.collect"
 EVENT_COLLECTED = "InteractionsCollected"
 SECRET_MAX_AGE = 300  # seconds a warm container trusts the cached X credentials
+# Idempotency records share the table (pk=IDEMPOTENCY) and expire through its TTL attribute. A day
+# outlasts every redelivery: Lambda and the schedulers give up on an event after an hour.
+IDEMPOTENCY_PK = "IDEMPOTENCY"
+IDEMPOTENCY_EXPIRY = timedelta(days=1)
 
 
 class ConfigurationError(RuntimeError):
@@ -53,6 +63,7 @@ class EnvSettings(BaseModel):
             "x_api_url": env.get("RAPPORT_X_API_URL"),
             "region": env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION"),
         }
+        _check_policy_defaults(env)
         try:
             return cls.model_validate({k: v for k, v in raw.items() if v is not None})
         except ValidationError as exc:
@@ -70,6 +81,18 @@ class EnvSettings(BaseModel):
             raise ConfigurationError(f"invalid environment: {problems}") from exc
 
 
+def _check_policy_defaults(env: Mapping[str, str]) -> None:
+    """The stack's defaults of the stored settings (time zone, digest hour, budget), checked at cold start."""
+    given = {name: env[var] for name, var in POLICY_DEFAULTS_ENV.items() if env.get(var)}
+    try:
+        Policy.model_validate(given)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{POLICY_DEFAULTS_ENV.get(str(e['loc'][0]), e['loc'][0])}: {e['msg']}" for e in exc.errors()
+        )
+        raise ConfigurationError(f"invalid environment: {problems}") from exc
+
+
 @dataclass(slots=True)
 class Services:
     """What the handlers need from the outside world; tests build their own."""
@@ -77,6 +100,7 @@ class Services:
     settings: EnvSettings
     repo: Repository
     _clients: dict[str, Any] = field(default_factory=dict)
+    _idempotency: DynamoDBPersistenceLayer | None = None
 
     def _client(self, name: str) -> Any:
         if name not in self._clients:
@@ -96,6 +120,39 @@ class Services:
                 "access_token and access_token_secret"
             ) from exc
         return make_reader(credentials, self.settings.x_api_url)
+
+    def once(
+        self, name: str, event: Mapping[str, Any], context: Any, work: Callable[[], dict[str, Any]]
+    ) -> dict[str, Any]:
+        """Run ``work`` once per delivered event and return its result.
+
+        Lambda and EventBridge deliver at least once, so the same payload can arrive twice; the
+        repeat gets the first run's stored result instead of reading X or writing again. A run that
+        raised leaves no record, so a retry after a failure runs for real. The payload is the key:
+        a schedule's payload is its scheduled time, an EventBridge event carries its id.
+        """
+        if self._idempotency is None:
+            self._idempotency = DynamoDBPersistenceLayer(
+                table_name=self.settings.table_name,
+                key_attr="pk",
+                sort_key_attr="sk",
+                static_pk_value=IDEMPOTENCY_PK,
+                expiry_attr="expires_at",
+                boto3_client=self._client("dynamodb"),
+            )
+        config = IdempotencyConfig(expires_after_seconds=int(IDEMPOTENCY_EXPIRY.total_seconds()))
+        if hasattr(context, "get_remaining_time_in_millis"):
+            # A run killed by its timeout then frees its key when the timeout passes, not a day later.
+            config.register_lambda_context(context)
+
+        def run(delivery: dict[str, Any]) -> dict[str, Any]:
+            return work()
+
+        once = idempotent_function(
+            data_keyword_argument="delivery", persistence_store=self._idempotency, config=config
+        )(run)
+        result: dict[str, Any] = once(delivery={"handler": name, "event": dict(event)})
+        return result
 
     def publish_collected(self, at: datetime, target_ids: list[str]) -> None:
         self._client("events").put_events(

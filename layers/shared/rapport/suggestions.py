@@ -78,11 +78,6 @@ def _topic_hits(text: str, topics: Iterable[str]) -> int:
     return sum(1 for t in topics if t in lowered)
 
 
-def _age(ctx: Context, post: Post) -> str:
-    hours = int((ctx.now - post.created_at).total_seconds() // 3600)
-    return f"{hours}h ago" if hours < 48 else f"{hours // 24} days ago"
-
-
 def _make(ctx: Context, kind: SuggestionKind, reason: str, score: float, **kw: object) -> Suggestion:
     return Suggestion(
         kind=kind,
@@ -106,7 +101,7 @@ def _replies(ctx: Context) -> Iterable[Suggestion]:
         yield _make(
             ctx,
             SuggestionKind.REPLY,
-            f"@{ctx.target.username} {what} {_age(ctx, post)}: keep the conversation going",
+            f"@{ctx.target.username} {what}: they spoke first, so a reply is welcome",
             100.0,
             post_id=post.id,
             post_text=post.text,
@@ -128,7 +123,7 @@ def _answers(ctx: Context) -> Iterable[Suggestion]:
         yield _make(
             ctx,
             SuggestionKind.ANSWER,
-            f"@{ctx.target.username} asked their network{on_topic} {_age(ctx, post)}",
+            f"@{ctx.target.username} asked their network a question{on_topic}: answer while it is fresh",
             80.0 + 5 * hits,
             post_id=post.id,
             post_text=post.text,
@@ -236,7 +231,7 @@ def _retweets(ctx: Context) -> Iterable[Suggestion]:
     yield _make(
         ctx,
         SuggestionKind.RETWEET,
-        f"{why} by @{ctx.target.username}, {_age(ctx, best)}",
+        f"{why} by @{ctx.target.username}: retweet until they thank you",
         20.0 + usefulness(best),
         post_id=best.id,
         post_text=best.text,

@@ -22,8 +22,9 @@ _X_API_HOST = "api.twitter.com"
 class BaseUrlAdapter(HTTPAdapter):
     """An ``HTTPAdapter`` that sends requests for api.twitter.com to ``base_url`` (same path and query)."""
 
-    def __init__(self, base_url: str, **kwargs: Any) -> None:
+    def __init__(self, base_url: str, timeout: float | None = None, **kwargs: Any) -> None:
         parts = urlsplit(base_url)
+        self._timeout = timeout  # tweepy sends without one; a Lambda must not hang on a silent X
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise ValueError(f"base_url must be an absolute http(s) URL, got {base_url!r}")
         self._scheme = parts.scheme
@@ -51,6 +52,8 @@ class BaseUrlAdapter(HTTPAdapter):
     ) -> requests.Response:
         if request.url:
             request.url = self.rewrite(request.url)
+        if timeout is None:
+            timeout = self._timeout
         if self._loopback:
             # The session chose proxies for api.twitter.com; a loopback server must be reached directly.
             proxies = {}
@@ -59,12 +62,13 @@ class BaseUrlAdapter(HTTPAdapter):
         )
 
 
-def mount_base_url(session: requests.Session, base_url: str) -> None:
+def mount_base_url(session: requests.Session, base_url: str, timeout: float | None = None) -> None:
     """Make ``session`` (e.g. ``tweepy.Client.session``) send X API requests to ``base_url``.
 
     ``base_url`` is like ``http://127.0.0.1:8123``; path and query of each request are kept.
+    ``timeout`` (seconds) applies to requests sent without one, which is every request tweepy sends.
     """
-    session.mount(X_API_PREFIX, BaseUrlAdapter(base_url))
+    session.mount(X_API_PREFIX, BaseUrlAdapter(base_url, timeout=timeout))
 
 
 def _is_loopback(host: str) -> bool:

@@ -36,6 +36,8 @@ TWEET_FIELDS = [
 ]
 MAX_PAGES = 10  # bounds one read: what is left is read on the next run, from the same cursor
 RETRIES = 2
+X_TIMEOUT_SECONDS = 10.0  # per request; a slower X counts as unavailable, retried, then left for next run
+HEAD_SIZE = 5  # newest followers remembered: the next read stops at the first of them still there
 
 
 class XCredentials(BaseModel):
@@ -82,14 +84,28 @@ class ReadUsage:
     posts: int = 0
     users: int = 0
     cost_usd: float = 0.0
+    followers: int = 0  # users returned by our own followers list (an owned read)
 
-    def add(self, posts: int = 0, users: int = 0, owned: bool = False) -> None:
-        self.posts += posts
-        self.users += users
-        if owned:
-            self.cost_usd += (posts + users) * PRICE_OWNED
+    _seen: set[tuple[str, str]] = field(default_factory=set)
+
+    def charge(self, kind: str, ids: list[str], *, owned: bool) -> None:
+        """Count resources returned; one already returned by this reader is not billed again.
+
+        X bills a resource once per UTC day; a reader lives for one run, so across the runs of a day
+        this is an upper bound of the bill.
+        """
+        new = [i for i in ids if (kind, i) not in self._seen]
+        self._seen.update((kind, i) for i in new)
+        count = len(new)
+        if kind == "posts":
+            self.posts += count
+            self.cost_usd += count * (PRICE_OWNED if owned else PRICE_POST)
         else:
-            self.cost_usd += posts * PRICE_POST + users * PRICE_USER
+            if kind == "followers":
+                self.followers += count
+            else:
+                self.users += count
+            self.cost_usd += count * (PRICE_OWNED if owned else PRICE_USER)
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +115,15 @@ class Timeline:
     posts: list[Post]
     newest_id: str | None
     complete: bool = True  # False when MAX_PAGES stopped the read early
+
+
+@dataclass(frozen=True, slots=True)
+class NewFollowers:
+    """Who followed us since the last read, newest first, and the list's head to remember."""
+
+    ids: list[str]
+    head: list[str]
+    complete: bool  # False when the known head was not reached within MAX_PAGES
 
 
 @dataclass(slots=True)
@@ -125,7 +150,9 @@ class XReader:
 
     def me(self) -> XUser:
         data = self._call("users/me", self.client.get_me, user_auth=True).get("data") or {}
-        self.usage.add(users=1)  # not an owned read: X lists only timelines and follow lists as owned
+        self.usage.charge(
+            "users", [str(data.get("id", ""))], owned=False
+        )  # not an owned read: X lists only timelines and follow lists as owned
         return XUser(str(data["id"]), str(data["username"]), str(data.get("name", "")))
 
     def users_by_username(self, usernames: list[str]) -> list[XUser]:
@@ -139,7 +166,7 @@ class XReader:
                 user_auth=True,
             )
             found.extend(_user(u) for u in body.get("data") or [])
-        self.usage.add(users=len(found))
+        self.usage.charge("users", [u.id for u in found], owned=False)
         return found
 
     def users_by_id(self, ids: list[str]) -> list[XUser]:
@@ -154,7 +181,7 @@ class XReader:
                 user_auth=True,
             )
             found.extend(_user(u) for u in body.get("data") or [])
-        self.usage.add(users=len(found))
+        self.usage.charge("users", [u.id for u in found], owned=False)
         return found
 
     def mentions(self, me_id: str, since_id: str | None, start_time: datetime | None) -> Timeline:
@@ -186,6 +213,41 @@ class XReader:
             exclude=exclude,
         )
 
+    def new_followers(self, me_id: str, known_head: set[str] | None, page_size: int) -> NewFollowers:
+        """Our followers list (an owned read), newest first, up to the first follower already known.
+
+        ``known_head`` is None before the first read: then only the newest page is read, as the head.
+        ``page_size`` is the number of new followers expected, plus one: usually one page ends the read.
+        """
+        ids: list[str] = []
+        head: list[str] = []
+        size = max(1, min(1000, page_size))
+        token: str | None = None
+        for _ in range(MAX_PAGES):
+            body = self._call(
+                "users/:id/followers",
+                self.client.get_users_followers,
+                id=me_id,
+                max_results=size,
+                user_auth=True,
+                pagination_token=token,
+            )
+            data = [str(u["id"]) for u in body.get("data") or []]
+            self.usage.charge("followers", data, owned=True)
+            if known_head is None:  # nothing to compare with yet: the newest page is the head
+                return NewFollowers([], data[:HEAD_SIZE], complete=False)
+            if not head:
+                head = data[:HEAD_SIZE]
+            for user_id in data:
+                if user_id in known_head:
+                    return NewFollowers(ids, head, complete=True)
+                ids.append(user_id)
+            token = (body.get("meta") or {}).get("next_token")
+            if not token:
+                return NewFollowers(ids, head, complete=True)
+            size = min(1000, size * 4)  # more new followers than expected: larger pages
+        return NewFollowers(ids, head, complete=False)
+
     def _timeline(self, endpoint: str, fn: Callable[..., Any], *, owned: bool, **params: Any) -> Timeline:
         params = {k: v for k, v in params.items() if v is not None}
         newest: str | None = None
@@ -195,7 +257,7 @@ class XReader:
             if page == 0:
                 newest = meta.get("newest_id")
             data = body.get("data") or []
-            self.usage.add(posts=len(data), owned=owned)
+            self.usage.charge("posts", [str(raw["id"]) for raw in data], owned=owned)
             posts.extend(parse_post(raw) for raw in data)
             if page + 1 >= MAX_PAGES and meta.get("next_token"):
                 # Keep the cursor where it was: the next run reads this window again, from the top.
@@ -267,7 +329,9 @@ def parse_post(raw: dict[str, Any]) -> Post:
     )
 
 
-def make_reader(credentials: XCredentials, base_url: str = X_API_URL) -> XReader:
+def make_reader(
+    credentials: XCredentials, base_url: str = X_API_URL, timeout: float = X_TIMEOUT_SECONDS
+) -> XReader:
     client = tweepy.Client(
         consumer_key=credentials.consumer_key.get_secret_value(),
         consumer_secret=credentials.consumer_secret.get_secret_value(),
@@ -276,6 +340,6 @@ def make_reader(credentials: XCredentials, base_url: str = X_API_URL) -> XReader
         return_type=dict,
         wait_on_rate_limit=False,  # never sleep in a Lambda until a reset
     )
-    if base_url.rstrip("/") != X_API_URL:
-        mount_base_url(client.session, base_url)
+    # Mounted for X itself too (the rewrite is then a no-op): it gives every request a time-out.
+    mount_base_url(client.session, base_url.rstrip("/"), timeout=timeout)
     return XReader(client)

@@ -1,0 +1,115 @@
+"""`rapport digest preview`: the digest of one day, rendered from the data, never sent.
+
+Two sources of data:
+- the embedded default (no ``--table``): the scenario is played on the local stack (moto + the X
+  simulator) hour by hour up to that day's digest hour, with every earlier digest sent as usual,
+  so spacing and carry-over are what they would have been; then that day's digest is chosen and
+  rendered instead of sent.
+- a real table (``--table NAME``): read through the usual AWS configuration (region, credentials,
+  ``AWS_ENDPOINT_URL``); nothing is written to it.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from contextlib import redirect_stdout
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+
+from functions.admin import handler as admin_handler
+from functions.collect import handler as collect_handler
+from functions.digest import handler as digest_handler
+from functions.evaluate import handler as evaluate_handler
+from rapport.digest import preview_digest
+from rapport.digest_render import RenderedDigest, render_digest
+from rapport.observability import logger
+from rapport.policy import Policy
+from rapport.repository import Repository
+from rapport.runtime import EnvSettings, Services
+from rapport_local.aws import REGION, TABLE, local_aws
+from rapport_local.demo import LambdaContext, default_scenario, scheduled_event
+from rapport_local.scenario import load_scenario
+from rapport_local.xsim import XSimServer
+
+Echo = Callable[[str], None]
+
+
+@dataclass(frozen=True, slots=True)
+class Preview:
+    local_date: date
+    rendered: RenderedDigest
+    html_path: Path
+    text_path: Path
+
+
+def digest_instant(day: date, policy: Policy) -> datetime:
+    """The UTC instant of ``day``'s digest hour in the user's zone (as the digest itself resolves it)."""
+    return datetime.combine(day, time(policy.digest_hour), tzinfo=policy.zone).astimezone(UTC)
+
+
+def preview(
+    day: date | None,
+    out: Path | None,
+    *,
+    scenario_path: Path | None = None,
+    table: str | None = None,
+    echo: Echo = print,
+) -> Preview:
+    if table:
+        repo = Repository(table)
+        policy = repo.policy()
+        local_day = day or datetime.now(UTC).astimezone(policy.zone).date()
+        rendered = render_digest(preview_digest(repo, digest_instant(local_day, policy)))
+    else:
+        local_day, rendered = _from_scenario(day, scenario_path, echo)
+    html_path = out or Path("out") / f"digest-preview-{local_day.isoformat()}.html"
+    text_path = html_path.with_suffix(".txt")
+    html_path.parent.mkdir(parents=True, exist_ok=True)
+    html_path.write_text(rendered.html, encoding="utf-8")
+    text_path.write_text(rendered.text, encoding="utf-8")
+    return Preview(local_day, rendered, html_path, text_path)
+
+
+def _from_scenario(day: date | None, scenario_path: Path | None, echo: Echo) -> tuple[date, RenderedDigest]:
+    scenario = load_scenario(scenario_path or default_scenario())
+    policy = Policy.model_validate(scenario.settings)
+    first = scenario.start.astimezone(policy.zone).date()
+    if digest_instant(first, policy) <= scenario.start:  # that day's digest hour came before the start
+        first += timedelta(days=1)
+    last = (scenario.start + timedelta(days=scenario.days)).astimezone(policy.zone).date()
+    local_day = day or last
+    due = digest_instant(local_day, policy)
+    if not (scenario.start < due <= scenario.start + timedelta(days=scenario.days)):
+        raise ValueError(f"--date must be between {first} and {last}, the days the scenario covers")
+    echo(f"Playing scenario {scenario.name!r} on the local stack up to {due:%Y-%m-%d %H:%M} UTC ...")
+    logger.setLevel("ERROR")
+    with local_aws() as aws, XSimServer(scenario) as xsim, redirect_stdout(io.StringIO()):
+        settings = EnvSettings.from_env(aws.lambda_env(xsim.url))
+        deps = Services(settings, Repository(TABLE, REGION))
+
+        def invoke(handler: Callable[..., dict[str, object]], event: dict[str, object], name: str) -> None:
+            handler(event, LambdaContext(f"rapport-{name}"), deps=deps)
+
+        start = scenario.start.strftime("%Y-%m-%dT%H:%M:%SZ")
+        invoke(
+            admin_handler.lambda_handler,
+            {"action": "update_settings", "settings": scenario.settings, "at": start},
+            "a",
+        )
+        for username in scenario.targets:
+            invoke(
+                admin_handler.lambda_handler, {"action": "add_target", "username": username, "at": start}, "a"
+            )
+        now = scenario.start
+        while now < due:
+            now += timedelta(hours=1)
+            xsim.set_now(now)
+            invoke(collect_handler.lambda_handler, scheduled_event(now, "collect"), "collect")
+            for envelope in aws.collected_events():
+                invoke(evaluate_handler.lambda_handler, envelope, "evaluate")
+            if now < due:  # earlier days' digests go out as usual, so spacing is what it would be
+                invoke(digest_handler.lambda_handler, scheduled_event(now, "digest"), "digest")
+        rendered = render_digest(preview_digest(deps.repo, due))
+    return local_day, rendered

@@ -1,0 +1,287 @@
+"""The collector against the X API simulator (through tweepy) and a moto server: what it reads, once.
+
+Each test is a small world on X; the collector runs on a simulated clock; the simulator's own ledger
+says what was requested and billed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from rapport import collect as collect_module
+from rapport.collect import CollectReport, collect
+from rapport.domain import Stage, Target
+from rapport.policy import Policy
+from rapport.repository import Repository, Spend
+from rapport.xclient import XCredentials, make_reader
+from rapport_local.scenario import parse_scenario
+from rapport_local.xsim import XSimServer
+
+pytestmark = pytest.mark.integration
+
+START = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
+KEYS = XCredentials.model_validate(
+    {"consumer_key": "k", "consumer_secret": "s", "access_token": "t", "access_token_secret": "u"}
+)
+
+
+def ts(hours: float) -> str:
+    return (START + timedelta(hours=hours)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def world(*events: dict[str, Any], targets: int = 1, fans: int = 0) -> dict[str, Any]:
+    """Ana (me), targets t1..tN (ids 201..), friend_y, and ``fans`` other accounts (ids 900..)."""
+    users = [{"id": str(200 + n), "username": f"t{n}", "name": f"T{n}"} for n in range(1, targets + 1)]
+    users.append({"id": "300", "username": "friend_y", "name": "Friend Y"})
+    users += [{"id": str(900 + n), "username": f"fan{n}", "name": f"Fan {n}"} for n in range(fans)]
+    return {
+        "start": START.isoformat(),
+        "days": 3,
+        "me": {"id": "100", "username": "ana_builds", "name": "Ana"},
+        "users": users,
+        "targets": [f"t{n}" for n in range(1, targets + 1)],
+        "events": list(events),
+    }
+
+
+@dataclass
+class Collector:
+    repo: Repository
+    sim: XSimServer
+
+    def run(self, hours: float) -> CollectReport:
+        now = START + timedelta(hours=hours)
+        self.sim.set_now(now)
+        reader = make_reader(KEYS, self.sim.url)
+        reader.sleep = lambda _seconds: None  # backoff is bounded; the test need not wait it out
+        return collect(self.repo, reader, now)
+
+    def stage(self, target_id: str, stage: Stage) -> None:
+        self.repo.set_stage(target_id, stage, START)
+
+    def kinds(self, target_id: str = "201") -> list[tuple[str, str]]:
+        return sorted((i.kind.value, i.id) for i in self.repo.interactions(target_id))
+
+    def requests(self, endpoint: str) -> int:
+        return int(self.sim.usage()["requests_by_endpoint"].get(endpoint, 0))
+
+
+@pytest.fixture
+def collector_for(repo: Repository) -> Iterator[Any]:
+    servers: list[XSimServer] = []
+
+    def make(data: dict[str, Any], policy: Policy | None = None) -> Collector:
+        scenario = parse_scenario(data)
+        sim = XSimServer(scenario).start()
+        servers.append(sim)
+        repo.put_me("100", "ana_builds")
+        if policy is not None:
+            repo.put_policy(policy)
+        for username in scenario.targets:
+            user = scenario.user(username)
+            repo.put_target(Target(id=user.id, username=user.username, name=user.name, added_at=START))
+        return Collector(repo, sim)
+
+    yield make
+    for sim in servers:
+        sim.stop()
+
+
+THANKS = {"at": ts(1), "post": {"id": "1002", "by": "t1", "text": "@ana_builds thanks for sharing!"}}
+REPLY_THANKS = {
+    "at": ts(1.5),
+    "post": {"id": "1003", "by": "t1", "text": "@ana_builds thank you!", "reply_to": "5001"},
+}
+
+
+def test_a_targets_reply_to_us_is_read_once_from_our_mentions_at_the_owned_price(collector_for):
+    # Given t1 replies to one of our posts
+    sim_world = world(
+        {"at": ts(0.5), "post": {"id": "5001", "by": "ana_builds", "text": "Cold starts, measured"}},
+        REPLY_THANKS,
+    )
+    c = collector_for(sim_world)
+    # When the collector runs
+    c.run(2)
+    # Then their reply is stored as a thanks, and X returned it once: in our mentions, not in their timeline
+    assert ("thanks", "1003") in c.kinds()
+    assert c.sim.usage()["returned"]["posts"] == 2  # our post (our timeline) + their reply (mentions)
+    # both owned reads, plus the one-time connection_status lookup of a new target
+    assert c.sim.usage()["cost_usd"] == pytest.approx(0.002 + 0.010)
+
+
+def test_cursors_make_a_second_run_read_only_what_is_new(collector_for):
+    c = collector_for(
+        world(
+            {"at": ts(1), "post": {"id": "1001", "by": "t1", "text": "Tips https://example.com/a"}},
+            {"at": ts(3), "post": {"id": "1004", "by": "t1", "text": "What do you use for tracing?"}},
+        )
+    )
+    c.run(2)
+    first = c.sim.usage()["returned"]["posts"]
+    c.run(4)
+    assert c.sim.usage()["returned"]["posts"] == first + 1  # only the question posted since
+    assert [k for k, _ in c.kinds()] == ["target_post", "target_post"]
+
+
+def test_a_follow_back_is_seen_from_our_own_followers_list_when_that_is_cheaper(collector_for):
+    # Given one target and a quiet account: a lookup would cost $0.010, our followers list $0.001 a follower
+    c = collector_for(world({"at": ts(3), "follow": {"by": "t1", "user": "ana_builds"}}))
+    c.run(1)  # the first run looks the target up once and remembers the head of our followers list
+    lookups_before = c.requests("/2/users")
+    # When they follow us back and the collector runs again
+    report = c.run(4)
+    # Then the follow is recorded from the followers list, with no lookup
+    assert report.follow_backs_by == "followers"
+    assert ("follow", "follow:20260302T120000Z") in c.kinds()
+    assert c.repo.get_target("201").follows_us
+    # (the next run looks up targets that follow us, to see an unfollow; nothing else)
+    assert c.requests("/2/users") == lookups_before
+
+
+def test_a_popular_account_with_few_targets_looks_the_targets_up_instead(collector_for):
+    # Given many accounts follow us every hour, and we have a single target
+    follows = [{"at": ts(1 + n / 100), "follow": {"by": f"fan{n}", "user": "ana_builds"}} for n in range(40)]
+    follows.append({"at": ts(2.5), "follow": {"by": "t1", "user": "ana_builds"}})
+    c = collector_for(world(*follows, fans=40), None)
+    c.run(0.5)  # head of an empty list
+    c.run(1.9)  # 40 new followers: reading them costs more than looking one target up
+    # When the collector runs again
+    report = c.run(3)
+    # Then it chose the lookup, and the follow-back is seen
+    assert report.follow_backs_by == "lookup"
+    assert c.repo.get_target("201").follows_us
+
+
+def test_an_unfollow_is_seen_on_the_next_run(collector_for):
+    c = collector_for(
+        world(
+            {"at": ts(1), "follow": {"by": "t1", "user": "ana_builds"}},
+            {"at": ts(3), "unfollow": {"by": "t1", "user": "ana_builds"}},
+        )
+    )
+    c.run(2)
+    assert c.repo.get_target("201").follows_us
+    c.run(4)
+    assert not c.repo.get_target("201").follows_us
+    assert [k for k, _ in c.kinds()] == ["follow", "unfollow"]
+
+
+def test_each_run_stores_what_it_read_and_what_it_cost(collector_for):
+    c = collector_for(world(THANKS, {"at": ts(1), "post": {"id": "1001", "by": "t1", "text": "Tips"}}))
+    report = c.run(2)
+    (record,) = c.repo.runs(START, START + timedelta(days=1))
+    x_api = record["x_api"]
+    assert x_api["requests"] == c.sim.usage()["requests"]
+    assert x_api["cost_usd"] == pytest.approx(c.sim.usage()["cost_usd"])
+    assert x_api["posts"] == report.spend.posts >= 2
+    assert c.repo.spend(START.date()).cost_usd == pytest.approx(c.sim.usage()["cost_usd"])
+
+
+def test_near_the_budget_the_lowest_value_reads_wait_and_the_digest_can_tell(collector_for):
+    # Given 85% of a $1 budget is spent, t1 is unresponsive and t2 asks questions we answer (step 2)
+    c = collector_for(
+        world(
+            {"at": ts(1), "post": {"id": "1001", "by": "t1", "text": "Anyone tried Rust on Lambda?"}},
+            {"at": ts(1), "post": {"id": "2001", "by": "t2", "text": "Anyone tried Go on Lambda?"}},
+            targets=2,
+        ),
+        Policy(x_monthly_budget_usd=1.0),
+    )
+    c.repo.add_spend(START.date(), Spend(cost_usd=0.85))
+    c.stage("201", Stage.UNRESPONSIVE)
+    c.stage("202", Stage.ANSWER)
+    # When the collector runs
+    report = c.run(2)
+    # Then t2's question is read, t1's timeline waits, and the day's record says reads were deferred
+    assert [i.id for i in c.repo.interactions("202")] == ["2001"]
+    assert c.repo.interactions("201") == []
+    assert report.deferred_for_budget == 1
+    assert c.repo.budget_deferrals(START.date()) == 1
+
+
+def test_over_the_budget_only_owned_reads_run_and_a_thanks_is_still_seen(collector_for):
+    c = collector_for(
+        world(THANKS, {"at": ts(1), "post": {"id": "1001", "by": "t1", "text": "Tips"}}),
+        Policy(x_monthly_budget_usd=1.0),
+    )
+    c.repo.add_spend(START.date(), Spend(cost_usd=1.0))
+    c.run(2)
+    assert c.kinds() == [("thanks", "1002")]  # from our mentions; their timeline waited
+    assert c.requests("/2/users") == 0  # lookups wait too
+    assert c.repo.budget_deferrals(START.date()) >= 2
+
+
+def test_a_rate_limit_stops_that_endpoint_until_its_reset_and_loses_nothing(collector_for):
+    # Given three targets who each posted, and X answering 429 on the second timeline read
+    posts = [
+        {"at": ts(1), "post": {"id": str(1000 + n), "by": f"t{n}", "text": f"Post {n}"}} for n in (1, 2, 3)
+    ]
+    c = collector_for(world(*posts, targets=3))
+    c.sim.inject_fault("/2/users/:id/tweets", 429, count=1)  # hits our own posts' read first
+    # When the collector runs
+    limited = c.run(2)
+    # Then no target timeline is requested after the 429 and every source says why it waits
+    assert c.requests("/2/users/:id/tweets") == 1
+    assert len([d for d in limited.deferred if "rate limited" in d]) >= 2
+    # And a run before the reset does not knock again; one after it reads everything once
+    c.run(2.1)
+    assert c.requests("/2/users/:id/tweets") == 1
+    c.sim.reset_rate_limits()
+    c.run(2.3)
+    for n in (1, 2, 3):
+        assert [i.id for i in c.repo.interactions(str(200 + n))] == [str(1000 + n)]
+    c.run(2.4)
+    assert sum(len(c.repo.interactions(str(200 + n))) for n in (1, 2, 3)) == 3
+
+
+def test_server_errors_are_retried_then_left_for_the_next_run(collector_for):
+    c = collector_for(world(REPLY_THANKS))  # a reply to us: only our mentions carry it
+    c.sim.inject_fault("/2/users/:id/mentions", 503, count=3)  # the try and both retries
+    failed = c.run(2)
+    assert any("mentions" in d for d in failed.deferred)
+    assert c.kinds() == []
+    c.run(3)
+    assert c.kinds() == [("thanks", "1003")]
+
+
+def test_more_targets_than_one_run_can_read_are_covered_by_the_next_runs(collector_for, monkeypatch):
+    # Given five targets who each posted, and room for three timeline reads per run (ours + two)
+    monkeypatch.setattr(collect_module, "TIMELINE_READS_PER_RUN", 3)
+    posts = [
+        {"at": ts(1), "post": {"id": str(1000 + n), "by": f"t{n}", "text": f"Post {n}"}} for n in range(1, 6)
+    ]
+    c = collector_for(world(*posts, targets=5))
+    # When the collector runs three times
+    reads = [c.run(h).timelines_read for h in (2, 3, 4)]
+    # Then each run read its share, and every target's post is stored exactly once
+    assert reads == [2, 2, 2]
+    assert [len(c.repo.interactions(str(200 + n))) for n in range(1, 6)] == [1, 1, 1, 1, 1]
+
+
+def test_spend_of_a_month_is_summed_with_the_budget_deferrals(repo):
+    repo.add_spend(date(2026, 3, 1), Spend(requests=3, cost_usd=0.5, followers=2, deferred_for_budget=1))
+    repo.add_spend(date(2026, 3, 2), Spend(requests=1, cost_usd=0.25, deferred_for_budget=2))
+    month = repo.spend_between(date(2026, 3, 1), date(2026, 3, 31))
+    assert (month.requests, month.followers, month.deferred_for_budget) == (4, 2, 3)
+    assert month.cost_usd == pytest.approx(0.75)
+
+
+def test_a_request_that_times_out_is_retried_then_left_for_the_next_run(collector_for):
+    c = collector_for(world(REPLY_THANKS))
+    c.sim.app.faults.timeout_seconds = 0.6
+    c.sim.inject_fault("/2/users/:id/mentions", 0, count=3)  # 0: no answer before the client gives up
+    now = START + timedelta(hours=2)
+    c.sim.set_now(now)
+    reader = make_reader(KEYS, c.sim.url, timeout=0.2)
+    reader.sleep = lambda _seconds: None
+    failed = collect(c.repo, reader, now)
+    assert any("mentions" in d and "timed out" in d for d in failed.deferred)
+    assert c.kinds() == []
+    c.run(3)
+    assert c.kinds() == [("thanks", "1003")]

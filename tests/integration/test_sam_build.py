@@ -1,0 +1,103 @@
+"""`sam build` as a user runs it before `sam deploy --guided`: no AWS account, no container engine and
+no python3.13, only the default Python and PyPI.
+
+The build is real (the SAM CLI of the tools venv, pip downloading the Lambda platform's wheels); the
+assertions are on the artifacts `sam deploy` would upload.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import zipfile
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.integration
+
+ROOT = Path(__file__).resolve().parents[2]
+TOOLS_BIN = ROOT / ".venv-tools" / "bin"
+FUNCTIONS = ("Collect", "Evaluate", "Digest", "Admin")
+LAMBDA_UNZIPPED_LIMIT = 250 * 1024 * 1024  # function code plus all its layers, unzipped
+
+
+def _host_path_without_newer_pythons() -> str:
+    """PATH with no directory that offers python3.12+ (pyenv shims and the like), as on a plain machine."""
+    kept = []
+    for entry in os.environ.get("PATH", "").split(os.pathsep):
+        offers = list(Path(entry).glob("python3.1[2-9]")) if Path(entry).is_dir() else []
+        if not offers and ".pyenv" not in entry:
+            kept.append(entry)
+    return os.pathsep.join([str(TOOLS_BIN), *kept])
+
+
+@pytest.fixture(scope="module")
+def build(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    if not (TOOLS_BIN / "sam").exists():
+        pytest.fail("the SAM CLI is missing: run `make tools`")
+    out = tmp_path_factory.mktemp("sam") / "build"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update(
+        PATH=_host_path_without_newer_pythons(),
+        AWS_DEFAULT_REGION="us-east-1",
+        AWS_CONFIG_FILE=os.devnull,
+        AWS_SHARED_CREDENTIALS_FILE=os.devnull,
+        SAM_CLI_TELEMETRY="0",
+    )
+    result = subprocess.run(
+        [str(TOOLS_BIN / "sam"), "build", "--template", "template.yaml", "--build-dir", str(out)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert result.returncode == 0, f"sam build failed:\n{result.stdout}\n{result.stderr}"
+    return out
+
+
+def _zipped_size(directory: Path, into: Path) -> int:
+    with zipfile.ZipFile(into, "w", zipfile.ZIP_DEFLATED) as archive:
+        for path in sorted(directory.rglob("*")):
+            if path.is_file():
+                archive.write(path, path.relative_to(directory))
+    return into.stat().st_size
+
+
+def _unzipped_size(directory: Path) -> int:
+    return sum(p.stat().st_size for p in directory.rglob("*") if p.is_file())
+
+
+def test_the_dependencies_layer_holds_arm64_wheels_for_python313_and_no_boto(build: Path) -> None:
+    site = build / "DependenciesLayer" / "python"
+
+    # Then every package the functions import is there, compiled for Lambda's platform
+    for package in ("aws_lambda_powertools", "pydantic", "pydantic_core", "pynamodb", "tweepy", "tzdata"):
+        assert (site / package).is_dir(), package
+    (core,) = (site / "pydantic_core").glob("_pydantic_core*.so")
+    assert core.name.endswith(".cpython-313-aarch64-linux-gnu.so")
+    assert core.read_bytes()[18] == 0xB7  # ELF e_machine = EM_AARCH64
+
+    # And nothing the Lambda runtime provides is packaged again
+    for provided in ("boto3", "botocore", "s3transfer"):
+        assert not (site / provided).exists(), provided
+        assert list(site.glob(f"{provided}-*.dist-info")) == [], provided
+
+
+def test_the_shared_layer_is_the_rapport_package_without_bytecode(build: Path) -> None:
+    package = build / "SharedLayer" / "python" / "rapport"
+
+    assert (package / "runtime.py").is_file()
+    assert (package / "engine.py").is_file()
+    assert list(package.rglob("__pycache__")) == []
+
+
+def test_each_function_is_only_its_handler_and_everything_fits_lambda(build: Path, tmp_path: Path) -> None:
+    layers = _unzipped_size(build / "DependenciesLayer") + _unzipped_size(build / "SharedLayer")
+    for name in FUNCTIONS:
+        code = build / f"{name}Function"
+        assert (code / "handler.py").is_file(), name
+        assert _zipped_size(code, tmp_path / f"{name}.zip") < 64 * 1024, name
+        assert _unzipped_size(code) + layers < LAMBDA_UNZIPPED_LIMIT, name
