@@ -43,7 +43,7 @@ test: lint typecheck validate-template cfn-lint checkov chromium
 # The digest's browser tests render it in Debian's chromium; install it when missing (CI runs as root).
 chromium:
 	@command -v chromium >/dev/null 2>&1 || { \
-	  if [ "$$(id -u)" -eq 0 ]; then apt-get update -qq && apt-get install -y -qq chromium; \
+	  if [ "$$(id -u)" -eq 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
 	  else echo "chromium is missing: run 'sudo apt-get install -y chromium' (the browser tests skip without it)"; fi; }
 
 clean:
