@@ -285,14 +285,7 @@ class Repository:
     # -- interactions ----------------------------------------------------------------------------
     def add_interaction(self, interaction: Interaction) -> bool:
         """Store one piece of evidence once. Returns False when it was already stored."""
-        item = _interaction_item(interaction)
-        try:
-            item.save(condition=InteractionItem.sk.does_not_exist())
-        except PutError as exc:
-            if _is_conditional_failure(exc):
-                return False
-            raise
-        return True
+        return _save_once(_interaction_item(interaction))
 
     def record_follow_change(self, interaction: Interaction, follows_us: bool) -> bool:
         """Store a follow or unfollow and the target's follow flag together, or neither.
@@ -329,12 +322,7 @@ class Repository:
                 reason=t.reason,
                 evidence=list(t.evidence),
             )
-            try:
-                item.save(condition=TransitionItem.sk.does_not_exist())
-                new += 1
-            except PutError as exc:
-                if not _is_conditional_failure(exc):
-                    raise
+            new += _save_once(item)
         return new
 
     def transitions(self, target_id: str) -> list[Transition]:
@@ -370,13 +358,7 @@ class Repository:
             draft=s.draft,
             score=s.score,
         )
-        try:
-            item.save(condition=SuggestionItem.sk.does_not_exist())
-        except PutError as exc:
-            if _is_conditional_failure(exc):
-                return False
-            raise
-        return True
+        return _save_once(item)
 
     def suggestions(self, target_id: str) -> list[Suggestion]:
         items = SuggestionItem.query(_target_pk(target_id), SuggestionItem.sk.startswith("S#"))
@@ -468,20 +450,13 @@ class Repository:
             i = DigestItem.get("DIGEST", local_date)
         except DoesNotExist:
             return None
-        return DigestRecord(
-            i.sk, i.status, i.claimed_at, i.sent_at, tuple(i.suggestion_refs or ()), i.message_id
-        )
+        return _digest_record(i)
 
     def claim_digest(self, local_date: str, refs: Iterable[str], at: datetime) -> bool:
         """Reserve the day's digest with its content. False when someone else already holds it."""
-        item = DigestItem("DIGEST", local_date, status="sending", claimed_at=at, suggestion_refs=list(refs))
-        try:
-            item.save(condition=DigestItem.sk.does_not_exist())
-        except PutError as exc:
-            if _is_conditional_failure(exc):
-                return False
-            raise
-        return True
+        return _save_once(
+            DigestItem("DIGEST", local_date, status="sending", claimed_at=at, suggestion_refs=list(refs))
+        )
 
     def complete_digest(self, local_date: str, subject: str, message_id: str, at: datetime) -> None:
         DigestItem("DIGEST", local_date).update(
@@ -496,9 +471,7 @@ class Repository:
     def last_sent_digest(self, before: str) -> DigestRecord | None:
         for i in DigestItem.query("DIGEST", DigestItem.sk < before, scan_index_forward=False):
             if i.status == "sent":
-                return DigestRecord(
-                    i.sk, i.status, i.claimed_at, i.sent_at, tuple(i.suggestion_refs or ()), i.message_id
-                )
+                return _digest_record(i)
         return None
 
     # -- X API spend -----------------------------------------------------------------------------
@@ -584,6 +557,21 @@ def _spend(i: UsageItem) -> Spend:
         int(i.followers or 0),
         int(i.deferred_for_budget or 0),
     )
+
+
+def _save_once(item: _Item) -> bool:
+    """Put an item only if its key is new. False when it was already there (a repeated run)."""
+    try:
+        item.save(condition=_Item.sk.does_not_exist())
+    except PutError as exc:
+        if _is_conditional_failure(exc):
+            return False
+        raise
+    return True
+
+
+def _digest_record(i: DigestItem) -> DigestRecord:
+    return DigestRecord(i.sk, i.status, i.claimed_at, i.sent_at, tuple(i.suggestion_refs or ()), i.message_id)
 
 
 def _is_conditional_failure(exc: Exception) -> bool:
