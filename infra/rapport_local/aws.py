@@ -70,6 +70,14 @@ class LocalAws:
                 events.append(json.loads(m["Body"]))
                 sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=m["ReceiptHandle"])
 
+    def provisioned(self) -> bool:
+        """False when something reset moto's shared state since (an in-process moto elsewhere)."""
+        try:
+            self.client("sqs").get_queue_url(QueueName=QUEUE)
+        except self.client("sqs").exceptions.QueueDoesNotExist:
+            return False
+        return True
+
     def sent_emails(self) -> list[EmailMessage]:
         """Every message SES accepted, parsed, oldest first (read back from the emulator)."""
         backend = ses_backends[DEFAULT_ACCOUNT_ID][REGION]
@@ -91,8 +99,6 @@ def local_aws() -> Iterator[LocalAws]:
     server.start()
     host, port = server.get_host_and_port()
     endpoint = f"http://{host}:{port}"
-    # moto keeps its state per process: start every local stack from nothing.
-    requests.post(f"{endpoint}/moto-api/reset", timeout=10).raise_for_status()
     saved = {k: os.environ.get(k) for k in _AWS_ENV}
     os.environ.update(
         AWS_ENDPOINT_URL=endpoint,
@@ -105,7 +111,7 @@ def local_aws() -> Iterator[LocalAws]:
         POWERTOOLS_TRACE_DISABLED="true",
     )
     try:
-        yield _provision(endpoint)
+        yield provision(endpoint)
     finally:
         server.stop()
         for key, value in saved.items():
@@ -127,8 +133,11 @@ _AWS_ENV = (
 )
 
 
-def _provision(endpoint: str) -> LocalAws:
+def provision(endpoint: str) -> LocalAws:
+    """Reset moto's state (it is per process) and create the stack's resources from nothing."""
     from rapport.repository import Repository
+
+    requests.post(f"{endpoint}/moto-api/reset", timeout=10).raise_for_status()
 
     def client(name: str) -> Any:
         return boto3.client(name, region_name=REGION, endpoint_url=endpoint)

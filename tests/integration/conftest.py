@@ -8,15 +8,21 @@ from collections.abc import Iterator
 import pytest
 
 from rapport.repository import Repository
-from rapport_local.aws import REGION, LocalAws, local_aws
+from rapport_local.aws import REGION, LocalAws, local_aws, provision
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(scope="session")
-def aws() -> Iterator[LocalAws]:
+def aws_server() -> Iterator[LocalAws]:
     with local_aws() as emulator:
         yield emulator
+
+
+@pytest.fixture
+def aws(aws_server: LocalAws) -> LocalAws:
+    # moto's state is per process: a test using in-process moto (the bench) may have reset it.
+    return aws_server if aws_server.provisioned() else provision(aws_server.endpoint)
 
 
 @pytest.fixture

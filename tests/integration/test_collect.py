@@ -183,6 +183,17 @@ def test_each_run_stores_what_it_read_and_what_it_cost(collector_for):
     assert c.repo.spend(START.date()).cost_usd == pytest.approx(c.sim.usage()["cost_usd"])
 
 
+def test_the_days_stored_spend_matches_the_bill_over_many_runs_of_one_day(collector_for):
+    # Given a target who follows us, so each hourly run looks them up again (to see an unfollow)
+    c = collector_for(world({"at": ts(1), "follow": {"by": "t1", "user": "ana_builds"}}))
+    # When the collector runs six times in one UTC day
+    for hour in range(2, 8):
+        c.run(hour)
+    # Then what Rapport counts for the day is what X bills: each user once a day, not once a run
+    assert c.requests("/2/users") >= 5
+    assert c.repo.spend(START.date()).cost_usd == pytest.approx(c.sim.usage()["cost_usd"])
+
+
 def test_near_the_budget_the_lowest_value_reads_wait_and_the_digest_can_tell(collector_for):
     # Given 85% of a $1 budget is spent, t1 is unresponsive and t2 asks questions we answer (step 2)
     c = collector_for(

@@ -162,6 +162,11 @@ class _Run:
 _Fetch = Callable[[str | None, datetime], Timeline]
 
 
+# Kinds re-read run after run (the same targets looked up, the head of our followers list): X bills
+# them once a UTC day, so the day remembers them. Posts are read once anyway, from cursors.
+BILLED_DAILY = ("users", "followers")
+
+
 def collect(repo: Repository, x: XReader, at: datetime) -> CollectReport:
     """Read our posts, our mentions, each target's new posts and follow-backs; store the evidence."""
     report = CollectReport(at=at)
@@ -177,6 +182,8 @@ def collect(repo: Repository, x: XReader, at: datetime) -> CollectReport:
     limited = dict(state.get("rate_limits") or {})
     run = _Run(repo, x, at, me, targets, policy, report, repo.cursors(), limited, state)
     budget_used = _budget_used(repo, policy, at)
+    day = at.astimezone(UTC).date()
+    x.usage.billed_before(repo.billed_on(day))  # users looked up by earlier runs today cost nothing more
 
     run.read(
         SOURCE_MY_POSTS,
@@ -198,7 +205,7 @@ def collect(repo: Repository, x: XReader, at: datetime) -> CollectReport:
         repo.set_collect_state("rate_limits", run.limited, at)
     u = x.usage
     report.spend = Spend(u.requests, u.posts, u.users, u.cost_usd, u.followers, report.deferred_for_budget)
-    repo.add_spend(at.astimezone(UTC).date(), report.spend)
+    repo.add_spend(day, report.spend, x.usage.billed_now(BILLED_DAILY))
     repo.add_run(at, report.as_dict())
     return report
 

@@ -29,10 +29,12 @@ from pynamodb.attributes import (
     ListAttribute,
     NumberAttribute,
     UnicodeAttribute,
+    UnicodeSetAttribute,
     UTCDateTimeAttribute,
 )
 from pynamodb.connection import Connection
 from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError
+from pynamodb.expressions.update import Action
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
@@ -169,6 +171,8 @@ class UsageItem(_Item):
     cost_usd = NumberAttribute(default=0)
     followers = NumberAttribute(null=True)
     deferred_for_budget = NumberAttribute(null=True)  # reads collect left undone to stay in budget
+    # "kind:id" of the users read this day: X bills them once a day, however many runs read them.
+    billed = UnicodeSetAttribute(null=True)
 
 
 def _target_pk(target_id: str) -> str:
@@ -475,17 +479,27 @@ class Repository:
         return None
 
     # -- X API spend -----------------------------------------------------------------------------
-    def add_spend(self, day: date, spend: Spend) -> None:
-        UsageItem("USAGE", day.isoformat()).update(
-            actions=[
-                UsageItem.requests.add(spend.requests),
-                UsageItem.posts.add(spend.posts),
-                UsageItem.users.add(spend.users),
-                UsageItem.cost_usd.add(round(spend.cost_usd, 6)),
-                UsageItem.followers.add(spend.followers),
-                UsageItem.deferred_for_budget.add(spend.deferred_for_budget),
-            ]
-        )
+    def add_spend(self, day: date, spend: Spend, billed: Iterable[str] = ()) -> None:
+        """Add a run's reads to its UTC day, and remember which users that day has paid for."""
+        actions: list[Action] = [
+            UsageItem.requests.add(spend.requests),
+            UsageItem.posts.add(spend.posts),
+            UsageItem.users.add(spend.users),
+            UsageItem.cost_usd.add(round(spend.cost_usd, 6)),
+            UsageItem.followers.add(spend.followers),
+            UsageItem.deferred_for_budget.add(spend.deferred_for_budget),
+        ]
+        keys = set(billed)
+        if keys:  # DynamoDB refuses an empty set
+            actions.append(UsageItem.billed.add(keys))
+        UsageItem("USAGE", day.isoformat()).update(actions=actions)
+
+    def billed_on(self, day: date) -> set[str]:
+        """The users X has already billed that UTC day ("kind:id")."""
+        try:
+            return set(UsageItem.get("USAGE", day.isoformat()).billed or ())
+        except DoesNotExist:
+            return set()
 
     def spend(self, day: date) -> Spend:
         """X API spend of one UTC day; ``deferred_for_budget`` > 0 means collect held reads back."""

@@ -6,7 +6,7 @@ Only reads live here. Rapport never posts, likes or follows: the person does, th
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -75,10 +75,7 @@ class XUser:
 
 @dataclass(slots=True)
 class ReadUsage:
-    """What this client read, at list price.
-
-    An upper bound of the bill: X charges a resource once per UTC day, and this counts every read.
-    """
+    """What this client read, at list price, counting a resource once per UTC day as X bills it."""
 
     requests: int = 0
     posts: int = 0
@@ -87,15 +84,28 @@ class ReadUsage:
     followers: int = 0  # users returned by our own followers list (an owned read)
 
     _seen: set[tuple[str, str]] = field(default_factory=set)
+    _new: set[tuple[str, str]] = field(default_factory=set)
+
+    def billed_before(self, keys: Iterable[str]) -> None:
+        """Resources X already billed today, read by an earlier run ("kind:id"): not counted again."""
+        for key in keys:
+            kind, _, resource_id = key.partition(":")
+            self._seen.add((kind, resource_id))
+
+    def billed_now(self, kinds: Iterable[str]) -> set[str]:
+        """The "kind:id" keys of resources of these kinds this reader counted."""
+        wanted = set(kinds)
+        return {f"{kind}:{rid}" for kind, rid in self._new if kind in wanted}
 
     def charge(self, kind: str, ids: list[str], *, owned: bool) -> None:
-        """Count resources returned; one already returned by this reader is not billed again.
+        """Count resources returned; one already billed today is not counted again.
 
-        X bills a resource once per UTC day; a reader lives for one run, so across the runs of a day
-        this is an upper bound of the bill.
+        X bills a resource once per UTC day. The reader knows what it read itself and, when told
+        (``billed_before``), what earlier runs of the same day read.
         """
         new = [i for i in ids if (kind, i) not in self._seen]
         self._seen.update((kind, i) for i in new)
+        self._new.update((kind, i) for i in new)
         count = len(new)
         if kind == "posts":
             self.posts += count
