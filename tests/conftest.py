@@ -6,6 +6,13 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+# The suite is the gate for landing: the same examples every run, so a red run is reproducible.
+# `HYPOTHESIS_PROFILE=explore` searches fresh random examples, many more of them.
+settings.register_profile("gate", max_examples=300, deadline=None, derandomize=True, database=None)
+settings.register_profile("explore", max_examples=5000, deadline=None, database=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "gate"))
 
 
 def shared_dir() -> Path | None:

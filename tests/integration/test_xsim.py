@@ -26,6 +26,7 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT7
 
 from rapport.x_transport import BaseUrlAdapter, mount_base_url
+from rapport.xclient import TWEET_FIELDS
 from rapport_local.scenario import Scenario, parse_scenario
 from rapport_local.xsim import Exchange, XSimServer
 
@@ -33,15 +34,6 @@ pytestmark = pytest.mark.integration
 
 START = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 ME, PERSON_X, FRIEND_Y, LOCKED, GONE = "100", "200", "300", "400", "500"
-TWEET_FIELDS = [
-    "created_at",
-    "author_id",
-    "conversation_id",
-    "in_reply_to_user_id",
-    "referenced_tweets",
-    "entities",
-    "public_metrics",
-]
 EMOJI_TEXT = "🚀🇬🇧 merci @ana_builds — 日本語 https://example.com/emoji 👍🏽 @person_x!"
 
 

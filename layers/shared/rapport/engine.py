@@ -92,6 +92,16 @@ class _Fold:
             return Stage.UNRESPONSIVE
         return Stage.RETWEET
 
+    def support(self, stage: Stage) -> list[str]:
+        """The stored evidence that puts a target in ``stage``, so a fallback or resume can cite it."""
+        if stage is Stage.UNRESPONSIVE:
+            return list(self.unanswered_retweet_ids)
+        if stage is Stage.ANSWER:
+            return list(self.thanks_ids)
+        if stage is Stage.ASK and self.follow_id:
+            return [self.follow_id]
+        return []
+
     def record(self, at: datetime, reason: str, evidence: Iterable[str]) -> None:
         previous = self.transitions[-1].to_stage if self.transitions else None
         if previous is self.visible:
@@ -118,7 +128,7 @@ class _Fold:
             if not self.started:
                 self.started = True
                 self.underlying = self.supported_stage()
-                self.record(ev.at, "added as a target", [ev.id])
+                self.record(ev.at, "added as a target", [ev.id, *self.support(self.underlying)])
             return
         if not self.started:
             return
@@ -129,7 +139,8 @@ class _Fold:
         if kind is InteractionKind.RESUME:
             self.paused = False
             self.underlying = self.supported_stage()
-            self.record(ev.at, f"resumed by you; the evidence supports {self.underlying.value}", [ev.id])
+            reason = f"resumed by you; the evidence supports {self.underlying.value}"
+            self.record(ev.at, reason, [ev.id, *self.support(self.underlying)])
             return
         self._advance(ev)
 
@@ -151,7 +162,8 @@ class _Fold:
             self._move(Stage.CIRCLE, ev.at, "answered your question", [ev.id])
         elif stage is Stage.ASK and not self.follows_us:
             # Step 3 presumes they follow us; if they stop before answering, fall back.
-            self._move(self.supported_stage(), ev.at, "stopped following you", [ev.id])
+            fallback = self.supported_stage()
+            self._move(fallback, ev.at, "stopped following you", [ev.id, *self.support(fallback)])
 
     def _move(self, to: Stage, at: datetime, reason: str, evidence: Iterable[str]) -> None:
         self.underlying = to

@@ -34,6 +34,7 @@ from pynamodb.attributes import (
 )
 from pynamodb.connection import Connection
 from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError
+from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
@@ -383,41 +384,27 @@ class Repository:
 
     def mark_sent(self, refs: Iterable[str], local_date: str) -> None:
         """Take suggestions out of the pending index: they belong to that day's digest now."""
-        for ref in refs:
-            target_id, key = ref.split("|", 1)
-            item = SuggestionItem(_target_pk(target_id), f"S#{key}")
-            try:
-                item.update(
-                    actions=[
-                        SuggestionItem.digest_date.set(local_date),
-                        SuggestionItem.gsi1pk.remove(),
-                        SuggestionItem.gsi1sk.remove(),
-                    ],
-                    condition=SuggestionItem.sk.exists(),
-                )
-            except Exception as exc:  # a target removed since: nothing left to mark
-                if not _is_conditional_failure(exc):
-                    raise
+        self._unpend(refs, SuggestionItem.digest_date.set(local_date), SuggestionItem.sk.exists())
 
     def expire_suggestions(self, refs: Iterable[str], local_date: str) -> None:
         """Retire suggestions too old to act on: out of the pending index, never in a digest."""
+        condition = SuggestionItem.sk.exists() & SuggestionItem.digest_date.does_not_exist()
+        self._unpend(refs, SuggestionItem.expired_on.set(local_date), condition)
+
+    def _unpend(self, refs: Iterable[str], outcome: Action, condition: Condition) -> None:
+        """Record what became of each suggestion and drop it from the sparse pending index."""
         for ref in refs:
             target_id, key = ref.split("|", 1)
             item = SuggestionItem(_target_pk(target_id), f"S#{key}")
             try:
                 item.update(
-                    actions=[
-                        SuggestionItem.expired_on.set(local_date),
-                        SuggestionItem.gsi1pk.remove(),
-                        SuggestionItem.gsi1sk.remove(),
-                    ],
-                    condition=SuggestionItem.sk.exists() & SuggestionItem.digest_date.does_not_exist(),
+                    actions=[outcome, SuggestionItem.gsi1pk.remove(), SuggestionItem.gsi1sk.remove()],
+                    condition=condition,
                 )
-            except Exception as exc:  # removed, or already in a digest: nothing to retire
+            except Exception as exc:  # removed since, or already settled: nothing to change
                 if not _is_conditional_failure(exc):
                     raise
 
-    # -- cursors, settings, me -------------------------------------------------------------------
     def _get_value(self, pk: str, sk: str) -> Any | None:
         try:
             return json.loads(ValueItem.get(pk, sk).value)

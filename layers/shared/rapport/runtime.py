@@ -101,6 +101,7 @@ class Services:
     repo: Repository
     _clients: dict[str, Any] = field(default_factory=dict)
     _idempotency: DynamoDBPersistenceLayer | None = None
+    _secrets: parameters.SecretsProvider | None = None
 
     def _client(self, name: str) -> Any:
         if name not in self._clients:
@@ -111,7 +112,11 @@ class Services:
         """A fresh reader per run, so its usage counts that run only."""
         if not self.settings.x_secret_id:
             raise ConfigurationError("RAPPORT_X_SECRET_ID is not set: X credentials are needed to read X")
-        raw = parameters.get_secret(self.settings.x_secret_id, max_age=SECRET_MAX_AGE)
+        if self._secrets is None:
+            # Our own provider over our own client: Powertools' module-level default would keep
+            # the endpoint of whichever AWS the process first talked to.
+            self._secrets = parameters.SecretsProvider(boto3_client=self._client("secretsmanager"))
+        raw = self._secrets.get(self.settings.x_secret_id, max_age=SECRET_MAX_AGE)
         try:
             credentials = XCredentials.model_validate(json.loads(str(raw)))
         except (ValueError, ValidationError) as exc:
