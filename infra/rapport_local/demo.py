@@ -28,6 +28,7 @@ from rapport.repository import Repository
 from rapport.runtime import EnvSettings, Services
 from rapport_local.aws import REGION, TABLE, local_aws
 from rapport_local.scenario import Scenario, load_scenario
+from rapport_local.simulated_me import Act, SimulatedMe
 from rapport_local.xsim import XSimServer
 
 Echo = Callable[[str], None]
@@ -65,7 +66,9 @@ class _Demo:
     out: Path
     deps: Services
     echo: Echo
+    me: SimulatedMe | None = None  # acts on each digest when the scenario gives me_acts
     digests: list[dict[str, Any]] = field(default_factory=list)
+    acts: list[Act] = field(default_factory=list)
 
     def invoke(
         self, handler: Callable[..., dict[str, Any]], event: dict[str, Any], name: str
@@ -92,6 +95,10 @@ class _Demo:
             self.echo(
                 f"    {_z(now)}  digest {digest['local_date']}: {len(digest['suggestions'])} suggestion(s)"
             )
+            if self.me is not None:
+                for act in self.me.act_on(digest, now):
+                    self.acts.append(act)
+                    self.echo(f"    {_z(act.at)}  you, for @{act.target} ({act.kind}): {act.summary}")
         return collected
 
 
@@ -112,6 +119,8 @@ def run_demo(
         xsim.set_now(scenario.start)
         settings = EnvSettings.from_env(aws.lambda_env(xsim.url))
         demo = _Demo(scenario, out, Services(settings, Repository(TABLE, REGION)), echo)
+        if scenario.me_acts is not None:
+            demo.me = SimulatedMe(scenario, xsim.world, scenario.me_acts)
         start = _z(scenario.start)
         demo.admin({"action": "update_settings", "settings": scenario.settings, "at": start})
         for username in scenario.targets:
@@ -175,6 +184,7 @@ def _summary(
     return {
         "targets": targets,
         "digests": digests,
+        "your_actions": [act.as_dict() for act in demo.acts],
         "x_api": {"requests": usage["requests"], "cost_usd": round(float(usage["cost_usd"]), 6)},
     }
 
@@ -205,6 +215,8 @@ def _print_story(echo: Echo, summary: dict[str, Any], out: Path) -> None:
         f"Digests: {len(summary['digests'])} emailed, {total} suggestions in all; "
         f"written to {out / 'digests'}"
     )
+    if summary["your_actions"]:
+        echo(f"You (simulated) took {len(summary['your_actions'])} of them.")
     x = summary["x_api"]
     echo(f"X API: {x['requests']} requests, ${x['cost_usd']:.4f} at list price")
     echo(f"Summary: {out / 'summary.json'}")

@@ -18,7 +18,31 @@ import yaml
 
 _DIGITS = re.compile(r"^[0-9]{1,19}$")  # X's UserId / TweetId pattern
 _USERNAME = re.compile(r"^[A-Za-z0-9_]{1,15}$")  # X's UserName pattern
-_TOP_KEYS = {"start", "days", "me", "users", "targets", "settings", "events", "name", "description"}
+_TOP_KEYS = {
+    "start",
+    "days",
+    "me",
+    "users",
+    "targets",
+    "settings",
+    "events",
+    "name",
+    "description",
+    "seed",
+    "behaviours",
+    "me_acts",
+}
+_BEHAVIOUR_KEYS = {
+    "posts_per_day",
+    "questions",
+    "links",
+    "topics",
+    "talks_with",
+    "thanks",
+    "follows_back",
+    "replies_to_questions",
+}
+_REACTION_KEYS = {"after", "probability", "hours"}
 _USER_KEYS = {
     "id",
     "username",
@@ -127,6 +151,29 @@ Event = PostEvent | RetweetEvent | FollowEvent | UnfollowEvent
 
 
 @dataclass(frozen=True, slots=True)
+class Reaction:
+    """Someone answering what we do: after ``after`` of our acts, with ``probability``, some hours later."""
+
+    probability: float
+    hours: tuple[float, float] = (1.0, 12.0)  # the delay is drawn uniformly between the two
+    after: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class Behaviour:
+    """How a user acts on their own, so a month needs no scripted posts, and how they react to us."""
+
+    posts_per_day: float = 0.0
+    questions: float = 0.0  # share of their posts that ask their network something
+    links: float = 0.0  # share of their posts that share a link
+    topics: tuple[str, ...] = ("serverless",)
+    talks_with: tuple[str, ...] = ()  # usernames a quarter of their posts address: their circle
+    thanks: Reaction | None = None  # thanks us after ``after`` of our retweets of their posts
+    follows_back: Reaction | None = None  # follows us after ``after`` of our answers to their questions
+    replies_to_questions: Reaction | None = None  # answers a question we ask them
+
+
+@dataclass(frozen=True, slots=True)
 class Scenario:
     start: datetime  # aware, UTC
     days: int
@@ -138,6 +185,9 @@ class Scenario:
     name: str = ""
     description: str = ""
     source: str = "<memory>"
+    seed: int = 0
+    behaviours: Mapping[str, Behaviour] = field(default_factory=dict)  # by username
+    me_acts: Reaction | None = None  # the simulated me takes each digest suggestion with this chance
 
     @property
     def end(self) -> datetime:
@@ -216,6 +266,10 @@ class _Parser:
         if not isinstance(settings, Mapping):
             raise self.fail("settings: must be a mapping")
         events = self.events(data.get("events") or [], by_name, (me, *users), start + timedelta(days=days))
+        seed = data.get("seed", 0)
+        if not isinstance(seed, int) or isinstance(seed, bool):
+            raise self.fail(f"seed: expected a whole number, got {seed!r}")
+        me_acts = data.get("me_acts")
         return Scenario(
             start=start,
             days=days,
@@ -227,7 +281,93 @@ class _Parser:
             name=self.text(data.get("name", ""), "name"),
             description=self.text(data.get("description", ""), "description"),
             source=self.source,
+            seed=seed,
+            behaviours=self.behaviours(data.get("behaviours") or {}, by_name, me),
+            me_acts=None if me_acts is None else self.reaction(me_acts, "me_acts"),
         )
+
+    # -- behaviours -----------------------------------------------------------------------------
+
+    def behaviours(
+        self, value: Any, by_name: Mapping[str, ScenarioUser], me: ScenarioUser
+    ) -> dict[str, Behaviour]:
+        if not isinstance(value, Mapping):
+            raise self.fail("behaviours: expected a mapping of username to behaviour")
+        out: dict[str, Behaviour] = {}
+        for name, raw in value.items():
+            where = f"behaviours.{name}"
+            if not isinstance(name, str) or name.lower() not in by_name:
+                raise self.fail(f"{where}: unknown user {name!r}")
+            if name.lower() == me.username.lower():
+                raise self.fail(f"{where}: the simulated me acts on the digest; give it me_acts instead")
+            out[by_name[name.lower()].username] = self.behaviour(raw, where, by_name)
+        return out
+
+    def behaviour(self, raw: Any, where: str, by_name: Mapping[str, ScenarioUser]) -> Behaviour:
+        if not isinstance(raw, Mapping):
+            raise self.fail(f"{where}: expected a mapping with some of {sorted(_BEHAVIOUR_KEYS)}")
+        unknown = sorted(set(map(str, raw)) - _BEHAVIOUR_KEYS)
+        if unknown:
+            raise self.fail(f"{where}: unknown key(s) {unknown}; expected some of {sorted(_BEHAVIOUR_KEYS)}")
+        topics = raw.get("topics", ["serverless"])
+        if not isinstance(topics, list) or not topics or not all(isinstance(t, str) and t for t in topics):
+            raise self.fail(f"{where}.topics: expected a non-empty list of words")
+        questions = self.amount(raw.get("questions", 0.0), f"{where}.questions", 1.0)
+        links = self.amount(raw.get("links", 0.0), f"{where}.links", 1.0)
+        if questions + links > 1:
+            raise self.fail(f"{where}: questions and links are shares of one's posts; together at most 1")
+        reactions = {
+            key: None if raw.get(key) is None else self.reaction(raw[key], f"{where}.{key}")
+            for key in ("thanks", "follows_back", "replies_to_questions")
+        }
+        return Behaviour(
+            posts_per_day=self.amount(raw.get("posts_per_day", 0.0), f"{where}.posts_per_day", 50.0),
+            questions=questions,
+            links=links,
+            topics=tuple(topics),
+            talks_with=self.names(raw.get("talks_with", []), f"{where}.talks_with", by_name),
+            **reactions,
+        )
+
+    def reaction(self, value: Any, where: str) -> Reaction:
+        if not isinstance(value, Mapping):
+            raise self.fail(f"{where}: expected a mapping with probability, and optionally after and hours")
+        unknown = sorted(set(map(str, value)) - _REACTION_KEYS)
+        if unknown:
+            raise self.fail(f"{where}: unknown key(s) {unknown}; expected some of {sorted(_REACTION_KEYS)}")
+        if "probability" not in value:
+            raise self.fail(f"{where}: missing 'probability' (0 to 1)")
+        after = value.get("after", 1)
+        if not isinstance(after, int) or isinstance(after, bool) or after < 1:
+            raise self.fail(f"{where}.after: expected a whole number >= 1, got {after!r}")
+        hours = value.get("hours", [1, 12])
+        if (
+            not isinstance(hours, list)
+            or len(hours) != 2
+            or not all(isinstance(h, int | float) and not isinstance(h, bool) for h in hours)
+            or not 0 <= hours[0] <= hours[1]
+        ):
+            raise self.fail(
+                f"{where}.hours: expected [low, high] hours of delay, 0 <= low <= high, got {hours!r}"
+            )
+        return Reaction(
+            probability=self.amount(value["probability"], f"{where}.probability", 1.0),
+            hours=(float(hours[0]), float(hours[1])),
+            after=after,
+        )
+
+    def amount(self, value: Any, where: str, most: float) -> float:
+        if not isinstance(value, int | float) or isinstance(value, bool) or not 0 <= value <= most:
+            raise self.fail(f"{where}: expected a number from 0 to {most:g}, got {value!r}")
+        return float(value)
+
+    def names(self, value: Any, where: str, by_name: Mapping[str, ScenarioUser]) -> tuple[str, ...]:
+        if not isinstance(value, list) or not all(isinstance(n, str) for n in value):
+            raise self.fail(f"{where}: expected a list of usernames")
+        for name in value:
+            if name.lower() not in by_name:
+                raise self.fail(f"{where}: unknown user {name!r}")
+        return tuple(by_name[n.lower()].username for n in value)
 
     # -- values ---------------------------------------------------------------------------------
 

@@ -14,13 +14,14 @@ from typing import Any
 import pytest
 
 from rapport import collect as collect_module
-from rapport.collect import CollectReport, collect
+from rapport.collect import SOURCE_MENTIONS, CollectReport, collect
 from rapport.domain import Stage, Target
 from rapport.policy import Policy
 from rapport.repository import Repository, Spend
-from rapport.xclient import XCredentials, make_reader
+from rapport.xclient import RETRIES, XCredentials, make_reader
 from rapport_local.scenario import parse_scenario
 from rapport_local.xsim import XSimServer
+from rapport_local.xsim.faults import TRUNCATED
 
 pytestmark = pytest.mark.integration
 
@@ -296,3 +297,39 @@ def test_a_request_that_times_out_is_retried_then_left_for_the_next_run(collecto
     assert c.kinds() == []
     c.run(3)
     assert c.kinds() == [("thanks", "1003")]
+
+
+def test_pages_cut_mid_body_on_every_try_are_left_for_the_next_run_and_stored_once(collector_for):
+    # Given a thanks that only our mentions carry, and more cut pages on that read than its retries allow
+    c = collector_for(world(REPLY_THANKS))
+    c.sim.inject_fault("/2/users/:id/mentions", TRUNCATED, count=RETRIES + 2)
+    # When the collector runs
+    failed = c.run(2)
+    # Then it tried a bounded number of times, stored nothing from the half pages and kept no cursor
+    assert c.requests("/2/users/:id/mentions") == RETRIES + 1
+    assert any("mentions" in d and "IncompleteRead" in d for d in failed.deferred)
+    assert c.kinds() == []
+    assert SOURCE_MENTIONS not in c.repo.cursors()
+    # And the next run (its first read cut too, then retried) stores the thanks once and moves the cursor
+    again = c.run(3)
+    assert not any("mentions" in d for d in again.deferred)
+    assert c.kinds() == [("thanks", "1003")]
+    assert again.stored == 1
+    assert c.repo.cursors()[SOURCE_MENTIONS] == "1003"
+    # And a later run finds nothing new: no duplicate
+    assert c.run(4).stored == 0
+    assert c.kinds() == [("thanks", "1003")]
+
+
+def test_a_single_page_cut_mid_body_is_read_again_within_the_run(collector_for):
+    # Given a thanks in our mentions, and the first read of them cut mid-body
+    c = collector_for(world(REPLY_THANKS))
+    c.sim.inject_fault("/2/users/:id/mentions", TRUNCATED, count=1)
+    # When the collector runs
+    report = c.run(2)
+    # Then its retry reads the whole page: the thanks is stored once, nothing waits, the cursor moves
+    assert c.requests("/2/users/:id/mentions") == 2
+    assert not any("mentions" in d for d in report.deferred)
+    assert c.kinds() == [("thanks", "1003")]
+    assert report.stored == 1
+    assert c.repo.cursors()[SOURCE_MENTIONS] == "1003"

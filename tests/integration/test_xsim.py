@@ -29,6 +29,8 @@ from rapport.x_transport import BaseUrlAdapter, mount_base_url
 from rapport.xclient import TWEET_FIELDS
 from rapport_local.scenario import Scenario, parse_scenario
 from rapport_local.xsim import Exchange, XSimServer
+from rapport_local.xsim.faults import TRUNCATED
+from rapport_local.xsim.inprocess import mount_in_process
 
 pytestmark = pytest.mark.integration
 
@@ -395,8 +397,9 @@ def sim(scenario: Scenario) -> Iterator[XSimServer]:
         assert not failures, "responses or requests outside X's OpenAPI description:\n" + "\n".join(failures)
 
 
-def user_client(sim: XSimServer) -> tweepy.Client:
-    """The real tweepy client with (dummy) OAuth 1.0a user-context keys, sent to the simulator."""
+def user_client(sim: XSimServer, *, in_process: bool = False) -> tweepy.Client:
+    """The real tweepy client with (dummy) OAuth 1.0a user-context keys, sent to the simulator
+    over loopback, or ``in_process`` as the bench sends it (no socket)."""
     client = tweepy.Client(
         consumer_key="ck",
         consumer_secret="cs",
@@ -404,7 +407,10 @@ def user_client(sim: XSimServer) -> tweepy.Client:
         access_token_secret="ats",
         return_type=dict,
     )
-    mount_base_url(client.session, sim.url)
+    if in_process:
+        mount_in_process(client.session, sim.app)
+    else:
+        mount_base_url(client.session, sim.url)
     return client
 
 
@@ -812,6 +818,51 @@ def test_injected_faults_fail_the_next_requests(sim, client):
     with pytest.raises(tweepy.TooManyRequests) as caught:
         client.get_users_tweets(ME, user_auth=True)
     assert caught.value.response.headers["x-rate-limit-remaining"] == "0"
+
+
+def test_a_truncated_page_promises_its_whole_body_then_drops_the_connection(sim, client):
+    # Given a truncated-page fault on our mentions, asked for over the control API
+    sim.set_now(at(2, 0))
+    faults = f"{sim.url}/_sim/faults"
+    fault = {"endpoint": "/2/users/:id/mentions", "status": "truncated", "count": 2}
+    asked = requests.post(faults, json=fault, timeout=5)
+    assert asked.status_code == 200
+    assert asked.json() == {"faults": [fault]}
+    # When a plain HTTP client reads the page
+    oauth = {"Authorization": 'OAuth oauth_token="100-at"'}
+    mentions = f"{sim.url}/2/users/{ME}/mentions"
+    with requests.get(mentions, headers=oauth, timeout=5, stream=True) as cut:
+        # Then it is told of a whole 200 page, but the body ends short of its length: an error, not JSON
+        assert cut.status_code == 200
+        promised = int(cut.headers["Content-Length"])
+        with pytest.raises(requests.exceptions.ChunkedEncodingError, match="IncompleteRead"):
+            cut.json()
+    # And tweepy gets the same error, never a shorter page
+    with pytest.raises(requests.exceptions.ChunkedEncodingError):
+        client.get_users_mentions(ME, user_auth=True)
+    # And once the fault is used up, the same page arrives whole, exactly as long as was promised
+    whole = requests.get(mentions, headers=oauth, timeout=5)
+    assert len(whole.content) == promised
+    assert ids(whole.json()) == ["3001", "1002"]
+    # And a misspelt fault is refused with a message that names the right one
+    typo = requests.post(faults, json={**fault, "status": "truncate"}, timeout=5)
+    assert typo.status_code == 400
+    assert '"truncated"' in typo.json()["error"]
+    assert requests.get(faults, timeout=5).json() == {"faults": []}
+
+
+def test_a_truncated_page_fails_the_same_way_through_the_in_process_transport(sim):
+    # Given the bench's transport (no socket) and a truncated-page fault asked for in process
+    sim.set_now(at(2, 0))
+    client = user_client(sim, in_process=True)
+    sim.inject_fault("/2/users/:id/mentions", TRUNCATED)
+    # When tweepy reads our mentions, then it gets the error a socket closed mid-body gives
+    with pytest.raises(
+        requests.exceptions.ChunkedEncodingError, match=r"IncompleteRead\(\d+ bytes read, \d+ more expected\)"
+    ):
+        client.get_users_mentions(ME, user_auth=True)
+    # And the next read gets the whole page
+    assert ids(client.get_users_mentions(ME, user_auth=True)) == ["3001", "1002"]
 
 
 def test_emoji_and_non_latin_offsets_count_code_points(sim, client):

@@ -14,6 +14,7 @@ from rapport_local.scenario import (
     FollowEvent,
     PostEvent,
     PostMetrics,
+    Reaction,
     RetweetEvent,
     ScenarioError,
     UnfollowEvent,
@@ -248,6 +249,18 @@ def test_event_errors_name_the_file_the_event_and_the_problem(tmp_path, events, 
         ({"settings": ["a"]}, "settings: must be a mapping"),
         ({"colour": "blue"}, "unknown key(s) ['colour']"),
         ({"users": [{"id": "200", "username": "person_x", "metrics": {"followers_count": -1}}]}, ">= 0"),
+        ({"seed": "seven"}, "seed: expected a whole number"),
+        ({"behaviours": {"ghost": {}}}, "behaviours.ghost: unknown user 'ghost'"),
+        ({"behaviours": {"ana_builds": {}}}, "give it me_acts instead"),
+        ({"behaviours": {"person_x": {"mood": "sunny"}}}, "unknown key(s) ['mood']"),
+        ({"behaviours": {"person_x": {"questions": 0.7, "links": 0.5}}}, "together at most 1"),
+        ({"behaviours": {"person_x": {"posts_per_day": -1}}}, "posts_per_day: expected a number from 0"),
+        ({"behaviours": {"person_x": {"talks_with": ["ghost"]}}}, "talks_with: unknown user 'ghost'"),
+        ({"behaviours": {"person_x": {"thanks": {"after": 2}}}}, "thanks: missing 'probability'"),
+        ({"behaviours": {"person_x": {"thanks": {"probability": 1.5}}}}, "probability: expected a number"),
+        ({"behaviours": {"person_x": {"thanks": {"probability": 1, "after": 0}}}}, "after: expected"),
+        ({"behaviours": {"person_x": {"thanks": {"probability": 1, "hours": [5, 1]}}}}, "hours: expected"),
+        ({"me_acts": {"probability": 0.5, "when": "soon"}}, "me_acts: unknown key(s) ['when']"),
     ],
 )
 def test_top_level_errors_name_the_file_and_the_problem(tmp_path, changes, message):
@@ -270,10 +283,38 @@ def test_unreadable_or_malformed_files_are_scenario_errors(tmp_path):
         parse_scenario(["not", "a", "mapping"])
 
 
-def test_the_default_demo_scenario_loads():
-    path = Path(__file__).resolve().parents[2] / "infra" / "rapport_local" / "scenarios" / "default.yaml"
-    if not path.is_file():
-        pytest.skip("no default scenario in this checkout")
-    scenario = load_scenario(path)
-    assert scenario.targets
-    assert scenario.events
+def test_behaviours_and_the_simulated_me_load_with_their_defaults(tmp_path):
+    # Given a scenario where person_x posts on their own and reacts, and the simulated me acts
+    data = minimal(
+        seed=7,
+        users=[
+            {"id": "200", "username": "person_x", "name": "Person X"},
+            {"id": "300", "username": "friend_y"},
+        ],
+        behaviours={
+            "Person_X": {
+                "posts_per_day": 1.5,
+                "questions": 0.25,
+                "links": 0.5,
+                "talks_with": ["friend_y"],
+                "thanks": {"after": 2, "probability": 0.8, "hours": [1, 6]},
+                "replies_to_questions": {"probability": 1},
+            }
+        },
+        me_acts={"probability": 0.9},
+    )
+    # When it is loaded
+    scenario = load_scenario(write(tmp_path, data))
+    # Then names are resolved as X does (case-insensitively) and what is left out takes its default
+    behaviour = scenario.behaviours["person_x"]
+    assert (scenario.seed, behaviour.posts_per_day, behaviour.talks_with) == (7, 1.5, ("friend_y",))
+    assert behaviour.thanks == Reaction(probability=0.8, hours=(1.0, 6.0), after=2)
+    assert behaviour.replies_to_questions == Reaction(probability=1.0)
+    assert behaviour.follows_back is None
+    assert scenario.me_acts == Reaction(probability=0.9)
+
+
+@pytest.mark.parametrize("name", ["default.yaml", "month.yaml"])
+def test_the_shipped_scenarios_load(name):
+    path = Path(__file__).resolve().parents[2] / "infra" / "rapport_local" / "scenarios" / name
+    assert load_scenario(path).targets

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from typing import Any, Protocol, TypeVar
 
 from rapport_local.xsim.billing import Ledger, Resource
-from rapport_local.xsim.faults import TIMEOUT, Faults
+from rapport_local.xsim.faults import TIMEOUT, TRUNCATED, Faults
 from rapport_local.xsim.params import ENDPOINT_PARAMS, ParamProblem, Query, check_path, parse_query
 from rapport_local.xsim.ratelimit import RateLimiter, RateStatus
 from rapport_local.xsim.world import EDIT_WINDOW, SimPost, SimUser, World
@@ -53,6 +53,7 @@ class ApiResponse:
     headers: dict[str, str] = field(default_factory=dict)
     endpoint: str | None = None  # the route template, e.g. "/2/users/:id/mentions"
     delay_seconds: float = 0.0  # wall time to wait before answering (an injected time-out)
+    truncated: bool = False  # the connection drops halfway through the body (an injected fault)
 
 
 class _Keyed(Protocol):
@@ -135,6 +136,11 @@ class XApi:
                     "Supported authentication types are [OAuth 1.0a User Context, OAuth 2.0 User Context].",
                 )
             fault = self.faults.take(route.template)
+            if fault == TRUNCATED:
+                # X did all the work (rate limit, billing) and sent its answer; only the wire lost part of it.
+                answer = self._answer(route, path_params, query, auth, now)
+                answer.truncated = True
+                return answer
             if fault == TIMEOUT:  # the client gives up first; what it would finally get is a 503
                 problem = _problem(503, "about:blank", _STATUS_TITLES[503], _STATUS_TITLES[503])
                 problem.delay_seconds = self.faults.timeout_seconds
@@ -143,32 +149,41 @@ class XApi:
                 return _rate_limited(
                     self.limiter.exhaust(route.template, auth.credential, auth.user_context, now)
                 )
-            if fault is not None:
+            if isinstance(fault, int):  # 500, 502, 503, 504
                 status = self.limiter.peek(route.template, auth.credential, auth.user_context, now)
                 return _with_limits(
                     _problem(fault, "about:blank", _STATUS_TITLES[fault], _STATUS_TITLES[fault]), status
                 )
-            rate = self.limiter.hit(route.template, auth.credential, auth.user_context, now)
-            if not rate.allowed:
-                return _rate_limited(rate)
+            return self._answer(route, path_params, query, auth, now)
 
-            problems = [
-                p for name, value in path_params.items() if (p := check_path(name, value)) is not None
-            ]
-            parsed, query_problems = parse_query(ENDPOINT_PARAMS[route.template], query)
-            problems += query_problems
-            if problems:
-                return _with_limits(_invalid_request(problems), rate)
-            reply = _Handler(self.world, auth, parsed, path_params).run(route.template)
-            if isinstance(reply, ApiResponse):
-                return _with_limits(reply, rate)
-            owned = (
-                route.template in OWNED_ENDPOINTS
-                and auth.user_id is not None
-                and path_params["id"] == auth.user_id
-            )
-            self.ledger.charge(now.date(), _resources(reply, route.data_kind), owned=owned)
-            return _with_limits(ApiResponse(200, reply), rate)
+    def _answer(
+        self,
+        route: _Route,
+        path_params: dict[str, str],
+        query: Sequence[tuple[str, str]],
+        auth: Auth,
+        now: datetime,
+    ) -> ApiResponse:
+        """The endpoint's own answer (rate limit, parameters, data) once authentication has passed."""
+        rate = self.limiter.hit(route.template, auth.credential, auth.user_context, now)
+        if not rate.allowed:
+            return _rate_limited(rate)
+
+        problems = [p for name, value in path_params.items() if (p := check_path(name, value)) is not None]
+        parsed, query_problems = parse_query(ENDPOINT_PARAMS[route.template], query)
+        problems += query_problems
+        if problems:
+            return _with_limits(_invalid_request(problems), rate)
+        reply = _Handler(self.world, auth, parsed, path_params).run(route.template)
+        if isinstance(reply, ApiResponse):
+            return _with_limits(reply, rate)
+        owned = (
+            route.template in OWNED_ENDPOINTS
+            and auth.user_id is not None
+            and path_params["id"] == auth.user_id
+        )
+        self.ledger.charge(now.date(), _resources(reply, route.data_kind), owned=owned)
+        return _with_limits(ApiResponse(200, reply), rate)
 
     def _authenticate(self, headers: Mapping[str, str]) -> Auth | None:
         header = headers.get("Authorization") or headers.get("authorization") or ""

@@ -1,18 +1,23 @@
-"""Injected failures: the next N requests to an endpoint answer 429 or 5xx, or time out."""
+"""Injected failures: the next N requests to an endpoint answer 429 or 5xx, time out, or arrive cut."""
 
 from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
+from typing import Final
 
-TIMEOUT = 0  # not an HTTP status: the answer comes only after ``Faults.timeout_seconds`` of wall time
-FAULT_STATUSES = frozenset({429, 500, 502, 503, 504, TIMEOUT})
+TIMEOUT: Final = 0  # not an HTTP status: the answer comes only after ``Faults.timeout_seconds`` of wall time
+# Not a status either: the endpoint's normal answer, sent with the Content-Length of its whole body, then
+# the connection closes halfway through the body (server.py cuts it), as a connection dropped mid-body.
+TRUNCATED: Final = "truncated"
+FAULT_STATUSES: frozenset[int | str] = frozenset({429, 500, 502, 503, 504, TIMEOUT, TRUNCATED})
+_ALLOWED = f'429, 500, 502, 503, 504, {TIMEOUT} (a time-out) or "{TRUNCATED}"'
 
 
 @dataclass(slots=True)
 class Fault:
     endpoint: str  # a template such as "/2/users/:id/mentions", or "*" for any X endpoint
-    status: int
+    status: int | str  # an HTTP status, TIMEOUT or TRUNCATED
     remaining: int
 
 
@@ -22,16 +27,17 @@ class Faults:
         self._lock = threading.Lock()
         self.timeout_seconds = 2.0  # longer than the read timeout a client under test sets
 
-    def add(self, endpoint: str, status: int, count: int = 1) -> None:
-        if status not in FAULT_STATUSES:
-            raise ValueError(f"status must be one of {sorted(FAULT_STATUSES)}, got {status}")
+    def add(self, endpoint: str, status: int | str, count: int = 1) -> None:
+        # bool is an int: without this, False would pass as TIMEOUT (0)
+        if isinstance(status, bool) or status not in FAULT_STATUSES:
+            raise ValueError(f"status must be one of {_ALLOWED}, got {status!r}")
         if count < 1:
             raise ValueError(f"count must be >= 1, got {count}")
         with self._lock:
             self._faults.append(Fault(endpoint, status, count))
 
-    def take(self, endpoint: str) -> int | None:
-        """The status the next request to ``endpoint`` must fail with, if any (first added, first used)."""
+    def take(self, endpoint: str) -> int | str | None:
+        """How the next request to ``endpoint`` must fail, if it must (first added, first used)."""
         with self._lock:
             for fault in self._faults:
                 if fault.endpoint in (endpoint, "*"):

@@ -13,6 +13,7 @@ from typing import Any
 import requests
 from requests.adapters import BaseAdapter
 from requests.structures import CaseInsensitiveDict
+from urllib3.exceptions import IncompleteRead, ProtocolError
 from werkzeug.test import EnvironBuilder, run_wsgi_app
 
 from rapport.x_transport import X_API_PREFIX
@@ -44,11 +45,18 @@ class InProcessAdapter(BaseAdapter):
             data=body or None,
         ).get_environ()
         chunks, status, headers = run_wsgi_app(self.app, environ)
+        content = b"".join(chunks)
+        promised = headers.get("Content-Length", type=int)
+        if promised is not None and len(content) < promised:
+            # A body cut short of its Content-Length (an injected truncated page): raise what requests
+            # raises when urllib3 meets the early end of a socket, so callers see one failure either way.
+            cut = IncompleteRead(len(content), promised - len(content))
+            raise requests.exceptions.ChunkedEncodingError(ProtocolError(f"Connection broken: {cut!r}", cut))
         response = requests.Response()
         response.status_code = int(status.split(" ", 1)[0])
         response.reason = status.split(" ", 1)[1] if " " in status else ""
         response.headers = CaseInsensitiveDict(dict(headers.items()))
-        response.raw = BytesIO(b"".join(chunks))
+        response.raw = BytesIO(content)
         response.url = request.url or ""
         response.request = request
         response.encoding = "utf-8"

@@ -11,10 +11,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import socket
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import TracebackType
@@ -90,6 +92,11 @@ class XSimApp:
             headers=answer.headers,
             content_type=answer.content_type,
         )
+        if answer.truncated:
+            # The headers of the whole answer (its Content-Length included), then half of its bytes.
+            payload = response.get_data()
+            start_response(response.status, response.get_wsgi_headers(environ).to_wsgi_list())
+            return _cut(payload[: len(payload) // 2], environ.get("werkzeug.socket"))
         return response(environ, start_response)
 
     # -- control API ----------------------------------------------------------------------------
@@ -117,8 +124,12 @@ class XSimApp:
                 count = _field(body, "count", 1)
                 status = _field(body, "status")
                 endpoint = _field(body, "endpoint")
-                if not isinstance(count, int) or not isinstance(status, int) or not isinstance(endpoint, str):
-                    raise ValueError("expected {endpoint: str, status: int, count: int}")
+                if (
+                    not isinstance(count, int)
+                    or not isinstance(status, int | str)
+                    or not isinstance(endpoint, str)
+                ):
+                    raise ValueError('expected {endpoint: str, status: int or "truncated", count: int}')
                 self.faults.add(endpoint, status, count)
                 return _ok({"faults": self.faults.pending()})
             if route == ("DELETE", "/_sim/faults"):
@@ -209,9 +220,25 @@ class XSimServer:
     def reset_rate_limits(self) -> None:
         self.app.limiter.reset()
 
-    def inject_fault(self, endpoint: str, status: int, count: int = 1) -> None:
-        """The next ``count`` requests to ``endpoint`` (e.g. "/2/users/:id/mentions", or "*") fail."""
+    def inject_fault(self, endpoint: str, status: int | str, count: int = 1) -> None:
+        """The next ``count`` requests to ``endpoint`` (e.g. "/2/users/:id/mentions", or "*") fail.
+
+        ``status``: 429, 500, 502, 503, 504; ``faults.TIMEOUT`` (0); ``faults.TRUNCATED`` ("truncated").
+        """
         self.app.faults.add(endpoint, status, count)
+
+
+def _cut(head: bytes, connection: socket.socket | None) -> Iterator[bytes]:
+    """Send ``head`` and end the body there, short of the Content-Length already sent.
+
+    werkzeug closes every connection after its answer, so ending the iterable is enough on the wire; the
+    explicit shutdown keeps the cut a cut (EOF, not a wait for more bytes) whatever its keep-alive policy.
+    Without a socket (``inprocess.py``) the short body is the whole signal.
+    """
+    yield head
+    if connection is not None:  # werkzeug has written and flushed ``head`` before asking for more
+        with contextlib.suppress(OSError):  # the client already went away: the cut happened anyway
+            connection.shutdown(socket.SHUT_WR)
 
 
 def _ok(body: dict[str, Any]) -> ApiResponse:

@@ -28,6 +28,7 @@ from rapport_local.scenario import (
     UnfollowEvent,
     UserMetrics,
 )
+from rapport_local.xsim.behaviour import Reactions
 from rapport_local.xsim.entities import Link, Mention, ServedText, retweet_text, serve_text
 
 # Follows listed in the scenario's ``followers`` exist "since forever"; X was founded on this day.
@@ -117,6 +118,9 @@ class World:
         self._changes: dict[tuple[str, str], list[_Change]] = defaultdict(list)  # (follower, followee)
         self._incoming: dict[str, set[str]] = defaultdict(set)
         self._outgoing: dict[str, set[str]] = defaultdict(set)
+        self._me_id = scenario.me.id
+        # Behaving users post on their own and react to our posts (including scripted ones).
+        self._reactions = Reactions(scenario, self) if scenario.behaviours else None
         for user in scenario.all_users:
             self._add_user(user, scenario.start)
         for user in scenario.all_users:
@@ -124,6 +128,8 @@ class World:
                 self._change(self._named(follower).id, user.id, BEGINNING, following=True)
         for event in scenario.events:
             self._apply(event)
+        if self._reactions is not None:
+            self._reactions.populate()
         self.me = self._named(scenario.me.username)
 
     # -- clock ----------------------------------------------------------------------------------
@@ -150,10 +156,10 @@ class World:
         with self.lock:
             return self._by_name.get(username.lower())
 
-    def follows(self, follower_id: str, followee_id: str) -> bool:
-        """Whether ``follower_id`` follows ``followee_id`` as of now."""
+    def follows(self, follower_id: str, followee_id: str, *, at: datetime | None = None) -> bool:
+        """Whether ``follower_id`` follows ``followee_id`` as of ``at`` (default: now)."""
         with self.lock:
-            change = self._last_change(follower_id, followee_id)
+            change = self._last_change(follower_id, followee_id, at)
             return change is not None and change.following
 
     def can_see_posts_of(self, viewer_id: str | None, author: SimUser) -> bool:
@@ -411,7 +417,12 @@ class World:
             bisect.insort(self._replies[reply_to], post, key=_by_key)
         if quote_of is not None:
             bisect.insort(self._quotes[quote_of], post, key=_by_key)
+        self._react(post)
         return post
+
+    def _react(self, post: SimPost) -> None:
+        if self._reactions is not None and post.author_id == self._me_id:
+            self._reactions.after_ours(post)
 
     def _original(self, post_id: str | None) -> str | None:
         post = self._posts.get(post_id) if post_id else None
@@ -435,6 +446,7 @@ class World:
         )
         self._index(post, served)
         bisect.insort(self._retweets[original.id], post, key=_by_key)
+        self._react(post)
         return post
 
     def _index(self, post: SimPost, served: ServedText) -> None:

@@ -226,6 +226,17 @@ class Repository:
         _Item.Meta.table_name = table_name
         _Item.Meta.region = region
         self.table_name = table_name
+        # PynamoDB caches a connection per model, bound to the endpoint of its first use; a
+        # Repository talks to the AWS of its creation (a process may start several local ones).
+        for model in _Item.__subclasses__():
+            model._connection = None
+        self._transactions: Connection | None = None
+
+    def _transaction_connection(self) -> Connection:
+        """The models' own connection: a new one per transaction would load botocore's models again."""
+        if self._transactions is None:
+            self._transactions = InteractionItem._get_connection().connection
+        return self._transactions
 
     # -- table -----------------------------------------------------------------------------------
     def create_table(self) -> None:
@@ -300,7 +311,7 @@ class Repository:
         item = _interaction_item(interaction)
         profile = TargetItem(_target_pk(interaction.target_id), "PROFILE")
         try:
-            with TransactWrite(connection=Connection(region=_Item.Meta.region)) as tx:
+            with TransactWrite(connection=self._transaction_connection()) as tx:
                 tx.save(item, condition=InteractionItem.sk.does_not_exist())
                 tx.update(profile, actions=[TargetItem.follows_us.set(follows_us)])
         except TransactWriteError as exc:

@@ -61,7 +61,7 @@ class XRateLimited(Exception):
 
 
 class XUnavailable(Exception):
-    """X failed (5xx or time-out) after bounded retries."""
+    """X failed (5xx, time-out, or a page cut mid-body) after bounded retries."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,7 +152,16 @@ class XReader:
                 reset = exc.response.headers.get("x-rate-limit-reset") if exc.response is not None else None
                 reset_at = datetime.fromtimestamp(int(reset), UTC) if reset else None
                 raise XRateLimited(endpoint, reset_at) from exc
-            except (tweepy.TwitterServerError, requests.Timeout, requests.ConnectionError) as exc:
+            except (
+                tweepy.TwitterServerError,
+                requests.Timeout,
+                requests.ConnectionError,
+                # A body cut short of its length (connection dropped mid-body): urllib3 refuses it, so
+                # no half page is ever parsed; like a time-out, the whole request is tried again.
+                requests.exceptions.ChunkedEncodingError,
+                # A 200 whose body is not JSON (cut without a length, a proxy's error page): same.
+                requests.exceptions.JSONDecodeError,
+            ) as exc:
                 if attempt == RETRIES:
                     raise XUnavailable(f"{endpoint}: {exc}") from exc
                 self.sleep(0.2 * 2**attempt)  # short: a Lambda must not wait long

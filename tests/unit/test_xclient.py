@@ -1,0 +1,60 @@
+"""The X client wrapper's handling of failed reads, without any network."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+import requests
+import tweepy
+
+from rapport.xclient import RETRIES, XReader, XUnavailable
+
+
+def reader() -> tuple[XReader, list[float]]:
+    waits: list[float] = []
+    return XReader(client=tweepy.Client(bearer_token="unused"), sleep=waits.append), waits
+
+
+def flaky(*outcomes: Any) -> Callable[..., Any]:
+    """A stand-in for a tweepy method: raises or returns each outcome in turn."""
+    queue = list(outcomes)
+
+    def call(**_: Any) -> Any:
+        outcome = queue.pop(0)
+        if isinstance(outcome, BaseException):
+            raise outcome
+        return outcome
+
+    return call
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [
+        requests.exceptions.ChunkedEncodingError("Connection broken: IncompleteRead"),
+        requests.exceptions.JSONDecodeError("Expecting value", '{"data": [', 10),
+        requests.Timeout("read timed out"),
+    ],
+)
+def test_a_read_that_fails_once_is_tried_again_and_its_page_returned(failure):
+    # Given X fails one read (a cut body, a body that is not JSON, a time-out), then answers
+    x, waits = reader()
+    page = {"data": [{"id": "1"}]}
+    # When the reader calls it
+    got = x._call("users/:id/mentions", flaky(failure, page))
+    # Then the page comes back after one short wait, and both requests are counted
+    assert got == page
+    assert len(waits) == 1
+    assert x.usage.requests == 2
+
+
+def test_a_read_that_keeps_failing_is_given_up_after_the_bounded_retries():
+    # Given every try returns a body that is not JSON
+    x, waits = reader()
+    failures = [requests.exceptions.JSONDecodeError("Expecting value", "<html>", 0)] * (RETRIES + 1)
+    # When the reader calls it / Then it gives up with XUnavailable, so the source waits for the next run
+    with pytest.raises(XUnavailable):
+        x._call("users/:id/mentions", flaky(*failures))
+    assert len(waits) == RETRIES
