@@ -1000,3 +1000,45 @@ def test_the_contract_check_catches_what_x_would_not_send(scenario):
         ),
     ]
     assert all(contract.check([w]) for w in wrong)
+
+
+def test_acting_through_the_control_api_brings_the_scripted_reactions():
+    # Given a standalone simulator where person_x thanks every retweet an hour later
+    world = parse_scenario(
+        {
+            "start": "2026-03-02T08:00:00Z",
+            "days": 2,
+            "seed": 1,
+            "me": {"id": ME, "username": "ana_builds", "name": "Ana"},
+            "users": [{"id": "200", "username": "person_x", "name": "Person X"}],
+            "events": [
+                {"at": "2026-03-02T09:00:00Z", "post": {"id": "1001", "by": "person_x", "text": "Notes"}}
+            ],
+            "behaviours": {"person_x": {"thanks": {"after": 1, "probability": 1, "hours": [1, 1]}}},
+        }
+    )
+    with XSimServer(world) as sim:
+        sim.set_now(datetime(2026, 3, 2, 10, tzinfo=UTC))
+        # When you retweet their post through the control API, as a person clicking the intent
+        done = requests.post(f"{sim.url}/_sim/retweets", json={"by": "ana_builds", "post": "1001"}, timeout=5)
+        # Then the retweet is on X now, and their thanks arrives an hour later, addressed to you
+        assert done.status_code == 200
+        assert done.json()["at"] == "2026-03-02T10:00:00Z"
+        client = user_client(sim)
+        assert ids(client.get_users_mentions(ME, user_auth=True)) == []
+        sim.set_now(datetime(2026, 3, 2, 11, tzinfo=UTC))
+        thanks = client.get_users_mentions(ME, user_auth=True)["data"]
+        assert len(thanks) == 1
+        assert "thank" in thanks[0]["text"].lower()
+        # And what X would refuse, the control API refuses with a reason
+        again = requests.post(
+            f"{sim.url}/_sim/retweets", json={"by": "ana_builds", "post": "1001"}, timeout=5
+        )
+        assert again.status_code == 400
+        assert "already retweeted" in again.json()["error"]
+        nobody = requests.post(f"{sim.url}/_sim/posts", json={"by": "ghost", "text": "hi"}, timeout=5)
+        assert (nobody.status_code, nobody.json()["error"]) == (400, "unknown user 'ghost'")
+        follow = requests.post(
+            f"{sim.url}/_sim/follows", json={"by": "person_x", "user": "ana_builds"}, timeout=5
+        )
+        assert follow.json() == {"changed": True}

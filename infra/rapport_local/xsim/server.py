@@ -135,9 +135,41 @@ class XSimApp:
             if route == ("DELETE", "/_sim/faults"):
                 self.faults.clear()
                 return _ok({"faults": []})
+            if request.method == "POST" and request.path in _ACTS:
+                return _ok(self.act(request.path, body))
         except ValueError as exc:
             return ApiResponse(400, {"error": str(exc)})
         return ApiResponse(404, {"error": f"no control endpoint {request.method} {request.path}"})
+
+    def act(self, path: str, body: Any) -> dict[str, Any]:
+        """Someone acts on X (you, clicking a Web Intent; anyone else): reactions follow as scripted."""
+        at = _parse_time(_field(body, "at")) if isinstance(body, dict) and "at" in body else None
+        by = _text(_field(body, "by"), "by")
+        if path == "/_sim/posts":
+            reply_to, quote_of = _field(body, "reply_to", None), _field(body, "quote_of", None)
+            post = self.world.add_post(
+                by,
+                _text(_field(body, "text"), "text"),
+                at=at,
+                reply_to=None if reply_to is None else _text(reply_to, "reply_to"),
+                quote_of=None if quote_of is None else _text(quote_of, "quote_of"),
+            )
+            return {"id": post.id, "at": _iso(post.at)}
+        if path == "/_sim/retweets":
+            post = self.world.add_retweet(by, _text(_field(body, "post"), "post"), at=at)
+            return {"id": post.id, "at": _iso(post.at)}
+        user = _text(_field(body, "user"), "user")
+        changed = (self.world.follow if path == "/_sim/follows" else self.world.unfollow)(by, user, at=at)
+        return {"changed": changed}
+
+
+_ACTS = frozenset({"/_sim/posts", "/_sim/retweets", "/_sim/follows", "/_sim/unfollows"})
+
+
+def _text(value: Any, name: str) -> str:
+    if not isinstance(value, str) or not value:
+        raise ValueError(f"{name}: expected a non-empty string")
+    return value
 
 
 class _QuietHandler(WSGIRequestHandler):
@@ -257,10 +289,13 @@ def _field(body: Any, name: str, default: Any = ...) -> Any:
 
 def _parse_time(value: Any) -> datetime:
     if not isinstance(value, str):
-        raise ValueError("now: expected an ISO 8601 time string")
-    parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        raise ValueError("expected an ISO 8601 time string")
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError(f"{value!r} is not an ISO 8601 time like 2026-03-02T08:00:00Z") from None
     if parsed.tzinfo is None:
-        raise ValueError("now: the time needs a zone, e.g. 2026-03-02T08:00:00Z")
+        raise ValueError("the time needs a zone, e.g. 2026-03-02T08:00:00Z")
     return parsed.astimezone(UTC)
 
 
