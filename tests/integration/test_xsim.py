@@ -528,13 +528,18 @@ def test_time_filters_and_since_id_precedence(sim, client):
 
 def test_mentions_become_visible_only_when_their_time_has_come(sim, client):
     # Given the clock just before person_x's thanks (day 2, 11:00)
-    sim.set_now(at(2, 10, 59))
+    sim.set_now(at(2, 10, 58))
+    sim.advance(timedelta(minutes=1))
+    assert sim.now == at(2, 10, 59)
     assert "1003" not in ids(client.get_users_mentions(ME, user_auth=True))
     assert client.get_tweets(["1003"], user_auth=True)["errors"][0]["resource_id"] == "1003"
 
     # When the clock moves on, over the HTTP control API this time
-    answer = requests.post(f"{sim.url}/_sim/clock", json={"now": "2026-03-03T11:00:00Z"}, timeout=5)
+    answer = requests.post(f"{sim.url}/_sim/clock", json={"advance_seconds": 60}, timeout=5)
     assert answer.json() == {"now": "2026-03-03T11:00:00Z"}
+    backwards = requests.post(f"{sim.url}/_sim/clock", json={"advance_seconds": -1}, timeout=5)
+    assert backwards.status_code == 400
+    assert requests.post(f"{sim.url}/_sim/clock", json={"now": "2026-03-03T11:00:00Z"}, timeout=5).ok
 
     # Then the mention is there, with its fields as asked
     body = client.get_users_mentions(

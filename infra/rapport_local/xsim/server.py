@@ -18,7 +18,7 @@ import threading
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
@@ -108,7 +108,13 @@ class XSimApp:
             if route == ("GET", "/_sim/clock"):
                 return _ok({"now": _iso(self.world.now)})
             if route == ("POST", "/_sim/clock"):
-                self.world.set_now(_parse_time(_field(body, "now")))
+                if isinstance(body, dict) and "advance_seconds" in body:
+                    step = body["advance_seconds"]
+                    if not isinstance(step, int | float) or isinstance(step, bool) or step < 0:
+                        raise ValueError("advance_seconds: expected a number of seconds >= 0")
+                    self.world.set_now(self.world.now + timedelta(seconds=step))
+                else:
+                    self.world.set_now(_parse_time(_field(body, "now")))
                 return _ok({"now": _iso(self.world.now)})
             if route == ("GET", "/_sim/usage"):
                 return _ok(self.ledger.usage())
@@ -242,6 +248,9 @@ class XSimServer:
 
     def set_now(self, now: datetime) -> None:
         self.world.set_now(now)
+
+    def advance(self, step: timedelta) -> None:
+        self.world.set_now(self.world.now + step)
 
     def usage(self) -> dict[str, Any]:
         return self.app.ledger.usage()
