@@ -91,6 +91,7 @@ def generate(targets: int, days: int, seed: int) -> World:
         return draft.key
 
     for user in users:
+        first = len(drafts)  # this user's drafts start here: no scan of everyone's
         rate = rng.uniform(0.3, 2.0)  # posts a day
         for day in range(days):
             for _ in range(poisson(rng, rate)):
@@ -109,7 +110,7 @@ def generate(targets: int, days: int, seed: int) -> World:
                 else:
                     add(_Draft(when(day), user.username, f"Shipping {rng.choice(TOPICS)} today"))
         # Reactions: we retweet one post early on; some thank us for it, some follow back, some answer.
-        theirs = [d for d in drafts if d.by == user.username and d.at < START + timedelta(days=days - 2)]
+        theirs = [d for d in drafts[first:] if d.at < START + timedelta(days=days - 2)]
         if not theirs:
             continue
         post = rng.choice(theirs)

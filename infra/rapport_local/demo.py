@@ -120,7 +120,7 @@ def run_demo(
         settings = EnvSettings.from_env(aws.lambda_env(xsim.url))
         demo = _Demo(scenario, out, Services(settings, Repository(TABLE, REGION)), echo)
         if scenario.me_acts is not None:
-            demo.me = SimulatedMe(scenario, xsim.world, scenario.me_acts)
+            demo.me = SimulatedMe(scenario, xsim.world)
         start = _z(scenario.start)
         demo.admin({"action": "update_settings", "settings": scenario.settings, "at": start})
         for username in scenario.targets:

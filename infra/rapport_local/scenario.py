@@ -283,7 +283,7 @@ class _Parser:
             source=self.source,
             seed=seed,
             behaviours=self.behaviours(data.get("behaviours") or {}, by_name, me),
-            me_acts=None if me_acts is None else self.reaction(me_acts, "me_acts"),
+            me_acts=None if me_acts is None else self.reaction(me_acts, "me_acts", counted=False),
         )
 
     # -- behaviours -----------------------------------------------------------------------------
@@ -303,12 +303,8 @@ class _Parser:
             out[by_name[name.lower()].username] = self.behaviour(raw, where, by_name)
         return out
 
-    def behaviour(self, raw: Any, where: str, by_name: Mapping[str, ScenarioUser]) -> Behaviour:
-        if not isinstance(raw, Mapping):
-            raise self.fail(f"{where}: expected a mapping with some of {sorted(_BEHAVIOUR_KEYS)}")
-        unknown = sorted(set(map(str, raw)) - _BEHAVIOUR_KEYS)
-        if unknown:
-            raise self.fail(f"{where}: unknown key(s) {unknown}; expected some of {sorted(_BEHAVIOUR_KEYS)}")
+    def behaviour(self, value: Any, where: str, by_name: Mapping[str, ScenarioUser]) -> Behaviour:
+        raw = self.mapping(value, where, _BEHAVIOUR_KEYS, f"a mapping with some of {sorted(_BEHAVIOUR_KEYS)}")
         topics = raw.get("topics", ["serverless"])
         if not isinstance(topics, list) or not topics or not all(isinstance(t, str) and t for t in topics):
             raise self.fail(f"{where}.topics: expected a non-empty list of words")
@@ -317,8 +313,8 @@ class _Parser:
         if questions + links > 1:
             raise self.fail(f"{where}: questions and links are shares of one's posts; together at most 1")
         reactions = {
-            key: None if raw.get(key) is None else self.reaction(raw[key], f"{where}.{key}")
-            for key in ("thanks", "follows_back", "replies_to_questions")
+            key: None if raw.get(key) is None else self.reaction(raw[key], f"{where}.{key}", counted=counted)
+            for key, counted in (("thanks", True), ("follows_back", True), ("replies_to_questions", False))
         }
         return Behaviour(
             posts_per_day=self.amount(raw.get("posts_per_day", 0.0), f"{where}.posts_per_day", 50.0),
@@ -329,12 +325,11 @@ class _Parser:
             **reactions,
         )
 
-    def reaction(self, value: Any, where: str) -> Reaction:
-        if not isinstance(value, Mapping):
-            raise self.fail(f"{where}: expected a mapping with probability, and optionally after and hours")
-        unknown = sorted(set(map(str, value)) - _REACTION_KEYS)
-        if unknown:
-            raise self.fail(f"{where}: unknown key(s) {unknown}; expected some of {sorted(_REACTION_KEYS)}")
+    def reaction(self, value: Any, where: str, *, counted: bool) -> Reaction:
+        """``counted``: the reaction waits for ``after`` of our acts (answering a question does not)."""
+        keys = _REACTION_KEYS if counted else _REACTION_KEYS - {"after"}
+        optional = " and ".join(sorted(keys - {"probability"}))
+        self.mapping(value, where, keys, f"a mapping with probability, and optionally {optional}")
         if "probability" not in value:
             raise self.fail(f"{where}: missing 'probability' (0 to 1)")
         after = value.get("after", 1)
@@ -355,6 +350,15 @@ class _Parser:
             hours=(float(hours[0]), float(hours[1])),
             after=after,
         )
+
+    def mapping(self, value: Any, where: str, keys: set[str], expected: str) -> Mapping[str, Any]:
+        """``value`` as a mapping whose keys are all among ``keys``, or a ScenarioError saying why not."""
+        if not isinstance(value, Mapping):
+            raise self.fail(f"{where}: expected {expected}")
+        unknown = sorted(set(map(str, value)) - keys)
+        if unknown:
+            raise self.fail(f"{where}: unknown key(s) {unknown}; expected some of {sorted(keys)}")
+        return value
 
     def amount(self, value: Any, where: str, most: float) -> float:
         if not isinstance(value, int | float) or isinstance(value, bool) or not 0 <= value <= most:
@@ -427,11 +431,7 @@ class _Parser:
     # -- users ----------------------------------------------------------------------------------
 
     def user(self, value: Any, where: str) -> ScenarioUser:
-        if not isinstance(value, Mapping):
-            raise self.fail(f"{where}: expected a mapping with id, username, name")
-        unknown = sorted(set(map(str, value)) - _USER_KEYS)
-        if unknown:
-            raise self.fail(f"{where}: unknown key(s) {unknown}; expected some of {sorted(_USER_KEYS)}")
+        self.mapping(value, where, _USER_KEYS, "a mapping with id, username, name")
         for key in ("id", "username"):
             if key not in value:
                 raise self.fail(f"{where}: missing {key!r}")

@@ -13,9 +13,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from rapport.domain import SuggestionKind
 from rapport_local.scenario import Reaction, Scenario
 from rapport_local.xsim.behaviour import delay, first_original, seeded
-from rapport_local.xsim.world import SimPost, World
+from rapport_local.xsim.world import World
 
 ANSWER = "@{target} this write-up answers it well, with numbers: https://example.com/guides/{n}"
 ASK = "@{target} what would you do differently with {topic} if you started again today?"
@@ -28,7 +29,7 @@ class Act:
     """What the simulated me did with one suggestion."""
 
     at: datetime
-    kind: str  # the suggestion's kind
+    kind: SuggestionKind
     target: str
     post_id: str  # what me published (a retweet, a reply, a mention)
     summary: str
@@ -36,7 +37,7 @@ class Act:
     def as_dict(self) -> dict[str, str]:
         return {
             "at": self.at.strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "kind": self.kind,
+            "kind": self.kind.value,
             "target": self.target,
             "post_id": self.post_id,
             "summary": self.summary,
@@ -44,11 +45,13 @@ class Act:
 
 
 class SimulatedMe:
-    def __init__(self, scenario: Scenario, world: World, acts: Reaction) -> None:
+    def __init__(self, scenario: Scenario, world: World) -> None:
+        if scenario.me_acts is None:
+            raise ValueError("the scenario gives no me_acts: the simulated you does not act")
         self.scenario = scenario
         self.world = world
-        self.acts = acts
-        self.me = scenario.me.username
+        self.acts: Reaction = scenario.me_acts
+        self.me = world.me.username
 
     def act_on(self, digest: Mapping[str, Any], received: datetime) -> list[Act]:
         """Take each of the digest's suggestions with the configured probability; return what was done."""
@@ -64,53 +67,56 @@ class SimulatedMe:
         return done
 
     def _take(self, suggestion: Mapping[str, Any], at: datetime, serial: str) -> Act | None:
-        kind, target = str(suggestion["kind"]), str(suggestion["target"])
-        post_id = suggestion.get("post_id")
-        if kind == "retweet" and post_id:
-            return self._retweet(kind, target, str(post_id), at)
-        if kind == "answer" and post_id:
-            text = ANSWER.format(target=target, n=serial)
-            return self._post(
-                kind, target, text, at, reply_to=str(post_id), summary="answered their question"
-            )
-        if kind == "ask":
-            behaviour = self.scenario.behaviours.get(target)
-            topic = behaviour.topics[0] if behaviour else "this"
-            text = ASK.format(target=target, topic=topic)
-            reply_to = str(post_id) if post_id else None
-            return self._post(kind, target, text, at, reply_to=reply_to, summary="asked them a question")
-        if kind == "reply" and post_id:
-            text = REPLY.format(target=target)
-            return self._post(kind, target, text, at, reply_to=str(post_id), summary="replied")
-        if kind == "engage_circle":
+        kind, target = SuggestionKind(suggestion["kind"]), str(suggestion["target"])
+        post_id = str(suggestion["post_id"]) if suggestion.get("post_id") else None
+        if kind is SuggestionKind.ENGAGE_CIRCLE:
             return self._engage_circle(target, [str(u) for u in suggestion.get("users", [])], at)
-        return None
+        if kind is SuggestionKind.ASK:
+            behaviour = self.scenario.behaviours.get(target)
+            text = ASK.format(target=target, topic=behaviour.topics[0] if behaviour else "this")
+            return self._post(kind, target, text, at, reply_to=post_id, summary="asked them a question")
+        if post_id is None:
+            return None
+        if kind is SuggestionKind.RETWEET:
+            return self._retweet(kind, target, post_id, at, summary=f"retweeted {post_id}")
+        if kind is SuggestionKind.ANSWER:
+            text = ANSWER.format(target=target, n=serial)
+            return self._post(kind, target, text, at, reply_to=post_id, summary="answered their question")
+        text = REPLY.format(target=target)
+        return self._post(kind, target, text, at, reply_to=post_id, summary="replied")
 
-    def _retweet(self, kind: str, target: str, post_id: str, at: datetime) -> Act | None:
+    def _retweet(
+        self, kind: SuggestionKind, target: str, post_id: str, at: datetime, *, summary: str
+    ) -> Act | None:
         try:
             post = self.world.add_retweet(self.me, post_id, at=at)
         except ValueError:
             return None  # already retweeted, or gone: a person would simply skip it
-        return Act(at, kind, target, post.id, f"retweeted {post_id}")
+        return Act(at, kind, target, post.id, summary)
 
     def _post(
-        self, kind: str, target: str, text: str, at: datetime, *, reply_to: str | None, summary: str
+        self,
+        kind: SuggestionKind,
+        target: str,
+        text: str,
+        at: datetime,
+        *,
+        reply_to: str | None,
+        summary: str,
     ) -> Act:
-        post: SimPost = self.world.add_post(self.me, text, at=at, reply_to=reply_to)
+        post = self.world.add_post(self.me, text, at=at, reply_to=reply_to)
         return Act(at, kind, target, post.id, summary + (f" ({reply_to})" if reply_to else ""))
 
     def _engage_circle(self, target: str, users: list[str], at: datetime) -> Act | None:
-        for username in users[:1]:  # one person of their circle a day is plenty
-            user = self.world.user_named(username)
-            if user is None:
-                continue
-            latest = first_original(self.world.timeline(user.id))
-            if latest is not None:
-                act = self._retweet("engage_circle", target, latest.id, at)
-                if act is not None:
-                    return Act(at, act.kind, target, act.post_id, f"retweeted @{username}'s {latest.id}")
-            text = CIRCLE_MENTION.format(user=username)
-            return self._post(
-                "engage_circle", target, text, at, reply_to=None, summary=f"mentioned @{username}"
-            )
-        return None
+        """One person of their circle a day is plenty: retweet their newest post, or mention them."""
+        user = self.world.user_named(users[0]) if users else None
+        if user is None:
+            return None
+        kind = SuggestionKind.ENGAGE_CIRCLE
+        latest = first_original(self.world.timeline(user.id))
+        if latest is not None:
+            summary = f"retweeted @{user.username}'s {latest.id}"
+            if (act := self._retweet(kind, target, latest.id, at, summary=summary)) is not None:
+                return act
+        text = CIRCLE_MENTION.format(user=user.username)
+        return self._post(kind, target, text, at, reply_to=None, summary=f"mentioned @{user.username}")

@@ -122,9 +122,10 @@ def test_a_simulated_me_acting_on_each_digest_walks_a_target_on_to_the_circle(tm
     # Then Ana asked keen_k a question from a digest, their answer moved them to the circle...
     acts = summary["your_actions"]
     ask = next(a for a in acts if a["kind"] == "ask")
-    keen = summary["targets"]["keen_k"]["transitions"]
-    assert [t["to"] for t in keen] == ["retweet", "ask", "circle"]
-    assert keen[-1]["at"] > ask["at"]
+    assert stages_of(summary, "keen_k") == ["retweet", "ask", "circle"]
+    circle = summary["targets"]["keen_k"]["transitions"][-1]
+    assert circle["at"] > ask["at"]
+    assert circle["evidence"]  # their reply to Ana's question
     # ...and a later digest had her engage their circle, which she did
     assert any(a["kind"] == "engage_circle" for a in acts), acts
     assert any("you, for @keen_k (ask)" in line for line in lines)

@@ -214,7 +214,7 @@ def test_near_the_budget_the_lowest_value_reads_wait_and_the_digest_can_tell(col
     assert [i.id for i in c.repo.interactions("202")] == ["2001"]
     assert c.repo.interactions("201") == []
     assert report.deferred_for_budget == 1
-    assert c.repo.budget_deferrals(START.date()) == 1
+    assert c.repo.spend(START.date()).deferred_for_budget == 1
 
 
 def test_over_the_budget_only_owned_reads_run_and_a_thanks_is_still_seen(collector_for):
@@ -226,7 +226,7 @@ def test_over_the_budget_only_owned_reads_run_and_a_thanks_is_still_seen(collect
     c.run(2)
     assert c.kinds() == [("thanks", "1002")]  # from our mentions; their timeline waited
     assert c.requests("/2/users") == 0  # lookups wait too
-    assert c.repo.budget_deferrals(START.date()) >= 2
+    assert c.repo.spend(START.date()).deferred_for_budget >= 2
 
 
 def test_a_rate_limit_stops_that_endpoint_until_its_reset_and_loses_nothing(collector_for):

@@ -6,6 +6,8 @@ import json
 import uuid
 
 import pytest
+from aws_lambda_powertools.utilities import parameters
+from aws_lambda_powertools.utilities.parameters.constants import DEFAULT_PROVIDERS
 
 from rapport.repository import Repository
 from rapport.runtime import EnvSettings, Services
@@ -15,16 +17,20 @@ pytestmark = pytest.mark.integration
 
 
 def test_credentials_are_read_from_the_aws_the_services_were_built_for(aws: LocalAws, repo: Repository):
-    # Given a process that already read X credentials from another AWS, since gone
+    # Given a process whose first read of X credentials went to another AWS, since gone
+    # (Powertools' shared provider is reset, so "first" does not depend on the order tests run in)
+    parameters.clear_caches()
+    DEFAULT_PROVIDERS.clear()
     with local_aws() as gone:
         Services(EnvSettings.from_env(gone.lambda_env("http://127.0.0.1:9")), repo).reader()
-    # ...and a secret that only this AWS has
+    # ...and credentials that only this test stores, in this AWS
     name = f"rapport/x-{uuid.uuid4().hex[:8]}"
-    aws.client("secretsmanager").create_secret(Name=name, SecretString=json.dumps(FAKE_X_CREDENTIALS))
+    secret = {**FAKE_X_CREDENTIALS, "consumer_key": name}
+    aws.client("secretsmanager").create_secret(Name=name, SecretString=json.dumps(secret))
     env = aws.lambda_env("http://127.0.0.1:9") | {"RAPPORT_X_SECRET_ID": name}
 
     # When services built for this AWS read the credentials
     reader = Services(EnvSettings.from_env(env), repo).reader()
 
-    # Then they come from this AWS, not from a client still bound to the one that is gone
-    assert reader is not None
+    # Then they are this AWS's, not read through a client still bound to the one that is gone
+    assert reader.client.consumer_key == name

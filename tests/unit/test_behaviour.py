@@ -168,8 +168,7 @@ def test_the_simulated_me_takes_each_kind_of_suggestion_on_x():
     post = world.add_post("person_x", "Notes https://example.com/n", at=START + hours(1))
     question = world.add_post("person_x", "How do you test queues?", at=START + hours(2))
     friend = world.add_post("friend_y", "Our tracing setup https://example.com/f", at=START + hours(3))
-    assert world_scenario.me_acts is not None
-    me = SimulatedMe(world_scenario, world, world_scenario.me_acts)
+    me = SimulatedMe(world_scenario, world)
     received = START + hours(24)
     world.set_now(received)
     # When the simulated me reads it
@@ -197,8 +196,7 @@ def test_the_simulated_me_skips_what_the_dice_say_and_does_so_reproducibly():
         world_scenario = scenario({}, days=5, me_acts={"probability": 0.5})
         world = World(world_scenario)
         posts = [world.add_post("person_x", f"Notes {n}", at=START + hours(n)) for n in range(1, 11)]
-        assert world_scenario.me_acts is not None
-        me = SimulatedMe(world_scenario, world, world_scenario.me_acts)
+        me = SimulatedMe(world_scenario, world)
         got = me.act_on(
             digest(*({"kind": "retweet", "target": "person_x", "post_id": p.id} for p in posts)),
             START + hours(24),

@@ -407,7 +407,7 @@ def test_unresponsive_and_paused_look_different_from_each_other_and_from_the_lad
 
 
 def test_the_spend_line_appears_only_when_known() -> None:
-    known = render_digest(a_view(x_spend_usd=0.4251))
+    known = render_digest(a_view(spend=SpendSummary(0.4251, 1.0, 5.0)))
     unknown = render_digest(a_view())
 
     assert "X API spend yesterday: $0.43" in known.text

@@ -261,6 +261,11 @@ def test_event_errors_name_the_file_the_event_and_the_problem(tmp_path, events, 
         ({"behaviours": {"person_x": {"thanks": {"probability": 1, "after": 0}}}}, "after: expected"),
         ({"behaviours": {"person_x": {"thanks": {"probability": 1, "hours": [5, 1]}}}}, "hours: expected"),
         ({"me_acts": {"probability": 0.5, "when": "soon"}}, "me_acts: unknown key(s) ['when']"),
+        ({"me_acts": {"probability": 0.5, "after": 2}}, "me_acts: unknown key(s) ['after']"),
+        (
+            {"behaviours": {"person_x": {"replies_to_questions": {"probability": 1, "after": 2}}}},
+            "replies_to_questions: unknown key(s) ['after']",
+        ),
     ],
 )
 def test_top_level_errors_name_the_file_and_the_problem(tmp_path, changes, message):

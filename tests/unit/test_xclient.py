@@ -46,7 +46,7 @@ def test_a_read_that_fails_once_is_tried_again_and_its_page_returned(failure):
     got = x._call("users/:id/mentions", flaky(failure, page))
     # Then the page comes back after one short wait, and both requests are counted
     assert got == page
-    assert len(waits) == 1
+    assert waits == [0.2]
     assert x.usage.requests == 2
 
 
@@ -57,4 +57,5 @@ def test_a_read_that_keeps_failing_is_given_up_after_the_bounded_retries():
     # When the reader calls it / Then it gives up with XUnavailable, so the source waits for the next run
     with pytest.raises(XUnavailable):
         x._call("users/:id/mentions", flaky(*failures))
-    assert len(waits) == RETRIES
+    assert waits == [0.2 * 2**attempt for attempt in range(RETRIES)]
+    assert x.usage.requests == RETRIES + 1

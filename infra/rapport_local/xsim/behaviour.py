@@ -107,16 +107,13 @@ class Reactions:
         self.scenario = scenario
         self.world = world
         self.me = scenario.me.username
-        self.questions: set[str] = set()  # ids of planned questions (scripted ones: a "?" in the text)
         self.unthanked: dict[str, int] = defaultdict(int)  # our retweets since their last thanks
         self.answered: dict[str, int] = defaultdict(int)  # our answers to their questions
         self.followed_back: set[str] = set()
 
     def populate(self) -> None:
         for planned in plan_posts(self.scenario):
-            post = self.world.add_post(planned.by, planned.text, at=planned.at)
-            if planned.is_question:
-                self.questions.add(post.id)
+            self.world.add_post(planned.by, planned.text, at=planned.at)
 
     def after_ours(self, post: SimPost) -> None:
         if post.retweet_of is not None:
@@ -159,9 +156,8 @@ class Reactions:
         self.answered[author] += 1
         if self.answered[author] < rule.after:
             return
-        me = self.world.user_named(self.me)
         them = self.world.user_named(author)
-        if me is None or them is None or self.world.follows(them.id, me.id, at=ours.at):
+        if them is None or self.world.follows(them.id, ours.author_id, at=ours.at):
             return
         rng = seeded(self.scenario.seed, "follows_back", ours.id)
         if rng.random() < rule.probability:
@@ -188,7 +184,7 @@ class Reactions:
         return user.username if user is not None else ""
 
     def _is_question(self, post: SimPost) -> bool:
-        return post.id in self.questions or (post.retweet_of is None and _asks(post.text))
+        return post.retweet_of is None and _asks(post.text)  # every planned question has its "?"
 
 
 def _asks(text: str) -> bool:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from io import BytesIO
-from typing import Any
 
 import requests
 from requests.adapters import BaseAdapter
@@ -66,6 +65,6 @@ class InProcessAdapter(BaseAdapter):
         pass
 
 
-def mount_in_process(session: requests.Session, app: XSimApp, **_: Any) -> None:
+def mount_in_process(session: requests.Session, app: XSimApp) -> None:
     """Make ``session`` (a ``tweepy.Client``'s) send X API requests straight to ``app``."""
     session.mount(X_API_PREFIX, InProcessAdapter(app))

@@ -118,11 +118,11 @@ class World:
         self._changes: dict[tuple[str, str], list[_Change]] = defaultdict(list)  # (follower, followee)
         self._incoming: dict[str, set[str]] = defaultdict(set)
         self._outgoing: dict[str, set[str]] = defaultdict(set)
-        self._me_id = scenario.me.id
         # Behaving users post on their own and react to our posts (including scripted ones).
         self._reactions = Reactions(scenario, self) if scenario.behaviours else None
         for user in scenario.all_users:
             self._add_user(user, scenario.start)
+        self.me = self._named(scenario.me.username)
         for user in scenario.all_users:
             for follower in user.followers:
                 self._change(self._named(follower).id, user.id, BEGINNING, following=True)
@@ -130,7 +130,6 @@ class World:
             self._apply(event)
         if self._reactions is not None:
             self._reactions.populate()
-        self.me = self._named(scenario.me.username)
 
     # -- clock ----------------------------------------------------------------------------------
 
@@ -421,7 +420,7 @@ class World:
         return post
 
     def _react(self, post: SimPost) -> None:
-        if self._reactions is not None and post.author_id == self._me_id:
+        if self._reactions is not None and post.author_id == self.me.id:
             self._reactions.after_ours(post)
 
     def _original(self, post_id: str | None) -> str | None:

@@ -28,7 +28,8 @@ from rapport.digest_render import (
 )
 from rapport.domain import Interaction, InteractionKind, Stage, Suggestion, SuggestionKind, Target, Transition
 from rapport.policy import Policy
-from rapport.repository import Repository, suggestion_ref
+from rapport.repository import DigestRecord, Repository, suggestion_ref
+from rapport.suggestions import OUR_REACTIONS, topic_hits
 
 # Sends a raw MIME message; returns the provider's message id.
 SendRaw = Callable[[bytes], str]
@@ -44,16 +45,8 @@ NEVER_REST = frozenset({SuggestionKind.REPLY, SuggestionKind.ENGAGE_CIRCLE})
 ASK_SHELF_LIFE = timedelta(days=14)
 CIRCLE_SHELF_LIFE = timedelta(days=7)
 
-OUR_CONTACT = frozenset(
-    {
-        InteractionKind.OUR_RETWEET,
-        InteractionKind.OUR_ANSWER,
-        InteractionKind.OUR_QUESTION,
-        InteractionKind.OUR_REPLY,
-    }
-)
 # Any exchange between us and them counts as being in touch; their posts to everyone do not.
-IN_TOUCH = OUR_CONTACT | {
+IN_TOUCH = OUR_REACTIONS | {
     InteractionKind.THANKS,
     InteractionKind.MENTION,
     InteractionKind.REPLY_TO_QUESTION,
@@ -105,8 +98,7 @@ def tier(s: Suggestion, topics: Iterable[str]) -> int:
     if s.kind is SuggestionKind.REPLY:
         return TIER_REPLY
     if s.kind is SuggestionKind.ANSWER:
-        text = (s.post_text or "").lower()
-        return TIER_ANSWER_ON_TOPIC if any(t in text for t in topics) else TIER_ANSWER
+        return TIER_ANSWER_ON_TOPIC if topic_hits(s.post_text or "", topics) else TIER_ANSWER
     if s.kind is SuggestionKind.ASK:
         return TIER_ASK
     if s.kind is SuggestionKind.ENGAGE_CIRCLE:
@@ -243,14 +235,8 @@ class _World:
 
     targets: list[Target]
     interactions: dict[str, list[Interaction]]
-
-    def posted_at(self) -> dict[str, datetime]:
-        return {
-            i.post.id: i.post.created_at
-            for items in self.interactions.values()
-            for i in items
-            if i.post is not None
-        }
+    previous: DigestRecord | None  # the last digest sent before this one's day
+    posted_at: dict[str, datetime]  # post id -> when it was posted, for every post the digest knows
 
     def acted_on(self) -> set[str]:
         """Posts of theirs we already retweeted, answered or replied to."""
@@ -258,27 +244,31 @@ class _World:
             i.refers_to
             for items in self.interactions.values()
             for i in items
-            if i.kind in OUR_CONTACT and i.refers_to
+            if i.kind in OUR_REACTIONS and i.refers_to
         }
 
     def our_last_contact(self, now: datetime) -> dict[str, datetime]:
         last: dict[str, datetime] = {}
         for target_id, items in self.interactions.items():
-            times = [i.at for i in items if i.kind in OUR_CONTACT and i.at <= now]
+            times = [i.at for i in items if i.kind in OUR_REACTIONS and i.at <= now]
             if times:
                 last[target_id] = max(times)
         return last
 
 
-def _world(repo: Repository) -> _World:
+def _world(repo: Repository, day: date) -> _World:
     targets = sorted(repo.list_targets(), key=lambda t: t.username.lower())
-    return _World(targets, {t.id: repo.interactions(t.id) for t in targets})
+    interactions = {t.id: repo.interactions(t.id) for t in targets}
+    posted_at = {
+        i.post.id: i.post.created_at for items in interactions.values() for i in items if i.post is not None
+    }
+    return _World(targets, interactions, repo.last_sent_digest(before=day.isoformat()), posted_at)
 
 
-def _last_contact(repo: Repository, world: _World, day: date, at: datetime) -> dict[str, datetime]:
+def _last_contact(world: _World, at: datetime) -> dict[str, datetime]:
     """When each target last appeared in a sent digest, or last heard from us on X."""
     last = world.our_last_contact(at)
-    previous = repo.last_sent_digest(before=day.isoformat())
+    previous = world.previous
     if previous is not None and previous.sent_at is not None:
         for ref in previous.suggestion_refs:
             target_id, key = ref.split("|", 1)
@@ -289,13 +279,13 @@ def _last_contact(repo: Repository, world: _World, day: date, at: datetime) -> d
     return last
 
 
-def choose(repo: Repository, world: _World, policy: Policy, day: date, at: datetime) -> Selection:
+def choose(repo: Repository, world: _World, policy: Policy, at: datetime) -> Selection:
     return select(
         repo.pending_suggestions(until=at),
         policy=policy,
         now=at,
-        posted_at=world.posted_at(),
-        last_contact=_last_contact(repo, world, day, at),
+        posted_at=world.posted_at,
+        last_contact=_last_contact(world, at),
         stages={t.id: t.stage for t in world.targets},
         done=world.acted_on(),
     )
@@ -313,9 +303,9 @@ def send_digest(
     record = repo.digest(day)
     if record is not None and record.status == "sent":
         return DigestReport(day, False, "already sent today")
-    world = _world(repo)
+    world = _world(repo, local_day)
     if record is None:
-        selection = choose(repo, world, policy, local_day, at)
+        selection = choose(repo, world, policy, at)
         if not selection.chosen and not policy.send_empty_digest:
             repo.expire_suggestions([suggestion_ref(s) for s in selection.expired], day)
             return DigestReport(day, False, "nothing worth doing today (empty digests are off)")
@@ -339,12 +329,12 @@ def preview_digest(repo: Repository, at: datetime) -> DigestView:
     """The digest the user would get at ``at``, chosen from the current data; nothing is written."""
     policy = repo.policy()
     local_day = at.astimezone(policy.zone).date()
-    world = _world(repo)
+    world = _world(repo, local_day)
     record = repo.digest(local_day.isoformat())
     if record is not None:  # that day's digest exists: show what it holds
         chosen = tuple(repo.suggestions_by_ref(record.suggestion_refs))
     else:
-        chosen = choose(repo, world, policy, local_day, at).chosen
+        chosen = choose(repo, world, policy, at).chosen
     return build_view(repo, local_day.isoformat(), chosen, at, policy=policy, world=world)
 
 
@@ -354,12 +344,10 @@ def build_view(
     suggestions: tuple[Suggestion, ...],
     at: datetime,
     *,
-    policy: Policy | None = None,
-    world: _World | None = None,
+    policy: Policy,
+    world: _World,
 ) -> DigestView:
-    policy = policy or repo.policy()
-    world = world or _world(repo)
-    previous = repo.last_sent_digest(before=day)
+    previous = world.previous
     changed_since = previous.sent_at if previous and previous.sent_at else datetime.min.replace(tzinfo=UTC)
     me = repo.me() or {"username": ""}
     targets: list[TargetStatus] = []
@@ -370,14 +358,13 @@ def build_view(
         targets.append(TargetStatus(target.username, target.stage, since))
         transitions.extend((target.username, t) for t in history if changed_since < t.at <= at)
     transitions.sort(key=lambda pair: pair[1].at)
-    posted = world.posted_at()
+    posted = world.posted_at
     return DigestView(
         local_date=date.fromisoformat(day),
         me_username=me["username"],
         suggestions=suggestions,
         transitions=tuple(transitions),
         targets=tuple(targets),
-        x_spend_usd=None,
         generated_at=at,
         posted_at={s.post_id: posted[s.post_id] for s in suggestions if s.post_id in posted},
         losing_touch=tuple(losing_touch(world.targets, world.interactions, policy, at)),

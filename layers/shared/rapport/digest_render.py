@@ -70,7 +70,6 @@ class DigestView:
     suggestions: tuple[Suggestion, ...]
     transitions: tuple[tuple[str, Transition], ...]  # (username, transition) since the last digest
     targets: tuple[TargetStatus, ...]
-    x_spend_usd: float | None = None  # yesterday's X API spend, if known (superseded by ``spend``)
     generated_at: datetime | None = None  # the instant ages are measured from
     posted_at: Mapping[str, datetime] = field(default_factory=dict)  # post id -> when it was posted
     losing_touch: tuple[LosingTouch, ...] = ()
@@ -214,17 +213,8 @@ def _subject(view: DigestView) -> str:
     return f"Rapport · {day} · {_count(len(view.suggestions))}"
 
 
-def _spend_line(spend: float | None) -> str | None:
-    if spend is None or not math.isfinite(spend):
-        return None
-    return f"X API spend yesterday: ${spend:,.2f}"
-
-
 def _spend_lines(view: DigestView) -> list[str]:
-    if view.spend is None:
-        line = _spend_line(view.x_spend_usd)
-        return [line] if line else []
-    return _spend_lines_of(view.spend)
+    return _spend_lines_of(view.spend) if view.spend is not None else []
 
 
 def _spend_lines_of(s: SpendSummary) -> list[str]:
@@ -566,10 +556,7 @@ def _html_footer(view: DigestView) -> list[str]:
     rows: list[str] = []
     if view.spend is not None:
         rows.append(_html_spend(view.spend))
-    footer = []
-    if view.spend is None and (line := _spend_line(view.x_spend_usd)):
-        footer.append(f"<div>{_e(line)}</div>")
-    footer.append(f"<div>{_e(_HANDS_OFF)}</div>")
+    footer = [f"<div>{_e(_HANDS_OFF)}</div>"]
     rows.append(
         _row(
             f'<div style="font-size:12px;color:{_MUTED};border-top:1px solid #e4e4e7;padding-top:12px;">'

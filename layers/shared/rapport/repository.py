@@ -425,13 +425,6 @@ class Repository:
     def _put_value(self, pk: str, sk: str, value: Any, at: datetime | None = None) -> None:
         ValueItem(pk, sk, value=json.dumps(value, sort_keys=True), updated_at=at).save()
 
-    def cursor(self, source: str) -> str | None:
-        value = self._get_value("CURSOR", source)
-        return str(value) if value is not None else None
-
-    def set_cursor(self, source: str, since_id: str, at: datetime) -> None:
-        self._put_value("CURSOR", source, since_id, at)
-
     def policy(self) -> Policy:
         value = self._get_value("SETTINGS", "POLICY")
         return Policy.model_validate(value) if value else Policy()
@@ -521,13 +514,6 @@ class Repository:
             )
         return total
 
-    def budget_deferrals(self, day: date) -> int:
-        """How many reads collect deferred on this UTC day to stay within ``x_monthly_budget_usd``.
-
-        The digest calls this (for yesterday and today) to say that some reads waited for the budget.
-        """
-        return self.spend(day).deferred_for_budget
-
     # -- collect runs and collector state --------------------------------------------------------
     def add_run(self, at: datetime, record: dict[str, Any]) -> None:
         """What one collect run read and what it cost; a retried run overwrites its own record."""
@@ -536,9 +522,6 @@ class Repository:
     def runs(self, first: datetime, last: datetime) -> list[dict[str, Any]]:
         items = ValueItem.query("RUN", ValueItem.sk.between(_iso(first), _iso(last)))
         return [dict(json.loads(i.value)) for i in items]
-
-    def collect_state(self, name: str) -> Any | None:
-        return self._get_value("COLLECT", name)
 
     def collect_states(self) -> dict[str, Any]:
         """All of the collector's state in one query (a run reads it once)."""

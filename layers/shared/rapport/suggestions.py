@@ -73,7 +73,7 @@ def suggest(ctx: Context) -> list[Suggestion]:
     return sorted(unique.values(), key=lambda s: -s.score)
 
 
-def _topic_hits(text: str, topics: Iterable[str]) -> int:
+def topic_hits(text: str, topics: Iterable[str]) -> int:
     lowered = text.lower()
     return sum(1 for t in topics if t in lowered)
 
@@ -118,7 +118,7 @@ def _answers(ctx: Context) -> Iterable[Suggestion]:
     for post in ctx.their_posts():
         if post.id not in questions or post.id in answered or not post.is_original or not ctx.fresh(post):
             continue
-        hits = _topic_hits(post.text, ctx.policy.topics)
+        hits = topic_hits(post.text, ctx.policy.topics)
         on_topic = " on a topic you know" if hits else ""
         yield _make(
             ctx,
@@ -154,7 +154,7 @@ def _asks(ctx: Context) -> Iterable[Suggestion]:
     if not candidates:
         return
     topics = ctx.policy.topics
-    best = max(candidates, key=lambda p: (_topic_hits(p.text, topics), p.created_at, p.engagement))
+    best = max(candidates, key=lambda p: (topic_hits(p.text, topics), p.created_at, p.engagement))
     yield _make(
         ctx,
         SuggestionKind.ASK,
@@ -224,7 +224,7 @@ def _retweets(ctx: Context) -> Iterable[Suggestion]:
     topics = ctx.policy.topics
 
     def usefulness(p: Post) -> float:
-        return 2.0 * bool(p.urls) + _topic_hits(p.text, topics) + math.log1p(p.engagement)
+        return 2.0 * bool(p.urls) + topic_hits(p.text, topics) + math.log1p(p.engagement)
 
     best = max(candidates, key=lambda p: (usefulness(p), p.created_at))
     why = "a useful post with a link" if best.urls else "a useful post"
