@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from itertools import count
 
-from rapport.domain import Interaction, InteractionKind, Post, Suggestion, SuggestionKind, Target
+from rapport.domain.model import Interaction, InteractionKind, Post, Suggestion, SuggestionKind, Target
 
 T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 ME_ID, ME = "100", "ana_builds"

@@ -9,10 +9,10 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
-from rapport.admin import AdminError, parse_command, run_command
-from rapport.observability import logger, tracer
-from rapport.repository import NotFoundError
-from rapport.runtime import Services, services
+from rapport.adapters.dynamodb import NotFoundError
+from rapport.runtime.observability import logger, tracer
+from rapport.runtime.services import Services, services
+from rapport.usecases.admin import AdminError, parse_command, run_command
 
 
 @logger.inject_lambda_context

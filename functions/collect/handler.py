@@ -6,9 +6,9 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from rapport.collect import collect
-from rapport.observability import MetricUnit, logger, metrics, tracer
-from rapport.runtime import Services, event_time, services
+from rapport.runtime.observability import MetricUnit, logger, metrics, tracer
+from rapport.runtime.services import Services, event_time, services
+from rapport.usecases.collect import collect
 
 
 @logger.inject_lambda_context(correlation_id_path="id")

@@ -135,7 +135,7 @@ _AWS_ENV = (
 
 def provision(endpoint: str) -> LocalAws:
     """Reset moto's state (it is per process) and create the stack's resources from nothing."""
-    from rapport.repository import Repository
+    from rapport.adapters.dynamodb import Repository
 
     requests.post(f"{endpoint}/moto-api/reset", timeout=10).raise_for_status()
 

@@ -26,11 +26,11 @@ from typing import Any
 import tweepy
 from moto import mock_aws
 
-from rapport.collect import collect
-from rapport.domain import InteractionKind, Target
-from rapport.policy import Policy
-from rapport.repository import Repository
-from rapport.xclient import TWEET_FIELDS, XCredentials, XReader, make_reader
+from rapport.adapters.dynamodb import Repository
+from rapport.adapters.x_client import TWEET_FIELDS, XCredentials, XReader, make_reader
+from rapport.domain.model import InteractionKind, Target
+from rapport.domain.policy import Policy
+from rapport.usecases.collect import collect
 from rapport_local.aws import REGION
 from rapport_local.scenario import Event, FollowEvent, PostEvent, RetweetEvent, Scenario, ScenarioUser
 from rapport_local.xsim.behaviour import poisson

@@ -23,9 +23,9 @@ from functions.admin import handler as admin_handler
 from functions.collect import handler as collect_handler
 from functions.digest import handler as digest_handler
 from functions.evaluate import handler as evaluate_handler
-from rapport.observability import logger
-from rapport.repository import Repository
-from rapport.runtime import EnvSettings, Services
+from rapport.adapters.dynamodb import Repository
+from rapport.runtime.observability import logger
+from rapport.runtime.services import EnvSettings, Services
 from rapport_local.aws import REGION, TABLE, local_aws
 from rapport_local.scenario import Scenario, load_scenario
 from rapport_local.simulated_me import Act, SimulatedMe

@@ -1,4 +1,4 @@
-"""Run and measure the text detectors of ``rapport.detectors`` against a keyword baseline.
+"""Run and measure the text detectors of ``rapport.domain.detectors`` against a keyword baseline.
 
 Two jobs, wired into the CLI by ``rapport detect``:
 
@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
-from rapport.detectors import is_question, is_thanks
+from rapport.domain.detectors import is_question, is_thanks
 
 LABELLED_SET = Path(__file__).resolve().parent / "data" / "target_posts.csv"
 LABELLED_ME = "ana_builds"  # the account the thanks rows of the labelled set address

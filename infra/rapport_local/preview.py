@@ -22,12 +22,12 @@ from functions.admin import handler as admin_handler
 from functions.collect import handler as collect_handler
 from functions.digest import handler as digest_handler
 from functions.evaluate import handler as evaluate_handler
-from rapport.digest import preview_digest
-from rapport.digest_render import RenderedDigest, render_digest
-from rapport.observability import logger
-from rapport.policy import Policy
-from rapport.repository import Repository
-from rapport.runtime import EnvSettings, Services
+from rapport.adapters.dynamodb import Repository
+from rapport.domain.policy import Policy
+from rapport.email.render import RenderedDigest, render_digest
+from rapport.runtime.observability import logger
+from rapport.runtime.services import EnvSettings, Services
+from rapport.usecases.digest import preview_digest
 from rapport_local.aws import REGION, TABLE, local_aws
 from rapport_local.demo import LambdaContext, default_scenario, scheduled_event
 from rapport_local.scenario import load_scenario

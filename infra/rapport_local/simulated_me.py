@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from rapport.domain import SuggestionKind
+from rapport.domain.model import SuggestionKind
 from rapport_local.scenario import Reaction, Scenario
 from rapport_local.xsim.behaviour import delay, first_original, seeded
 from rapport_local.xsim.world import World

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from rapport.repository import Repository
+from rapport.adapters.dynamodb import Repository
 from rapport_local.aws import REGION, LocalAws, local_aws, provision
 
 pytestmark = pytest.mark.integration

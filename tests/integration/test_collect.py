@@ -13,12 +13,12 @@ from typing import Any
 
 import pytest
 
-from rapport import collect as collect_module
-from rapport.collect import SOURCE_MENTIONS, CollectReport, collect
-from rapport.domain import Stage, Target
-from rapport.policy import Policy
-from rapport.repository import Repository, Spend
-from rapport.xclient import RETRIES, XCredentials, make_reader
+from rapport.adapters.dynamodb import Repository, Spend
+from rapport.adapters.x_client import RETRIES, XCredentials, make_reader
+from rapport.domain.model import Stage, Target
+from rapport.domain.policy import Policy
+from rapport.usecases import collect as collect_module
+from rapport.usecases.collect import SOURCE_MENTIONS, CollectReport, collect
 from rapport_local.scenario import parse_scenario
 from rapport_local.xsim import XSimServer
 from rapport_local.xsim.faults import TRUNCATED

@@ -21,7 +21,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from rapport.digest_render import (
+from rapport.domain.model import Stage, Suggestion, SuggestionKind, Transition
+from rapport.email.render import (
     DigestView,
     LosingTouch,
     SpendSummary,
@@ -29,7 +30,6 @@ from rapport.digest_render import (
     intent_links,
     render_digest,
 )
-from rapport.domain import Stage, Suggestion, SuggestionKind, Transition
 
 pytestmark = pytest.mark.integration
 

@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
-from rapport.digest import send_digest
-from rapport.domain import InteractionKind, SuggestionKind, Target
-from rapport.policy import Policy
-from rapport.repository import Repository
+from rapport.adapters.dynamodb import Repository
+from rapport.domain.model import InteractionKind, SuggestionKind, Target
+from rapport.domain.policy import Policy
+from rapport.usecases.digest import send_digest
 from rapport_local.aws import SENDER, LocalAws
 from tests.factories import evidence, post, suggestion
 

@@ -17,8 +17,8 @@ from functions.admin import handler as admin
 from functions.collect import handler as collect
 from functions.digest import handler as digest
 from functions.evaluate import handler as evaluate
-from rapport.repository import Repository
-from rapport.runtime import EnvSettings, Services
+from rapport.adapters.dynamodb import Repository
+from rapport.runtime.services import EnvSettings, Services
 from rapport_local.aws import LocalAws
 from rapport_local.demo import LambdaContext, scheduled_event
 from rapport_local.scenario import parse_scenario

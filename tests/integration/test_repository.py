@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from rapport.domain import InteractionKind as K
-from rapport.domain import Stage, Transition
-from rapport.policy import Policy
-from rapport.repository import NotFoundError, Spend, suggestion_ref
+from rapport.adapters.dynamodb import NotFoundError, Spend, suggestion_ref
+from rapport.domain.model import InteractionKind as K
+from rapport.domain.model import Stage, Transition
+from rapport.domain.policy import Policy
 from tests.factories import at, evidence, post, suggestion, target
 
 pytestmark = pytest.mark.integration

@@ -9,8 +9,8 @@ import pytest
 from aws_lambda_powertools.utilities import parameters
 from aws_lambda_powertools.utilities.parameters.constants import DEFAULT_PROVIDERS
 
-from rapport.repository import Repository
-from rapport.runtime import EnvSettings, Services
+from rapport.adapters.dynamodb import Repository
+from rapport.runtime.services import EnvSettings, Services
 from rapport_local.aws import FAKE_X_CREDENTIALS, LocalAws, local_aws
 
 pytestmark = pytest.mark.integration

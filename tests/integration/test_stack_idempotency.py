@@ -16,8 +16,8 @@ from functions.admin import handler as admin
 from functions.collect import handler as collect
 from functions.digest import handler as digest
 from functions.evaluate import handler as evaluate
-from rapport.repository import Repository
-from rapport.runtime import IDEMPOTENCY_PK, EnvSettings, Services
+from rapport.adapters.dynamodb import Repository
+from rapport.runtime.services import IDEMPOTENCY_PK, EnvSettings, Services
 from rapport_local.aws import LocalAws
 from rapport_local.demo import LambdaContext
 from rapport_local.scenario import parse_scenario

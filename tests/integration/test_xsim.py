@@ -25,8 +25,8 @@ import tweepy
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT7
 
-from rapport.x_transport import BaseUrlAdapter, mount_base_url
-from rapport.xclient import TWEET_FIELDS
+from rapport.adapters.x_client import TWEET_FIELDS
+from rapport.adapters.x_transport import BaseUrlAdapter, mount_base_url
 from rapport_local.scenario import Scenario, parse_scenario
 from rapport_local.xsim import Exchange, XSimServer
 from rapport_local.xsim.faults import TRUNCATED

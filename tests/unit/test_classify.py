@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from rapport.classify import Me, classify
-from rapport.domain import InteractionKind as K
+from rapport.domain.classify import Me, classify
+from rapport.domain.model import InteractionKind as K
 from tests.factories import ME, ME_ID, post, target
 
 PERSON = target()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rapport.detectors import Detection, detect, is_question, is_thanks
+from rapport.domain.detectors import Detection, detect, is_question, is_thanks
 
 ME = "ana_builds"
 

@@ -14,7 +14,8 @@ from urllib.parse import parse_qs, urlsplit
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rapport.digest_render import (
+from rapport.domain.model import Stage, Suggestion, SuggestionKind, Transition
+from rapport.email.render import (
     DigestView,
     LosingTouch,
     RenderedDigest,
@@ -24,7 +25,6 @@ from rapport.digest_render import (
     intent_links,
     render_digest,
 )
-from rapport.domain import Stage, Suggestion, SuggestionKind, Transition
 
 NOW = datetime(2025, 3, 14, 6, 0, tzinfo=UTC)
 TODAY = date(2025, 3, 14)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
-from rapport.digest import digest_due, losing_touch, rank, select
-from rapport.domain import InteractionKind, Stage, SuggestionKind
-from rapport.policy import Policy
+from rapport.domain.model import InteractionKind, Stage, SuggestionKind
+from rapport.domain.policy import Policy
+from rapport.usecases.digest import digest_due, losing_touch, rank, select
 from tests.factories import T0, at, evidence, suggestion, target
 
 POLICY = Policy(topics=("serverless", "python"), daily_actions=5, freshness_days=3, cadence_days=7)

@@ -9,10 +9,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from rapport.domain import InteractionKind as K
-from rapport.domain import Stage
-from rapport.engine import replay
-from rapport.policy import Policy
+from rapport.domain.engine import replay
+from rapport.domain.model import InteractionKind as K
+from rapport.domain.model import Stage
+from rapport.domain.policy import Policy
 from tests.factories import added, at, evidence
 
 POLICY = Policy()

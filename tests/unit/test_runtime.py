@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from rapport.runtime import ConfigurationError, EnvSettings, event_time
+from rapport.runtime.services import ConfigurationError, EnvSettings, event_time
 
 GOOD = {
     "RAPPORT_TABLE_NAME": "rapport-prod",

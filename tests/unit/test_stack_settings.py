@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from rapport.policy import Policy
-from rapport.runtime import ConfigurationError, EnvSettings
+from rapport.domain.policy import Policy
+from rapport.runtime.services import ConfigurationError, EnvSettings
 
 STACK_ENV = {"RAPPORT_TABLE_NAME": "rapport-test"}
 

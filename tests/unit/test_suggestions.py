@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from rapport.domain import InteractionKind as K
-from rapport.domain import Stage, SuggestionKind
-from rapport.engine import replay
-from rapport.policy import Policy
-from rapport.suggestions import Context, suggest
+from rapport.domain.engine import replay
+from rapport.domain.model import InteractionKind as K
+from rapport.domain.model import Stage, SuggestionKind
+from rapport.domain.policy import Policy
+from rapport.domain.suggestions import Context, suggest
 from tests.factories import ME, added, at, evidence, post, suggestion, target
 
 POLICY = Policy(topics=("lambda", "python"))

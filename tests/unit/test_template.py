@@ -250,7 +250,7 @@ def test_every_function_gets_the_settings_it_validates_at_cold_start(templates: 
 
 def test_table_matches_the_single_table_design_of_the_repository(templates: Templates) -> None:
     # Given the schema the repository code creates locally
-    from rapport.repository import TABLE_SCHEMA
+    from rapport.adapters.dynamodb import TABLE_SCHEMA
 
     # When looking at the deployed table
     table = templates.cfn["Resources"]["Table"]["Properties"]
@@ -332,7 +332,10 @@ def test_collected_interactions_on_the_custom_bus_trigger_evaluate(templates: Te
     rule_id, rule = next(iter(rules.items()))
     props = rule["Properties"]
     assert props["EventBusName"] == {"Ref": "EventBus"}
-    assert props["EventPattern"] == {"source": ["rapport.collect"], "detail-type": ["InteractionsCollected"]}
+    assert props["EventPattern"] == {
+        "source": ["rapport.collect"],
+        "detail-type": ["InteractionsCollected"],
+    }
     assert [t["Arn"] for t in props["Targets"]] == [{"Fn::GetAtt": ["EvaluateFunction", "Arn"]}]
 
     # And EventBridge is allowed to invoke evaluate, from that rule only
@@ -496,7 +499,7 @@ def test_the_guided_deploy_asks_a_few_constrained_questions_with_sane_defaults(t
 def test_deploy_time_answers_reach_the_functions_as_defaults_of_the_stored_settings(
     templates: Templates,
 ) -> None:
-    from rapport.policy import POLICY_DEFAULTS_ENV
+    from rapport.domain.policy import POLICY_DEFAULTS_ENV
 
     expected = {
         POLICY_DEFAULTS_ENV["timezone"]: {"Ref": "TimeZone"},

@@ -9,7 +9,7 @@ import pytest
 import requests
 import tweepy
 
-from rapport.xclient import RETRIES, XReader, XUnavailable
+from rapport.adapters.x_client import RETRIES, XReader, XUnavailable
 
 
 def reader() -> tuple[XReader, list[float]]:

@@ -15,7 +15,7 @@ from requests.structures import CaseInsensitiveDict
 from urllib3.exceptions import IncompleteRead, ProtocolError
 from werkzeug.test import EnvironBuilder, run_wsgi_app
 
-from rapport.x_transport import X_API_PREFIX
+from rapport.adapters.x_transport import X_API_PREFIX
 from rapport_local.xsim.server import XSimApp
 
 

@@ -15,8 +15,8 @@ import requests
 import tweepy
 from pydantic import BaseModel, ConfigDict, SecretStr
 
-from rapport.domain import Post
-from rapport.x_transport import mount_base_url
+from rapport.adapters.x_transport import mount_base_url
+from rapport.domain.model import Post
 
 X_API_URL = "https://api.twitter.com"
 

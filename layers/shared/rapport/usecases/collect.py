@@ -25,11 +25,11 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from rapport.classify import Family, Me, classify
-from rapport.domain import Interaction, InteractionKind, Post, Stage, Target
-from rapport.policy import Policy
-from rapport.repository import Repository, Spend
-from rapport.xclient import PRICE_OWNED, PRICE_USER, Timeline, XRateLimited, XReader, XUnavailable
+from rapport.adapters.dynamodb import Repository, Spend
+from rapport.adapters.x_client import PRICE_OWNED, PRICE_USER, Timeline, XRateLimited, XReader, XUnavailable
+from rapport.domain.classify import Family, Me, classify
+from rapport.domain.model import Interaction, InteractionKind, Post, Stage, Target
+from rapport.domain.policy import Policy
 
 SOURCE_MY_POSTS = "me:posts"
 SOURCE_MENTIONS = "me:mentions"

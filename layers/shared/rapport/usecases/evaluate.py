@@ -6,11 +6,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from rapport.domain import Stage, Target, Transition
-from rapport.engine import replay
-from rapport.policy import Policy
-from rapport.repository import NotFoundError, Repository
-from rapport.suggestions import Context, suggest
+from rapport.adapters.dynamodb import NotFoundError, Repository
+from rapport.domain.engine import replay
+from rapport.domain.model import Stage, Target, Transition
+from rapport.domain.policy import Policy
+from rapport.domain.suggestions import Context, suggest
 
 
 @dataclass(slots=True)

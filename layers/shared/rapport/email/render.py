@@ -18,7 +18,7 @@ from email.policy import SMTP
 from email.utils import format_datetime, make_msgid
 from urllib.parse import quote, urlencode
 
-from rapport.domain import Stage, Suggestion, SuggestionKind, Transition
+from rapport.domain.model import Stage, Suggestion, SuggestionKind, Transition
 
 __all__ = [
     "DigestView",

@@ -40,7 +40,7 @@ from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
-from rapport.domain import (
+from rapport.domain.model import (
     Interaction,
     InteractionKind,
     Post,
@@ -50,7 +50,7 @@ from rapport.domain import (
     Target,
     Transition,
 )
-from rapport.policy import Policy
+from rapport.domain.policy import Policy
 
 PENDING = "PENDING"
 TARGETS = "TARGETS"

@@ -10,11 +10,11 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_validator
 
-from rapport.domain import Interaction, InteractionKind, Stage, Target
-from rapport.evaluate import EvaluateReport, evaluate_target
-from rapport.policy import Policy
-from rapport.repository import Repository
-from rapport.xclient import XReader
+from rapport.adapters.dynamodb import Repository
+from rapport.adapters.x_client import XReader
+from rapport.domain.model import Interaction, InteractionKind, Stage, Target
+from rapport.domain.policy import Policy
+from rapport.usecases.evaluate import EvaluateReport, evaluate_target
 
 USERNAME = re.compile(r"^@?[A-Za-z0-9_]{1,15}$")
 

@@ -12,9 +12,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from rapport.domain import Interaction, InteractionKind, Post, Stage, Suggestion, SuggestionKind, Target
-from rapport.engine import Progress
-from rapport.policy import Policy
+from rapport.domain.engine import Progress
+from rapport.domain.model import Interaction, InteractionKind, Post, Stage, Suggestion, SuggestionKind, Target
+from rapport.domain.policy import Policy
 
 WEEK = timedelta(days=7)
 OUR_REACTIONS = frozenset(

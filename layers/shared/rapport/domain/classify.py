@@ -6,8 +6,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
-from rapport.detectors import is_question, is_thanks
-from rapport.domain import Interaction, InteractionKind, Post, Target
+from rapport.domain.detectors import is_question, is_thanks
+from rapport.domain.model import Interaction, InteractionKind, Post, Target
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,7 +18,19 @@ from collections.abc import Callable, Iterable, Mapping, Sequence, Set
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
-from rapport.digest_render import (
+from rapport.adapters.dynamodb import DigestRecord, Repository, suggestion_ref
+from rapport.domain.model import (
+    Interaction,
+    InteractionKind,
+    Stage,
+    Suggestion,
+    SuggestionKind,
+    Target,
+    Transition,
+)
+from rapport.domain.policy import Policy
+from rapport.domain.suggestions import OUR_REACTIONS, topic_hits
+from rapport.email.render import (
     DigestView,
     LosingTouch,
     SpendSummary,
@@ -26,10 +38,6 @@ from rapport.digest_render import (
     build_mime,
     render_digest,
 )
-from rapport.domain import Interaction, InteractionKind, Stage, Suggestion, SuggestionKind, Target, Transition
-from rapport.policy import Policy
-from rapport.repository import DigestRecord, Repository, suggestion_ref
-from rapport.suggestions import OUR_REACTIONS, topic_hits
 
 # Sends a raw MIME message; returns the provider's message id.
 SendRaw = Callable[[bytes], str]

@@ -23,9 +23,9 @@ from aws_lambda_powertools.utilities.idempotency import (
 )
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from rapport.policy import POLICY_DEFAULTS_ENV, Policy
-from rapport.repository import Repository
-from rapport.xclient import X_API_URL, XCredentials, XReader, make_reader
+from rapport.adapters.dynamodb import Repository
+from rapport.adapters.x_client import X_API_URL, XCredentials, XReader, make_reader
+from rapport.domain.policy import POLICY_DEFAULTS_ENV, Policy
 
 EVENT_SOURCE = "rapport.collect"
 EVENT_COLLECTED = "InteractionsCollected"

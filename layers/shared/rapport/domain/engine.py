@@ -14,8 +14,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from rapport.domain import Interaction, InteractionKind, Stage, Transition
-from rapport.policy import Policy
+from rapport.domain.model import Interaction, InteractionKind, Stage, Transition
+from rapport.domain.policy import Policy
 
 # Kinds that show the target responded to us: they end a run of unanswered retweets.
 RESPONSES = frozenset(
