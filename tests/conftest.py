@@ -29,3 +29,36 @@ def shared() -> Path:
     if found is None:
         pytest.skip("the shared/ folder beside the repository is not present")
     return found
+
+
+# Phases, cheapest first, so a broken unit fails in seconds, and the run says where it is.
+PHASES = ("unit", "contract", "integration", "e2e")
+
+
+def _phase(item: pytest.Item) -> str:
+    parts = Path(str(item.fspath)).parts
+    return next((p for p in PHASES if p in parts), "other")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    order = {name: i for i, name in enumerate(PHASES)}
+    items.sort(key=lambda item: order.get(_phase(item), len(PHASES)))
+
+
+_shown: set[str] = set()
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    phase = _phase(item)
+    if phase in _shown:
+        return
+    _shown.add(phase)
+    reporter = item.config.pluginmanager.getplugin("terminalreporter")
+    capture = item.config.pluginmanager.getplugin("capturemanager")
+    if reporter is None or capture is None:
+        return
+    with capture.global_and_fixture_disabled():  # setup output is captured; this line is for the person
+        if len(_shown) > 1:
+            reporter.write("\n")  # the dots of the phase before end mid-line
+        reporter.write_sep("-", f"phase: {phase}", bold=True)
