@@ -38,7 +38,7 @@ from functions.admin import handler as admin_handler
 from functions.collect import handler as collect_handler
 from functions.digest import handler as digest_handler
 from functions.evaluate import handler as evaluate_handler
-from rapport.adapters.dynamodb import Repository
+from rapport.adapters.dynamodb.stores import dynamodb_stores
 from rapport.runtime.observability import logger
 from rapport.runtime.services import EnvSettings, Services
 from rapport_local.aws import REGION, TABLE, local_aws
@@ -114,7 +114,7 @@ def measure(targets: int, hours: int) -> dict[str, Any]:
     with local_aws() as aws, XSimServer(scenario) as sim, calls.counting():
         sim.set_now(START)
         settings = EnvSettings.from_env(aws.lambda_env(sim.url))
-        deps = Services(settings, Repository(TABLE, REGION))
+        deps = Services(settings, dynamodb_stores(TABLE, REGION))
         handler_ops: Counter[str] = Counter()  # the handlers' own calls, not the harness's
 
         def invoke(
