@@ -1,6 +1,6 @@
 """The method's vocabulary as plain, immutable data.
 
-Everything here is pure Python: no I/O, no clock. The stores (``rapport.usecases.ports``), the X
+Everything here is pure Python: no I/O, no clock. The stores (the use cases' ports), the X
 client and the engine (``engine``) all speak in these types.
 """
 
