@@ -9,10 +9,10 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
-from rapport.adapters.dynamodb import NotFoundError
 from rapport.runtime.observability import logger, tracer
 from rapport.runtime.services import Services, services
 from rapport.usecases.admin import AdminError, parse_command, run_command
+from rapport.usecases.ports import NotFoundError
 
 
 @logger.inject_lambda_context
@@ -27,7 +27,7 @@ def lambda_handler(
         command = parse_command(payload)
         result: dict[str, Any] = {
             "ok": True,
-            **run_command(command, deps.repo, deps.reader, datetime.now(UTC)),
+            **run_command(command, deps.stores, deps.reader, datetime.now(UTC)),
         }
         status = 200
     except (ValidationError, json.JSONDecodeError, AdminError, NotFoundError) as exc:

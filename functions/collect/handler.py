@@ -23,13 +23,13 @@ def lambda_handler(
 
 def _collect(event: dict[str, Any], deps: Services) -> dict[str, Any]:
     at = event_time(event)
-    report = collect(deps.repo, deps.reader(), at)
+    report = collect(deps.stores, deps.reader(), at)
     deps.publish_collected(at, sorted(report.targets_with_news))
     metrics.add_metric("InteractionsStored", MetricUnit.Count, report.stored)
     metrics.add_metric("XRequests", MetricUnit.Count, report.spend.requests)
     metrics.add_metric("XPostsRead", MetricUnit.Count, report.spend.posts)
     metrics.add_metric("XUsersRead", MetricUnit.Count, report.spend.users)
-    metrics.add_metric("XSpendMicroUSD", MetricUnit.Count, round(report.spend.cost_usd * 1_000_000))
+    metrics.add_metric("XSpendMicroUSD", MetricUnit.Count, report.spend.cost.micros)
     metrics.add_metric("XFollowersRead", MetricUnit.Count, report.spend.followers)
     metrics.add_metric("XReadsDeferredForBudget", MetricUnit.Count, report.deferred_for_budget)
     if report.deferred:

@@ -23,7 +23,7 @@ def lambda_handler(
 
 def _digest(event: dict[str, Any], deps: Services) -> dict[str, Any]:
     s = deps.settings
-    report = send_digest(deps.repo, deps.send_raw, s.sender, s.recipient, event_time(event))
+    report = send_digest(deps.stores, deps.send_raw, s.sender, s.recipient, event_time(event))
     if report.sent:
         metrics.add_metric("DigestsSent", MetricUnit.Count, 1)
         metrics.add_metric("DigestSuggestions", MetricUnit.Count, len(report.suggestions))

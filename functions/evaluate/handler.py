@@ -26,7 +26,7 @@ def _evaluate(event: dict[str, Any], deps: Services) -> dict[str, Any]:
     target_ids = detail.get("target_ids")
     if not isinstance(target_ids, list) or not all(isinstance(t, str) for t in target_ids):
         raise ValueError("evaluate expects an InteractionsCollected event with detail.target_ids: [str]")
-    report = evaluate(deps.repo, target_ids, event_time(event))
+    report = evaluate(deps.stores, target_ids, event_time(event))
     metrics.add_metric("Transitions", MetricUnit.Count, len(report.transitions))
     metrics.add_metric("Suggestions", MetricUnit.Count, report.suggestions)
     for name, t in report.transitions:

@@ -135,14 +135,14 @@ _AWS_ENV = (
 
 def provision(endpoint: str) -> LocalAws:
     """Reset moto's state (it is per process) and create the stack's resources from nothing."""
-    from rapport.adapters.dynamodb import Repository
+    from rapport.adapters.dynamodb.table import create_table
 
     requests.post(f"{endpoint}/moto-api/reset", timeout=10).raise_for_status()
 
     def client(name: str) -> Any:
         return boto3.client(name, region_name=REGION, endpoint_url=endpoint)
 
-    Repository(TABLE, REGION).create_table()
+    create_table(TABLE, REGION)
     client("sesv2").create_email_identity(EmailIdentity=SENDER)
     client("secretsmanager").create_secret(Name=SECRET, SecretString=json.dumps(FAKE_X_CREDENTIALS))
     events, sqs = client("events"), client("sqs")

@@ -26,11 +26,14 @@ from typing import Any
 import tweepy
 from moto import mock_aws
 
-from rapport.adapters.dynamodb import Repository
+from rapport.adapters.dynamodb.stores import dynamodb_stores
+from rapport.adapters.dynamodb.table import create_table
 from rapport.adapters.x_client import TWEET_FIELDS, XCredentials, XReader, make_reader
 from rapport.domain.model import InteractionKind, Target
+from rapport.domain.money import OWNED_PRICE, read_price
 from rapport.domain.policy import Policy
 from rapport.usecases.collect import collect
+from rapport.usecases.ports import EvidenceStore
 from rapport_local.aws import REGION
 from rapport_local.scenario import Event, FollowEvent, PostEvent, RetweetEvent, Scenario, ScenarioUser
 from rapport_local.xsim.behaviour import poisson
@@ -212,9 +215,11 @@ def _lower_bound(scenario: Scenario) -> dict[str, float]:
             ours += 1
         elif isinstance(event, FollowEvent):
             followers += 1
-    follow_cost = min(followers * 0.001, len(target_names) * 0.010)
+    follow_cost = min(OWNED_PRICE * followers, read_price("users", owned=False) * len(target_names))
     requests = sum(math.ceil(n / 100) for n in (originals, ours, to_us, followers))
-    dollars = originals * 0.005 + (ours + to_us) * 0.001 + follow_cost
+    dollars = (
+        read_price("posts", owned=False) * originals + OWNED_PRICE * (ours + to_us) + follow_cost
+    ).dollars
     return {"requests": requests, "resources": originals + ours + to_us + followers, "cost_usd": dollars}
 
 
@@ -237,10 +242,10 @@ def _naive_run(client: tweepy.Client, scenario: Scenario) -> None:
         pass
 
 
-def missed_signals(repo: Repository, signals: Sequence[Signal]) -> list[Signal]:
+def missed_signals(evidence: EvidenceStore, signals: Sequence[Signal]) -> list[Signal]:
     stored: dict[str, set[tuple[InteractionKind, str | None]]] = {}
     for target_id in {s.target_id for s in signals}:
-        found = repo.interactions(target_id)
+        found = evidence.interactions(target_id)
         stored[target_id] = {(i.kind, i.id) for i in found} | {(i.kind, None) for i in found}
     return [s for s in signals if (s.kind, s.post_id) not in stored[s.target_id]]
 
@@ -248,12 +253,15 @@ def missed_signals(repo: Repository, signals: Sequence[Signal]) -> list[Signal]:
 def bench_size(targets: int, days: int, every_hours: int, seed: int) -> dict[str, Any]:
     world = generate(targets, days, seed)
     scenario = world.scenario
-    repo = Repository(f"rapport-bench-{uuid.uuid4().hex[:8]}", REGION)
-    repo.create_table()
-    repo.put_me(ME.id, ME.username)
-    repo.put_policy(Policy(x_monthly_budget_usd=10_000))  # the bench measures reads, not the budget
+    table = f"rapport-bench-{uuid.uuid4().hex[:8]}"
+    create_table(table, REGION)
+    stores = dynamodb_stores(table, REGION)
+    stores.settings.put_me(ME.id, ME.username)
+    stores.settings.put_policy(
+        Policy(x_monthly_budget_usd=10_000)
+    )  # the bench measures reads, not the budget
     for user in scenario.users[:targets]:
-        repo.put_target(Target(id=user.id, username=user.username, name=user.name, added_at=START))
+        stores.targets.put_target(Target(id=user.id, username=user.username, name=user.name, added_at=START))
     started = time.monotonic()
     ours, naive = XSimApp(scenario), XSimApp(scenario)
     naive_client = _reader(naive).client
@@ -261,18 +269,18 @@ def bench_size(targets: int, days: int, every_hours: int, seed: int) -> dict[str
     while now <= scenario.end:
         ours.world.set_now(now)
         naive.world.set_now(now)
-        collect(repo, _reader(ours), now)
+        collect(stores, _reader(ours), now)
         _naive_run(naive_client, scenario)
         now += timedelta(hours=every_hours)
     # One more run after the month's last window (rate limits have reset), to finish a rotation.
     final = scenario.end + timedelta(minutes=20)
     ours.world.set_now(final)
-    collect(repo, _reader(ours), final)
+    collect(stores, _reader(ours), final)
     rapport_usage, naive_usage = ours.ledger.usage(), naive.ledger.usage()
     return {
         "targets": targets,
         "signals": len(world.signals),
-        "missed": len(missed := missed_signals(repo, world.signals)),
+        "missed": len(missed := missed_signals(stores.evidence, world.signals)),
         "missed_signals": [f"{m.kind.value} {m.target_id} {m.post_id or ''}" for m in missed],
         "rapport": _figures(rapport_usage),
         "naive": _figures(naive_usage),

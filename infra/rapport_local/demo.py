@@ -23,7 +23,7 @@ from functions.admin import handler as admin_handler
 from functions.collect import handler as collect_handler
 from functions.digest import handler as digest_handler
 from functions.evaluate import handler as evaluate_handler
-from rapport.adapters.dynamodb import Repository
+from rapport.adapters.dynamodb.stores import dynamodb_stores
 from rapport.runtime.observability import logger
 from rapport.runtime.services import EnvSettings, Services
 from rapport_local.aws import REGION, TABLE, local_aws
@@ -118,7 +118,7 @@ def run_demo(
     with local_aws() as aws, XSimServer(scenario) as xsim:
         xsim.set_now(scenario.start)
         settings = EnvSettings.from_env(aws.lambda_env(xsim.url))
-        demo = _Demo(scenario, out, Services(settings, Repository(TABLE, REGION)), echo)
+        demo = _Demo(scenario, out, Services(settings, dynamodb_stores(TABLE, REGION)), echo)
         if scenario.me_acts is not None:
             demo.me = SimulatedMe(scenario, xsim.world)
         start = _z(scenario.start)

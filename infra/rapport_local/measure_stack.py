@@ -38,7 +38,8 @@ from functions.admin import handler as admin_handler
 from functions.collect import handler as collect_handler
 from functions.digest import handler as digest_handler
 from functions.evaluate import handler as evaluate_handler
-from rapport.adapters.dynamodb import Repository
+from rapport.adapters.dynamodb.stores import dynamodb_stores
+from rapport.domain.money import read_price
 from rapport.runtime.observability import logger
 from rapport.runtime.services import EnvSettings, Services
 from rapport_local.aws import REGION, TABLE, local_aws
@@ -114,7 +115,7 @@ def measure(targets: int, hours: int) -> dict[str, Any]:
     with local_aws() as aws, XSimServer(scenario) as sim, calls.counting():
         sim.set_now(START)
         settings = EnvSettings.from_env(aws.lambda_env(sim.url))
-        deps = Services(settings, Repository(TABLE, REGION))
+        deps = Services(settings, dynamodb_stores(TABLE, REGION))
         handler_ops: Counter[str] = Counter()  # the handlers' own calls, not the harness's
 
         def invoke(
@@ -219,7 +220,7 @@ PRICE = {
     "email": 0.10 / 1000,
     "secret": 0.40,
     "secret_call": 0.05 / 1e4,
-    "x_user": 0.010,
+    "x_user": read_price("users", owned=False).dollars,
 }
 MEMORY_GB = 0.25  # template.yaml's MemorySize: 256
 PLATFORM_LOG_BYTES = 300  # Lambda's own START/END/REPORT lines per invocation

@@ -22,7 +22,7 @@ from functions.admin import handler as admin_handler
 from functions.collect import handler as collect_handler
 from functions.digest import handler as digest_handler
 from functions.evaluate import handler as evaluate_handler
-from rapport.adapters.dynamodb import Repository
+from rapport.adapters.dynamodb.stores import dynamodb_stores
 from rapport.domain.policy import Policy
 from rapport.email.render import RenderedDigest, render_digest
 from rapport.runtime.observability import logger
@@ -58,10 +58,10 @@ def preview(
     echo: Echo = print,
 ) -> Preview:
     if table:
-        repo = Repository(table)
-        policy = repo.policy()
+        stores = dynamodb_stores(table)
+        policy = stores.settings.policy()
         local_day = day or datetime.now(UTC).astimezone(policy.zone).date()
-        rendered = render_digest(preview_digest(repo, digest_instant(local_day, policy)))
+        rendered = render_digest(preview_digest(stores, digest_instant(local_day, policy)))
     else:
         local_day, rendered = _from_scenario(day, scenario_path, echo)
     html_path = out or Path("out") / f"digest-preview-{local_day.isoformat()}.html"
@@ -87,7 +87,7 @@ def _from_scenario(day: date | None, scenario_path: Path | None, echo: Echo) -> 
     logger.setLevel("ERROR")
     with local_aws() as aws, XSimServer(scenario) as xsim, redirect_stdout(io.StringIO()):
         settings = EnvSettings.from_env(aws.lambda_env(xsim.url))
-        deps = Services(settings, Repository(TABLE, REGION))
+        deps = Services(settings, dynamodb_stores(TABLE, REGION))
 
         def invoke(handler: Callable[..., dict[str, object]], event: dict[str, object], name: str) -> None:
             handler(event, LambdaContext(f"rapport-{name}"), deps=deps)
@@ -111,5 +111,5 @@ def _from_scenario(day: date | None, scenario_path: Path | None, echo: Echo) -> 
                 invoke(evaluate_handler.lambda_handler, envelope, "evaluate")
             if now < due:  # earlier days' digests go out as usual, so spacing is what it would be
                 invoke(digest_handler.lambda_handler, scheduled_event(now, "digest"), "digest")
-        rendered = render_digest(preview_digest(deps.repo, due))
+        rendered = render_digest(preview_digest(deps.stores, due))
     return local_day, rendered

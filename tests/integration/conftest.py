@@ -7,7 +7,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from rapport.adapters.dynamodb import Repository
+from rapport.adapters.dynamodb.stores import dynamodb_stores
+from rapport.adapters.dynamodb.table import create_table
+from rapport.usecases.ports import Stores
 from rapport_local.aws import REGION, LocalAws, local_aws, provision
 
 pytestmark = pytest.mark.integration
@@ -26,8 +28,13 @@ def aws(aws_server: LocalAws) -> LocalAws:
 
 
 @pytest.fixture
-def repo(aws: LocalAws) -> Repository:
+def table_name(aws: LocalAws) -> str:
     """A fresh, empty table for each test."""
-    repository = Repository(f"rapport-test-{uuid.uuid4().hex[:8]}", REGION)
-    repository.create_table()
-    return repository
+    name = f"rapport-test-{uuid.uuid4().hex[:8]}"
+    create_table(name, REGION)
+    return name
+
+
+@pytest.fixture
+def stores(table_name: str) -> Stores:
+    return dynamodb_stores(table_name, REGION)

@@ -8,17 +8,18 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
-from rapport.adapters.dynamodb import Repository, Spend
 from rapport.adapters.x_client import RETRIES, XCredentials, make_reader
 from rapport.domain.model import Stage, Target
+from rapport.domain.money import USD, Spend
 from rapport.domain.policy import Policy
 from rapport.usecases import collect as collect_module
 from rapport.usecases.collect import SOURCE_MENTIONS, CollectReport, collect
+from rapport.usecases.ports import Stores
 from rapport_local.scenario import parse_scenario
 from rapport_local.xsim import XSimServer
 from rapport_local.xsim.faults import TRUNCATED
@@ -52,7 +53,7 @@ def world(*events: dict[str, Any], targets: int = 1, fans: int = 0) -> dict[str,
 
 @dataclass
 class Collector:
-    repo: Repository
+    stores: Stores
     sim: XSimServer
 
     def run(self, hours: float) -> CollectReport:
@@ -60,33 +61,35 @@ class Collector:
         self.sim.set_now(now)
         reader = make_reader(KEYS, self.sim.url)
         reader.sleep = lambda _seconds: None  # backoff is bounded; the test need not wait it out
-        return collect(self.repo, reader, now)
+        return collect(self.stores, reader, now)
 
     def stage(self, target_id: str, stage: Stage) -> None:
-        self.repo.set_stage(target_id, stage, START)
+        self.stores.targets.set_stage(target_id, stage, START)
 
     def kinds(self, target_id: str = "201") -> list[tuple[str, str]]:
-        return sorted((i.kind.value, i.id) for i in self.repo.interactions(target_id))
+        return sorted((i.kind.value, i.id) for i in self.stores.evidence.interactions(target_id))
 
     def requests(self, endpoint: str) -> int:
         return int(self.sim.usage()["requests_by_endpoint"].get(endpoint, 0))
 
 
 @pytest.fixture
-def collector_for(repo: Repository) -> Iterator[Any]:
+def collector_for(stores: Stores) -> Iterator[Any]:
     servers: list[XSimServer] = []
 
     def make(data: dict[str, Any], policy: Policy | None = None) -> Collector:
         scenario = parse_scenario(data)
         sim = XSimServer(scenario).start()
         servers.append(sim)
-        repo.put_me("100", "ana_builds")
+        stores.settings.put_me("100", "ana_builds")
         if policy is not None:
-            repo.put_policy(policy)
+            stores.settings.put_policy(policy)
         for username in scenario.targets:
             user = scenario.user(username)
-            repo.put_target(Target(id=user.id, username=user.username, name=user.name, added_at=START))
-        return Collector(repo, sim)
+            stores.targets.put_target(
+                Target(id=user.id, username=user.username, name=user.name, added_at=START)
+            )
+        return Collector(stores, sim)
 
     yield make
     for sim in servers:
@@ -140,7 +143,7 @@ def test_a_follow_back_is_seen_from_our_own_followers_list_when_that_is_cheaper(
     # Then the follow is recorded from the followers list, with no lookup
     assert report.follow_backs_by == "followers"
     assert ("follow", "follow:20260302T120000Z") in c.kinds()
-    assert c.repo.get_target("201").follows_us
+    assert c.stores.targets.get_target("201").follows_us
     # (the next run looks up targets that follow us, to see an unfollow; nothing else)
     assert c.requests("/2/users") == lookups_before
 
@@ -156,7 +159,7 @@ def test_a_popular_account_with_few_targets_looks_the_targets_up_instead(collect
     report = c.run(3)
     # Then it chose the lookup, and the follow-back is seen
     assert report.follow_backs_by == "lookup"
-    assert c.repo.get_target("201").follows_us
+    assert c.stores.targets.get_target("201").follows_us
 
 
 def test_an_unfollow_is_seen_on_the_next_run(collector_for):
@@ -167,21 +170,21 @@ def test_an_unfollow_is_seen_on_the_next_run(collector_for):
         )
     )
     c.run(2)
-    assert c.repo.get_target("201").follows_us
+    assert c.stores.targets.get_target("201").follows_us
     c.run(4)
-    assert not c.repo.get_target("201").follows_us
+    assert not c.stores.targets.get_target("201").follows_us
     assert [k for k, _ in c.kinds()] == ["follow", "unfollow"]
 
 
 def test_each_run_stores_what_it_read_and_what_it_cost(collector_for):
     c = collector_for(world(THANKS, {"at": ts(1), "post": {"id": "1001", "by": "t1", "text": "Tips"}}))
     report = c.run(2)
-    (record,) = c.repo.runs(START, START + timedelta(days=1))
+    (record,) = c.stores.spend.runs(START, START + timedelta(days=1))
     x_api = record["x_api"]
     assert x_api["requests"] == c.sim.usage()["requests"]
     assert x_api["cost_usd"] == pytest.approx(c.sim.usage()["cost_usd"])
     assert x_api["posts"] == report.spend.posts >= 2
-    assert c.repo.spend(START.date()).cost_usd == pytest.approx(c.sim.usage()["cost_usd"])
+    assert c.stores.spend.spend(START.date()).cost == USD.of(c.sim.usage()["cost_usd"])
 
 
 def test_the_days_stored_spend_matches_the_bill_over_many_runs_of_one_day(collector_for):
@@ -192,7 +195,7 @@ def test_the_days_stored_spend_matches_the_bill_over_many_runs_of_one_day(collec
         c.run(hour)
     # Then what Rapport counts for the day is what X bills: each user once a day, not once a run
     assert c.requests("/2/users") >= 5
-    assert c.repo.spend(START.date()).cost_usd == pytest.approx(c.sim.usage()["cost_usd"])
+    assert c.stores.spend.spend(START.date()).cost == USD.of(c.sim.usage()["cost_usd"])
 
 
 def test_near_the_budget_the_lowest_value_reads_wait_and_the_digest_can_tell(collector_for):
@@ -205,16 +208,16 @@ def test_near_the_budget_the_lowest_value_reads_wait_and_the_digest_can_tell(col
         ),
         Policy(x_monthly_budget_usd=1.0),
     )
-    c.repo.add_spend(START.date(), Spend(cost_usd=0.85))
+    c.stores.spend.add_spend(START.date(), Spend(cost=USD.of("0.85")))
     c.stage("201", Stage.UNRESPONSIVE)
     c.stage("202", Stage.ANSWER)
     # When the collector runs
     report = c.run(2)
     # Then t2's question is read, t1's timeline waits, and the day's record says reads were deferred
-    assert [i.id for i in c.repo.interactions("202")] == ["2001"]
-    assert c.repo.interactions("201") == []
+    assert [i.id for i in c.stores.evidence.interactions("202")] == ["2001"]
+    assert c.stores.evidence.interactions("201") == []
     assert report.deferred_for_budget == 1
-    assert c.repo.spend(START.date()).deferred_for_budget == 1
+    assert c.stores.spend.spend(START.date()).deferred_for_budget == 1
 
 
 def test_over_the_budget_only_owned_reads_run_and_a_thanks_is_still_seen(collector_for):
@@ -222,11 +225,11 @@ def test_over_the_budget_only_owned_reads_run_and_a_thanks_is_still_seen(collect
         world(THANKS, {"at": ts(1), "post": {"id": "1001", "by": "t1", "text": "Tips"}}),
         Policy(x_monthly_budget_usd=1.0),
     )
-    c.repo.add_spend(START.date(), Spend(cost_usd=1.0))
+    c.stores.spend.add_spend(START.date(), Spend(cost=USD.of(1)))
     c.run(2)
     assert c.kinds() == [("thanks", "1002")]  # from our mentions; their timeline waited
     assert c.requests("/2/users") == 0  # lookups wait too
-    assert c.repo.spend(START.date()).deferred_for_budget >= 2
+    assert c.stores.spend.spend(START.date()).deferred_for_budget >= 2
 
 
 def test_a_rate_limit_stops_that_endpoint_until_its_reset_and_loses_nothing(collector_for):
@@ -247,9 +250,9 @@ def test_a_rate_limit_stops_that_endpoint_until_its_reset_and_loses_nothing(coll
     c.sim.reset_rate_limits()
     c.run(2.3)
     for n in (1, 2, 3):
-        assert [i.id for i in c.repo.interactions(str(200 + n))] == [str(1000 + n)]
+        assert [i.id for i in c.stores.evidence.interactions(str(200 + n))] == [str(1000 + n)]
     c.run(2.4)
-    assert sum(len(c.repo.interactions(str(200 + n))) for n in (1, 2, 3)) == 3
+    assert sum(len(c.stores.evidence.interactions(str(200 + n))) for n in (1, 2, 3)) == 3
 
 
 def test_server_errors_are_retried_then_left_for_the_next_run(collector_for):
@@ -273,15 +276,7 @@ def test_more_targets_than_one_run_can_read_are_covered_by_the_next_runs(collect
     reads = [c.run(h).timelines_read for h in (2, 3, 4)]
     # Then each run read its share, and every target's post is stored exactly once
     assert reads == [2, 2, 2]
-    assert [len(c.repo.interactions(str(200 + n))) for n in range(1, 6)] == [1, 1, 1, 1, 1]
-
-
-def test_spend_of_a_month_is_summed_with_the_budget_deferrals(repo):
-    repo.add_spend(date(2026, 3, 1), Spend(requests=3, cost_usd=0.5, followers=2, deferred_for_budget=1))
-    repo.add_spend(date(2026, 3, 2), Spend(requests=1, cost_usd=0.25, deferred_for_budget=2))
-    month = repo.spend_between(date(2026, 3, 1), date(2026, 3, 31))
-    assert (month.requests, month.followers, month.deferred_for_budget) == (4, 2, 3)
-    assert month.cost_usd == pytest.approx(0.75)
+    assert [len(c.stores.evidence.interactions(str(200 + n))) for n in range(1, 6)] == [1, 1, 1, 1, 1]
 
 
 def test_a_request_that_times_out_is_retried_then_left_for_the_next_run(collector_for):
@@ -292,7 +287,7 @@ def test_a_request_that_times_out_is_retried_then_left_for_the_next_run(collecto
     c.sim.set_now(now)
     reader = make_reader(KEYS, c.sim.url, timeout=0.2)
     reader.sleep = lambda _seconds: None
-    failed = collect(c.repo, reader, now)
+    failed = collect(c.stores, reader, now)
     assert any("mentions" in d and "timed out" in d for d in failed.deferred)
     assert c.kinds() == []
     c.run(3)
@@ -309,13 +304,13 @@ def test_pages_cut_mid_body_on_every_try_are_left_for_the_next_run_and_stored_on
     assert c.requests("/2/users/:id/mentions") == RETRIES + 1
     assert any("mentions" in d and "IncompleteRead" in d for d in failed.deferred)
     assert c.kinds() == []
-    assert SOURCE_MENTIONS not in c.repo.cursors()
+    assert SOURCE_MENTIONS not in c.stores.collector.cursors()
     # And the next run (its first read cut too, then retried) stores the thanks once and moves the cursor
     again = c.run(3)
     assert not any("mentions" in d for d in again.deferred)
     assert c.kinds() == [("thanks", "1003")]
     assert again.stored == 1
-    assert c.repo.cursors()[SOURCE_MENTIONS] == "1003"
+    assert c.stores.collector.cursors()[SOURCE_MENTIONS] == "1003"
     # And a later run finds nothing new: no duplicate
     assert c.run(4).stored == 0
     assert c.kinds() == [("thanks", "1003")]
@@ -332,4 +327,4 @@ def test_a_single_page_cut_mid_body_is_read_again_within_the_run(collector_for):
     assert not any("mentions" in d for d in report.deferred)
     assert c.kinds() == [("thanks", "1003")]
     assert report.stored == 1
-    assert c.repo.cursors()[SOURCE_MENTIONS] == "1003"
+    assert c.stores.collector.cursors()[SOURCE_MENTIONS] == "1003"

@@ -22,6 +22,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from rapport.domain.model import Stage, Suggestion, SuggestionKind, Transition
+from rapport.domain.money import USD
 from rapport.email.render import (
     DigestView,
     LosingTouch,
@@ -214,7 +215,7 @@ def a_full_day() -> DigestView:
         generated_at=NOW,
         posted_at=dict.fromkeys(("1004", "1005", "1012", "1001"), posted),
         losing_touch=(LosingTouch("a_rather_long_username_15", 9, NOW - timedelta(days=9)),),
-        spend=SpendSummary(yesterday_usd=0.26, month_to_date_usd=1.14, monthly_budget_usd=5.0),
+        spend=SpendSummary(yesterday=USD.of("0.26"), month_to_date=USD.of("1.14"), monthly_budget=USD.of(5)),
     )
 
 
@@ -278,7 +279,7 @@ def test_the_empty_day_is_one_line_on_any_screen(device: str) -> None:
         suggestions=(),
         transitions=(),
         targets=(TargetStatus("person_x", Stage.CIRCLE, NOW),),
-        spend=SpendSummary(0.01, 1.15, 5.0),
+        spend=SpendSummary(USD.of("0.01"), USD.of("1.15"), USD.of(5)),
     )
 
     page = render_in_browser(render_digest(view).html, "empty-day", device)

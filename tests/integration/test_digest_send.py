@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
-from rapport.adapters.dynamodb import Repository
 from rapport.domain.model import InteractionKind, SuggestionKind, Target
 from rapport.domain.policy import Policy
 from rapport.usecases.digest import send_digest
+from rapport.usecases.ports import Stores
 from rapport_local.aws import SENDER, LocalAws
 from tests.factories import evidence, post, suggestion
 
@@ -50,29 +50,29 @@ def mailbox(aws: LocalAws) -> Mailbox:
     return Mailbox(aws)
 
 
-def run(repo: Repository, mailbox: Mailbox) -> Callable[[datetime], dict[str, Any]]:
+def run(stores: Stores, mailbox: Mailbox) -> Callable[[datetime], dict[str, Any]]:
     def at(when: datetime) -> dict[str, Any]:
-        return send_digest(repo, mailbox.send_raw, SENDER, mailbox.recipient, when).as_dict()
+        return send_digest(stores, mailbox.send_raw, SENDER, mailbox.recipient, when).as_dict()
 
     return at
 
 
-def given_targets(repo: Repository, count: int, made: datetime, policy: Policy = LONDON) -> None:
+def given_targets(stores: Stores, count: int, made: datetime, policy: Policy = LONDON) -> None:
     """``count`` targets, each with one fresh post and a pending retweet of it."""
-    repo.put_policy(policy)
-    repo.put_me("100", "ana_builds")
+    stores.settings.put_policy(policy)
+    stores.settings.put_me("100", "ana_builds")
     for n in range(count):
-        given_target(repo, n, made)
+        given_target(stores, n, made)
 
 
-def given_target(repo: Repository, n: int, made: datetime) -> None:
+def given_target(stores: Stores, n: int, made: datetime) -> None:
     tid, name = str(300 + n), f"target_{n}"
-    repo.put_target(Target(tid, name, added_at=made - timedelta(days=2)))
+    stores.targets.put_target(Target(tid, name, added_at=made - timedelta(days=2)))
     their = post(f"Useful post {n} https://example.com/{n}", by=tid, when=made - timedelta(hours=2))
-    repo.add_interaction(
+    stores.evidence.add_interaction(
         evidence(InteractionKind.TARGET_POST, their.created_at, target_id=tid, the_post=their)
     )
-    repo.add_suggestion(
+    stores.suggestions.add_suggestion(
         suggestion(
             SuggestionKind.RETWEET,
             post_id=their.id,
@@ -85,10 +85,10 @@ def given_target(repo: Repository, n: int, made: datetime) -> None:
     )
 
 
-def test_the_schedule_firing_twice_and_every_hour_sends_one_email_a_day(repo, mailbox):
+def test_the_schedule_firing_twice_and_every_hour_sends_one_email_a_day(stores, mailbox):
     # Given two targets with something worth doing
-    given_targets(repo, 2, datetime(2026, 3, 2, 20, tzinfo=UTC))
-    send = run(repo, mailbox)
+    given_targets(stores, 2, datetime(2026, 3, 2, 20, tzinfo=UTC))
+    send = run(stores, mailbox)
 
     # When the hourly schedule runs all night, firing twice at the digest hour
     reports = [send(datetime(2026, 3, 2, 21, tzinfo=UTC) + timedelta(hours=h)) for h in range(14)]
@@ -101,17 +101,17 @@ def test_the_schedule_firing_twice_and_every_hour_sends_one_email_a_day(repo, ma
     assert reports[-1]["reason"] == "already sent today"
 
 
-def test_a_retry_after_a_crash_sends_exactly_what_was_claimed(repo, mailbox):
+def test_a_retry_after_a_crash_sends_exactly_what_was_claimed(stores, mailbox):
     # Given a day with two actions, and a run that dies before SES accepts the message
     made = datetime(2026, 3, 2, 20, tzinfo=UTC)
-    given_targets(repo, 2, made)
-    send = run(repo, mailbox)
+    given_targets(stores, 2, made)
+    send = run(stores, mailbox)
     mailbox.crash_next = True
     with pytest.raises(TimeoutError):
         send(datetime(2026, 3, 3, 7, tzinfo=UTC))
 
     # When a new suggestion arrives and Lambda retries the same event
-    given_target(repo, 2, made + timedelta(minutes=30))
+    given_target(stores, 2, made + timedelta(minutes=30))
     retried = send(datetime(2026, 3, 3, 7, tzinfo=UTC))
 
     # Then the claimed content is sent once; the newcomer waits for tomorrow
@@ -119,9 +119,9 @@ def test_a_retry_after_a_crash_sends_exactly_what_was_claimed(repo, mailbox):
     (email,) = mailbox.received()
     assert email["Subject"] == "Rapport · 2026-03-03 · 2 actions"
     assert sorted(s["target"] for s in retried["suggestions"]) == ["target_0", "target_1"]
-    assert [s.target_username for s in repo.pending_suggestions(until=made + timedelta(days=1))] == [
-        "target_2"
-    ]
+    assert [
+        s.target_username for s in stores.suggestions.pending_suggestions(until=made + timedelta(days=1))
+    ] == ["target_2"]
 
 
 @pytest.mark.parametrize(
@@ -133,11 +133,11 @@ def test_a_retry_after_a_crash_sends_exactly_what_was_claimed(repo, mailbox):
         (datetime(2026, 10, 23, tzinfo=UTC), 4, ["10-23 06:00", "10-24 06:00", "10-25 07:00", "10-26 07:00"]),
     ],
 )
-def test_the_local_hour_holds_across_daylight_saving(repo, mailbox, first_hour, days, expected_utc):
+def test_the_local_hour_holds_across_daylight_saving(stores, mailbox, first_hour, days, expected_utc):
     # Given a London user with the digest at 07:00 and empty digests on
-    repo.put_policy(LONDON)
-    repo.put_me("100", "ana_builds")
-    send = run(repo, mailbox)
+    stores.settings.put_policy(LONDON)
+    stores.settings.put_me("100", "ana_builds")
+    send = run(stores, mailbox)
 
     # When the hourly schedule runs for four days around a clock change
     sent = []
@@ -151,11 +151,11 @@ def test_the_local_hour_holds_across_daylight_saving(repo, mailbox, first_hour, 
     assert len(mailbox.received()) == days
 
 
-def test_the_budget_spacing_and_carry_over_across_two_days(repo, mailbox):
+def test_the_budget_spacing_and_carry_over_across_two_days(stores, mailbox):
     # Given seven targets with a fresh retweet each, and an attention budget of three
     made = datetime(2026, 3, 2, 20, tzinfo=UTC)
-    given_targets(repo, 7, made, LONDON.model_copy(update={"daily_actions": 3}))
-    send = run(repo, mailbox)
+    given_targets(stores, 7, made, LONDON.model_copy(update={"daily_actions": 3}))
+    send = run(stores, mailbox)
 
     # When two mornings pass
     first = send(datetime(2026, 3, 3, 7, tzinfo=UTC))
@@ -167,14 +167,14 @@ def test_the_budget_spacing_and_carry_over_across_two_days(repo, mailbox):
     assert len(day1) == len(day2) == 3
     assert not day1 & day2
     # And the last one still waits, its post still fresh
-    assert len(repo.pending_suggestions(until=made + timedelta(days=3))) == 1
+    assert len(stores.suggestions.pending_suggestions(until=made + timedelta(days=3))) == 1
 
 
-def test_stale_suggestions_are_retired_and_an_empty_day_can_send_nothing(repo, mailbox):
+def test_stale_suggestions_are_retired_and_an_empty_day_can_send_nothing(stores, mailbox):
     # Given a retweet suggestion whose post is now five days old, and empty digests turned off
     made = datetime(2026, 3, 2, 20, tzinfo=UTC)
-    given_targets(repo, 1, made, LONDON.model_copy(update={"send_empty_digest": False}))
-    send = run(repo, mailbox)
+    given_targets(stores, 1, made, LONDON.model_copy(update={"send_empty_digest": False}))
+    send = run(stores, mailbox)
 
     # When the digest hour comes five days later
     report = send(datetime(2026, 3, 7, 7, tzinfo=UTC))
@@ -182,14 +182,14 @@ def test_stale_suggestions_are_retired_and_an_empty_day_can_send_nothing(repo, m
     # Then nothing is sent, and the stale suggestion no longer waits
     assert (report["sent"], report["reason"]) == (False, "nothing worth doing today (empty digests are off)")
     assert mailbox.received() == []
-    assert repo.pending_suggestions(until=made + timedelta(days=9)) == []
+    assert stores.suggestions.pending_suggestions(until=made + timedelta(days=9)) == []
 
 
-def test_an_empty_day_is_one_line_when_empty_digests_are_on(repo, mailbox):
-    repo.put_policy(LONDON)
-    repo.put_me("100", "ana_builds")
+def test_an_empty_day_is_one_line_when_empty_digests_are_on(stores, mailbox):
+    stores.settings.put_policy(LONDON)
+    stores.settings.put_me("100", "ana_builds")
 
-    report = run(repo, mailbox)(datetime(2026, 3, 3, 7, tzinfo=UTC))
+    report = run(stores, mailbox)(datetime(2026, 3, 3, 7, tzinfo=UTC))
 
     assert report["sent"]
     (email,) = mailbox.received()
@@ -199,19 +199,21 @@ def test_an_empty_day_is_one_line_when_empty_digests_are_on(repo, mailbox):
     assert "TODAY'S ACTIONS" not in text
 
 
-def test_preview_renders_a_day_from_a_table_without_sending_or_claiming(repo, mailbox, tmp_path):
+def test_preview_renders_a_day_from_a_table_without_sending_or_claiming(
+    stores, table_name, mailbox, tmp_path
+):
     from rapport_local.preview import preview
 
     # Given a table with two targets and their pending retweets
     made = datetime(2026, 3, 2, 20, tzinfo=UTC)
-    given_targets(repo, 2, made)
+    given_targets(stores, 2, made)
 
     # When the user previews tomorrow's digest from that table
-    shown = preview(date(2026, 3, 3), tmp_path / "preview.html", table=repo.table_name)
+    shown = preview(date(2026, 3, 3), tmp_path / "preview.html", table=table_name)
 
     # Then the digest is written as HTML and text, and nothing was sent, claimed or taken from the queue
     assert shown.rendered.subject == "Rapport · 2026-03-03 · 2 actions"
     assert "target_0" in shown.html_path.read_text() and "target_1" in shown.text_path.read_text()
     assert mailbox.received() == []
-    assert repo.digest("2026-03-03") is None
-    assert len(repo.pending_suggestions(until=made + timedelta(days=1))) == 2
+    assert stores.digests.digest("2026-03-03") is None
+    assert len(stores.suggestions.pending_suggestions(until=made + timedelta(days=1))) == 2

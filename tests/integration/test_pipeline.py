@@ -17,8 +17,8 @@ from functions.admin import handler as admin
 from functions.collect import handler as collect
 from functions.digest import handler as digest
 from functions.evaluate import handler as evaluate
-from rapport.adapters.dynamodb import Repository
 from rapport.runtime.services import EnvSettings, Services
+from rapport.usecases.ports import Stores
 from rapport_local.aws import LocalAws
 from rapport_local.demo import LambdaContext, scheduled_event
 from rapport_local.scenario import parse_scenario
@@ -89,7 +89,7 @@ class Stack:
 
 
 @pytest.fixture
-def stack_for(aws: LocalAws, repo: Repository) -> Iterator[Any]:
+def stack_for(aws: LocalAws, table_name: str, stores: Stores) -> Iterator[Any]:
     servers: list[XSimServer] = []
 
     def make(data: dict[str, Any]) -> Stack:
@@ -97,9 +97,9 @@ def stack_for(aws: LocalAws, repo: Repository) -> Iterator[Any]:
         sim = XSimServer(scenario).start()
         servers.append(sim)
         sim.set_now(START)
-        env = aws.lambda_env(sim.url) | {"RAPPORT_TABLE_NAME": repo.table_name}
+        env = aws.lambda_env(sim.url) | {"RAPPORT_TABLE_NAME": table_name}
         aws.collected_events()  # nothing left over from another test
-        stack = Stack(aws, sim, Services(EnvSettings.from_env(env), repo))
+        stack = Stack(aws, sim, Services(EnvSettings.from_env(env), stores))
         stack.admin(action="update_settings", settings=scenario.settings, at=START.isoformat())
         for username in scenario.targets:
             assert stack.admin(action="add_target", username=username, at=START.isoformat())["ok"]

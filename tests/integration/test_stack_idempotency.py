@@ -16,8 +16,8 @@ from functions.admin import handler as admin
 from functions.collect import handler as collect
 from functions.digest import handler as digest
 from functions.evaluate import handler as evaluate
-from rapport.adapters.dynamodb import Repository
 from rapport.runtime.services import IDEMPOTENCY_PK, EnvSettings, Services
+from rapport.usecases.ports import Stores
 from rapport_local.aws import LocalAws
 from rapport_local.demo import LambdaContext
 from rapport_local.scenario import parse_scenario
@@ -56,12 +56,12 @@ def schedule_payload(hours: float, schedule: str) -> dict[str, Any]:
 
 
 @pytest.fixture
-def deps(aws: LocalAws, repo: Repository) -> Iterator[tuple[Services, XSimServer]]:
+def deps(aws: LocalAws, table_name: str, stores: Stores) -> Iterator[tuple[Services, XSimServer]]:
     scenario = parse_scenario(WORLD)
     with XSimServer(scenario) as sim:
         sim.set_now(START + timedelta(hours=4))
-        env = aws.lambda_env(sim.url) | {"RAPPORT_TABLE_NAME": repo.table_name}
-        services = Services(EnvSettings.from_env(env), repo)
+        env = aws.lambda_env(sim.url) | {"RAPPORT_TABLE_NAME": table_name}
+        services = Services(EnvSettings.from_env(env), stores)
         aws.collected_events()  # nothing left over from another test
         for command in (
             {"action": "update_settings", "settings": WORLD["settings"]},
@@ -74,9 +74,9 @@ def deps(aws: LocalAws, repo: Repository) -> Iterator[tuple[Services, XSimServer
         yield services, sim
 
 
-def idempotency_records(aws: LocalAws, repo: Repository) -> list[dict[str, Any]]:
+def idempotency_records(aws: LocalAws, table_name: str) -> list[dict[str, Any]]:
     got = aws.client("dynamodb").query(
-        TableName=repo.table_name,
+        TableName=table_name,
         KeyConditionExpression="pk = :pk",
         ExpressionAttributeValues={":pk": {"S": IDEMPOTENCY_PK}},
     )
@@ -84,7 +84,7 @@ def idempotency_records(aws: LocalAws, repo: Repository) -> list[dict[str, Any]]
     return items
 
 
-def test_a_duplicate_scheduled_collect_answers_from_the_first_run_without_reading_x(deps, aws, repo):
+def test_a_duplicate_scheduled_collect_answers_from_the_first_run_without_reading_x(deps, aws, table_name):
     services, sim = deps
     # Given one collect for the 12:00 window has run
     first = collect.lambda_handler(schedule_payload(4, "collect"), LambdaContext("collect"), deps=services)
@@ -102,7 +102,7 @@ def test_a_duplicate_scheduled_collect_answers_from_the_first_run_without_readin
     assert aws.collected_events() == []
 
     # And the record expires through the table's TTL attribute, a day later
-    (record,) = idempotency_records(aws, repo)
+    (record,) = idempotency_records(aws, table_name)
     assert record["status"]["S"] == "COMPLETED"
     expires = datetime.fromtimestamp(int(record["expires_at"]["N"]), tz=UTC)
     assert timedelta(hours=23) < expires - datetime.now(UTC) <= timedelta(days=1)
@@ -118,7 +118,7 @@ def test_the_next_window_is_a_new_run(deps):
     assert sim.usage()["requests"] > requests
 
 
-def test_a_run_that_failed_leaves_no_record_so_the_retry_runs(deps, aws, repo):
+def test_a_run_that_failed_leaves_no_record_so_the_retry_runs(deps, aws, table_name):
     services, _ = deps
     # Given a delivery whose run raises (an unreadable time)
     broken = {"source": "rapport.schedule", "schedule": "collect", "time": "not a time"}
@@ -126,7 +126,7 @@ def test_a_run_that_failed_leaves_no_record_so_the_retry_runs(deps, aws, repo):
         collect.lambda_handler(broken, LambdaContext("collect"), deps=services)
 
     # Then nothing is remembered for that payload, so Lambda's retry runs it again and fails again
-    assert idempotency_records(aws, repo) == []
+    assert idempotency_records(aws, table_name) == []
     with pytest.raises(ValueError, match="not an ISO 8601"):
         collect.lambda_handler(broken, LambdaContext("collect"), deps=services)
 

@@ -15,6 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from rapport.domain.model import Stage, Suggestion, SuggestionKind, Transition
+from rapport.domain.money import USD
 from rapport.email.render import (
     DigestView,
     LosingTouch,
@@ -407,7 +408,7 @@ def test_unresponsive_and_paused_look_different_from_each_other_and_from_the_lad
 
 
 def test_the_spend_line_appears_only_when_known() -> None:
-    known = render_digest(a_view(spend=SpendSummary(0.4251, 1.0, 5.0)))
+    known = render_digest(a_view(spend=SpendSummary(USD.of("0.4251"), USD.of(1), USD.of(5))))
     unknown = render_digest(a_view())
 
     assert "X API spend yesterday: $0.43" in known.text
@@ -549,7 +550,7 @@ def test_losing_touch_and_the_budget_are_in_both_parts() -> None:
     view = a_view(
         a_suggestion(),
         losing_touch=(LosingTouch("bob", 9, datetime(2025, 3, 5, tzinfo=UTC)), LosingTouch("carol", 8, None)),
-        spend=SpendSummary(0.3, 4.5, 5.0, deferred_yesterday=4, deferred_month=6),
+        spend=SpendSummary(USD.of("0.3"), USD.of("4.5"), USD.of(5), deferred_yesterday=4, deferred_month=6),
     )
 
     rendered = render_digest(view)

@@ -248,9 +248,9 @@ def test_every_function_gets_the_settings_it_validates_at_cold_start(templates: 
 # ------------------------------------------------------------------ state
 
 
-def test_table_matches_the_single_table_design_of_the_repository(templates: Templates) -> None:
-    # Given the schema the repository code creates locally
-    from rapport.adapters.dynamodb import TABLE_SCHEMA
+def test_table_matches_the_single_table_design_of_the_stores(templates: Templates) -> None:
+    # Given the schema the DynamoDB stores create locally
+    from rapport.adapters.dynamodb.table import TABLE_SCHEMA
 
     # When looking at the deployed table
     table = templates.cfn["Resources"]["Table"]["Properties"]

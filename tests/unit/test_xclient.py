@@ -9,7 +9,8 @@ import pytest
 import requests
 import tweepy
 
-from rapport.adapters.x_client import RETRIES, XReader, XUnavailable
+from rapport.adapters.x_client import RETRIES, XReader
+from rapport.domain.x import XUnavailable
 
 
 def reader() -> tuple[XReader, list[float]]:

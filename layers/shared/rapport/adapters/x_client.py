@@ -6,7 +6,7 @@ Only reads live here. Rapport never posts, likes or follows: the person does, th
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -17,13 +17,9 @@ from pydantic import BaseModel, ConfigDict, SecretStr
 
 from rapport.adapters.x_transport import mount_base_url
 from rapport.domain.model import Post
+from rapport.domain.x import NewFollowers, ReadUsage, Timeline, XRateLimited, XUnavailable, XUser
 
 X_API_URL = "https://api.twitter.com"
-
-# List prices per resource returned (X pay-per-use, 2026); owned reads are our own timelines.
-PRICE_POST = 0.005
-PRICE_USER = 0.010
-PRICE_OWNED = 0.001
 
 TWEET_FIELDS = [
     "created_at",
@@ -49,91 +45,6 @@ class XCredentials(BaseModel):
     consumer_secret: SecretStr
     access_token: SecretStr
     access_token_secret: SecretStr
-
-
-class XRateLimited(Exception):
-    """X said 429: stop reading this source; the run resumes from the stored cursor next time."""
-
-    def __init__(self, endpoint: str, reset_at: datetime | None) -> None:
-        super().__init__(f"rate limited on {endpoint} until {reset_at.isoformat() if reset_at else '?'}")
-        self.endpoint = endpoint
-        self.reset_at = reset_at
-
-
-class XUnavailable(Exception):
-    """X failed (5xx, time-out, or a page cut mid-body) after bounded retries."""
-
-
-@dataclass(frozen=True, slots=True)
-class XUser:
-    id: str
-    username: str
-    name: str
-    follows_me: bool | None = None  # from connection_status; None when not asked
-    protected: bool = False
-
-
-@dataclass(slots=True)
-class ReadUsage:
-    """What this client read, at list price, counting a resource once per UTC day as X bills it."""
-
-    requests: int = 0
-    posts: int = 0
-    users: int = 0
-    cost_usd: float = 0.0
-    followers: int = 0  # users returned by our own followers list (an owned read)
-
-    _seen: set[tuple[str, str]] = field(default_factory=set)
-    _new: set[tuple[str, str]] = field(default_factory=set)
-
-    def billed_before(self, keys: Iterable[str]) -> None:
-        """Resources X already billed today, read by an earlier run ("kind:id"): not counted again."""
-        for key in keys:
-            kind, _, resource_id = key.partition(":")
-            self._seen.add((kind, resource_id))
-
-    def billed_now(self, kinds: Iterable[str]) -> set[str]:
-        """The "kind:id" keys of resources of these kinds this reader counted."""
-        wanted = set(kinds)
-        return {f"{kind}:{rid}" for kind, rid in self._new if kind in wanted}
-
-    def charge(self, kind: str, ids: list[str], *, owned: bool) -> None:
-        """Count resources returned; one already billed today is not counted again.
-
-        X bills a resource once per UTC day. The reader knows what it read itself and, when told
-        (``billed_before``), what earlier runs of the same day read.
-        """
-        new = [i for i in ids if (kind, i) not in self._seen]
-        self._seen.update((kind, i) for i in new)
-        self._new.update((kind, i) for i in new)
-        count = len(new)
-        if kind == "posts":
-            self.posts += count
-            self.cost_usd += count * (PRICE_OWNED if owned else PRICE_POST)
-        else:
-            if kind == "followers":
-                self.followers += count
-            else:
-                self.users += count
-            self.cost_usd += count * (PRICE_OWNED if owned else PRICE_USER)
-
-
-@dataclass(frozen=True, slots=True)
-class Timeline:
-    """Posts read from one source, oldest first, and the cursor to store once they are saved."""
-
-    posts: list[Post]
-    newest_id: str | None
-    complete: bool = True  # False when MAX_PAGES stopped the read early
-
-
-@dataclass(frozen=True, slots=True)
-class NewFollowers:
-    """Who followed us since the last read, newest first, and the list's head to remember."""
-
-    ids: list[str]
-    head: list[str]
-    complete: bool  # False when the known head was not reached within MAX_PAGES
 
 
 @dataclass(slots=True)

@@ -1,7 +1,7 @@
 """The method's vocabulary as plain, immutable data.
 
-Everything here is pure Python: no I/O, no clock. Persistence (``repository``), the X client
-(``xclient``) and the engine (``engine``) all speak in these types.
+Everything here is pure Python: no I/O, no clock. The stores (the use cases' ports), the X
+client and the engine (``engine``) all speak in these types.
 """
 
 from __future__ import annotations
@@ -134,3 +134,20 @@ class Target:
     stage: Stage = Stage.RETWEET
     topics: tuple[str, ...] = field(default_factory=tuple)
     follows_us: bool = False  # as last seen by collect; the evidence is the FOLLOW/UNFOLLOW interaction
+
+
+def suggestion_ref(s: Suggestion) -> str:
+    """How a digest names a suggestion: its target and its key."""
+    return f"{s.target_id}|{s.key}"
+
+
+@dataclass(frozen=True, slots=True)
+class DigestRecord:
+    """One day's digest: claimed with its content ("sending"), then "sent" once the mail left."""
+
+    local_date: str
+    status: str
+    claimed_at: datetime
+    sent_at: datetime | None
+    suggestion_refs: tuple[str, ...]
+    message_id: str | None

@@ -8,7 +8,6 @@ enters the HTML, and every URL parameter is percent-encoded where the URL is bui
 from __future__ import annotations
 
 import html
-import math
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -19,6 +18,7 @@ from email.utils import format_datetime, make_msgid
 from urllib.parse import quote, urlencode
 
 from rapport.domain.model import Stage, Suggestion, SuggestionKind, Transition
+from rapport.domain.money import USD, ZERO
 
 __all__ = [
     "DigestView",
@@ -52,11 +52,11 @@ class LosingTouch:
 
 @dataclass(frozen=True, slots=True)
 class SpendSummary:
-    """X API spend in US dollars: yesterday (UTC), this month so far, and the monthly budget."""
+    """X API spend: yesterday (UTC), this month so far, and the monthly budget."""
 
-    yesterday_usd: float
-    month_to_date_usd: float
-    monthly_budget_usd: float
+    yesterday: USD
+    month_to_date: USD
+    monthly_budget: USD
     deferred_yesterday: int = 0  # reads collect held back yesterday to stay within the budget
     deferred_month: int = 0
 
@@ -218,10 +218,10 @@ def _spend_lines(view: DigestView) -> list[str]:
 
 
 def _spend_lines_of(s: SpendSummary) -> list[str]:
-    share = f" ({_budget_share(s):.0f}% used)" if s.monthly_budget_usd > 0 else ""
+    share = f" ({_budget_share(s):.0f}% used)" if s.monthly_budget > ZERO else ""
     lines = [
-        f"X API spend yesterday: ${s.yesterday_usd:,.2f}",
-        f"This month so far: ${s.month_to_date_usd:,.2f} of your ${s.monthly_budget_usd:,.2f} budget{share}",
+        f"X API spend yesterday: {s.yesterday.text()}",
+        f"This month so far: {s.month_to_date.text()} of your {s.monthly_budget.text()} budget{share}",
     ]
     if s.deferred_month > 0:
         lines.append(
@@ -232,9 +232,9 @@ def _spend_lines_of(s: SpendSummary) -> list[str]:
 
 
 def _budget_share(s: SpendSummary) -> float:
-    if s.monthly_budget_usd <= 0 or not math.isfinite(s.month_to_date_usd):
+    if s.monthly_budget <= ZERO:
         return 0.0
-    return max(0.0, 100.0 * s.month_to_date_usd / s.monthly_budget_usd)
+    return max(0.0, 100.0 * s.month_to_date.share_of(s.monthly_budget))
 
 
 def _age(view: DigestView, s: Suggestion) -> str | None:

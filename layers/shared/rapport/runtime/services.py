@@ -23,9 +23,10 @@ from aws_lambda_powertools.utilities.idempotency import (
 )
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from rapport.adapters.dynamodb import Repository
+from rapport.adapters.dynamodb.stores import dynamodb_stores
 from rapport.adapters.x_client import X_API_URL, XCredentials, XReader, make_reader
 from rapport.domain.policy import POLICY_DEFAULTS_ENV, Policy
+from rapport.usecases.ports import Stores
 
 EVENT_SOURCE = "rapport.collect"
 EVENT_COLLECTED = "InteractionsCollected"
@@ -98,7 +99,7 @@ class Services:
     """What the handlers need from the outside world; tests build their own."""
 
     settings: EnvSettings
-    repo: Repository
+    stores: Stores
     _clients: dict[str, Any] = field(default_factory=dict)
     _idempotency: DynamoDBPersistenceLayer | None = None
     _secrets: parameters.SecretsProvider | None = None
@@ -186,7 +187,7 @@ class Services:
 @cache
 def services() -> Services:
     settings = EnvSettings.from_env()
-    return Services(settings=settings, repo=Repository(settings.table_name, settings.region))
+    return Services(settings=settings, stores=dynamodb_stores(settings.table_name, settings.region))
 
 
 def event_time(event: Mapping[str, Any]) -> datetime:

@@ -10,11 +10,10 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_validator
 
-from rapport.adapters.dynamodb import Repository
-from rapport.adapters.x_client import XReader
 from rapport.domain.model import Interaction, InteractionKind, Stage, Target
 from rapport.domain.policy import Policy
 from rapport.usecases.evaluate import EvaluateReport, evaluate_target
+from rapport.usecases.ports import Stores, XSource
 
 USERNAME = re.compile(r"^@?[A-Za-z0-9_]{1,15}$")
 
@@ -110,7 +109,7 @@ def target_view(target: Target) -> dict[str, Any]:
 
 
 def run_command(
-    command: Command, repo: Repository, reader: Callable[[], XReader], now: datetime
+    command: Command, stores: Stores, reader: Callable[[], XSource], now: datetime
 ) -> dict[str, Any]:
     """Carry out one command. ``reader`` is called only when X must be asked (adding a target)."""
     at = command.at or now
@@ -118,28 +117,28 @@ def run_command(
         at = at.replace(tzinfo=UTC)
     match command:
         case ListTargets():
-            return {"targets": [target_view(t) for t in repo.list_targets()]}
+            return {"targets": [target_view(t) for t in stores.targets.list_targets()]}
         case GetSettings():
-            return {"settings": repo.policy().model_dump(mode="json")}
+            return {"settings": stores.settings.policy().model_dump(mode="json")}
         case UpdateSettings(settings=changes):
-            merged = repo.policy().model_dump() | changes
+            merged = stores.settings.policy().model_dump() | changes
             policy = Policy.model_validate(merged)
-            repo.put_policy(policy, at)
+            stores.settings.put_policy(policy, at)
             return {"settings": policy.model_dump(mode="json")}
         case AddTarget(username=username, topics=topics):
-            return _add_target(repo, reader, username, topics, at)
+            return _add_target(stores, reader, username, topics, at)
         case _TargetCommand(username=username):
-            target = repo.find_target(username)
+            target = stores.targets.find_target(username)
             if target is None:
                 raise AdminError(f"@{username} is not a target; add it first")
-            return _on_target(command, repo, target, at)
+            return _on_target(command, stores, target, at)
     raise AdminError(f"unknown command {command!r}")  # pragma: no cover - the union is exhaustive
 
 
 def _add_target(
-    repo: Repository, reader: Callable[[], XReader], username: str, topics: tuple[str, ...], at: datetime
+    stores: Stores, reader: Callable[[], XSource], username: str, topics: tuple[str, ...], at: datetime
 ) -> dict[str, Any]:
-    existing = repo.find_target(username)
+    existing = stores.targets.find_target(username)
     if existing is not None:
         return {"target": target_view(existing), "created": False}
     found = reader().users_by_username([username])  # the id is looked up once, here
@@ -154,16 +153,16 @@ def _add_target(
         topics=tuple(t.lower() for t in topics),
         follows_us=False,  # a follow already in place shows up as evidence at the next collect
     )
-    repo.put_target(target)
-    repo.add_interaction(Interaction(f"added:{_stamp(at)}", user.id, InteractionKind.ADDED, at))
-    stage = _reevaluate(repo, target, at)
+    stores.targets.put_target(target)
+    stores.evidence.add_interaction(Interaction(f"added:{_stamp(at)}", user.id, InteractionKind.ADDED, at))
+    stage = _reevaluate(stores, target, at)
     return {"target": target_view(_with_stage(target, stage)), "created": True}
 
 
-def _on_target(command: Command, repo: Repository, target: Target, at: datetime) -> dict[str, Any]:
+def _on_target(command: Command, stores: Stores, target: Target, at: datetime) -> dict[str, Any]:
     match command:
         case ShowTarget():
-            history = repo.transitions(target.id)
+            history = stores.evidence.transitions(target.id)
             return {
                 "target": target_view(target),
                 "transitions": [
@@ -178,24 +177,24 @@ def _on_target(command: Command, repo: Repository, target: Target, at: datetime)
                 ],
             }
         case EditTarget(topics=topics):
-            repo.set_topics(target.id, [t.lower() for t in topics])
-            return {"target": target_view(repo.get_target(target.id))}
+            stores.targets.set_topics(target.id, [t.lower() for t in topics])
+            return {"target": target_view(stores.targets.get_target(target.id))}
         case RemoveTarget():
-            deleted = repo.remove_target(target.id)
+            deleted = stores.targets.remove_target(target.id)
             return {"removed": target.username, "items_deleted": deleted}
         case PauseTarget() | ResumeTarget():
             kind = InteractionKind.PAUSE if isinstance(command, PauseTarget) else InteractionKind.RESUME
-            repo.add_interaction(Interaction(f"{kind.value}:{_stamp(at)}", target.id, kind, at))
-            stage = _reevaluate(repo, target, at)
+            stores.evidence.add_interaction(Interaction(f"{kind.value}:{_stamp(at)}", target.id, kind, at))
+            stage = _reevaluate(stores, target, at)
             return {"target": target_view(_with_stage(target, stage))}
     raise AdminError(f"unknown command {command!r}")  # pragma: no cover
 
 
-def _reevaluate(repo: Repository, target: Target, at: datetime) -> Stage:
-    me = repo.me() or {"username": ""}
+def _reevaluate(stores: Stores, target: Target, at: datetime) -> Stage:
+    me = stores.settings.me() or {"username": ""}
     report = EvaluateReport(at=at)
     return evaluate_target(
-        repo, target, policy=repo.policy(), me_username=me["username"], at=at, report=report
+        stores, target, policy=stores.settings.policy(), me_username=me["username"], at=at, report=report
     )
 
 

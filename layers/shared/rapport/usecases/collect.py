@@ -25,11 +25,12 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from rapport.adapters.dynamodb import Repository, Spend
-from rapport.adapters.x_client import PRICE_OWNED, PRICE_USER, Timeline, XRateLimited, XReader, XUnavailable
 from rapport.domain.classify import Family, Me, classify
 from rapport.domain.model import Interaction, InteractionKind, Post, Stage, Target
+from rapport.domain.money import OWNED_PRICE, USD, Spend, read_price
 from rapport.domain.policy import Policy
+from rapport.domain.x import Timeline, XRateLimited, XUnavailable
+from rapport.usecases.ports import Stores, XSource
 
 SOURCE_MY_POSTS = "me:posts"
 SOURCE_MENTIONS = "me:mentions"
@@ -79,15 +80,15 @@ class CollectReport:
                 "posts": self.spend.posts,
                 "users": self.spend.users,
                 "followers": self.spend.followers,
-                "cost_usd": round(self.spend.cost_usd, 6),
+                "cost_usd": self.spend.cost.dollars,
             },
         }
 
 
 @dataclass(slots=True)
 class _Run:
-    repo: Repository
-    x: XReader
+    stores: Stores
+    x: XSource
     at: datetime
     me: Me
     targets: dict[str, Target]
@@ -102,7 +103,7 @@ class _Run:
     def known(self, target_id: str, family: Family) -> set[str]:
         key = (target_id, family)
         if key not in self._known:
-            interactions = self.repo.interactions(target_id)
+            interactions = self.stores.evidence.interactions(target_id)
             if family == "our_questions":
                 ids = {i.id for i in interactions if i.kind is InteractionKind.OUR_QUESTION}
             else:
@@ -114,7 +115,7 @@ class _Run:
         for post in posts:  # oldest first, so a question is known before its answer
             for interaction in classify(post, self.me, self.targets, self.known):
                 self._remember(interaction)
-                if self.repo.add_interaction(interaction):
+                if self.stores.evidence.add_interaction(interaction):
                     self.report.stored += 1
                     self.report.targets_with_news.add(interaction.target_id)
 
@@ -167,23 +168,25 @@ _Fetch = Callable[[str | None, datetime], Timeline]
 BILLED_DAILY = ("users", "followers")
 
 
-def collect(repo: Repository, x: XReader, at: datetime) -> CollectReport:
+def collect(stores: Stores, x: XSource, at: datetime) -> CollectReport:
     """Read our posts, our mentions, each target's new posts and follow-backs; store the evidence."""
     report = CollectReport(at=at)
-    me_record = repo.me()
+    me_record = stores.settings.me()
     if me_record is None:
         user = x.me()
-        repo.put_me(user.id, user.username)
+        stores.settings.put_me(user.id, user.username)
         me_record = {"id": user.id, "username": user.username}
     me = Me(me_record["id"], me_record["username"])
-    targets = {t.id: t for t in repo.list_targets()}
-    policy = repo.policy()
-    state = repo.collect_states()
+    targets = {t.id: t for t in stores.targets.list_targets()}
+    policy = stores.settings.policy()
+    state = stores.collector.collect_states()
     limited = dict(state.get("rate_limits") or {})
-    run = _Run(repo, x, at, me, targets, policy, report, repo.cursors(), limited, state)
-    budget_used = _budget_used(repo, policy, at)
+    run = _Run(stores, x, at, me, targets, policy, report, stores.collector.cursors(), limited, state)
+    budget_used = _budget_used(stores, policy, at)
     day = at.astimezone(UTC).date()
-    x.usage.billed_before(repo.billed_on(day))  # users looked up by earlier runs today cost nothing more
+    x.usage.billed_before(
+        stores.spend.billed_on(day)
+    )  # users looked up by earlier runs today cost nothing more
 
     run.read(
         SOURCE_MY_POSTS,
@@ -198,25 +201,23 @@ def collect(repo: Repository, x: XReader, at: datetime) -> CollectReport:
     _timelines(run, budget_used)
     # Cursors move only now, after everything they cover is stored; a crash before this point only
     # makes the next run read the same window again (the writes above are idempotent).
-    repo.set_cursors(run.moved, at)
+    stores.collector.set_cursors(run.moved, at)
     _follow_backs(run, budget_used)
 
     if run.limited != (state.get("rate_limits") or {}):
-        repo.set_collect_state("rate_limits", run.limited, at)
+        stores.collector.set_collect_state("rate_limits", run.limited, at)
     u = x.usage
-    report.spend = Spend(u.requests, u.posts, u.users, u.cost_usd, u.followers, report.deferred_for_budget)
-    repo.add_spend(day, report.spend, x.usage.billed_now(BILLED_DAILY))
-    repo.add_run(at, report.as_dict())
+    report.spend = Spend(u.requests, u.posts, u.users, u.cost, u.followers, report.deferred_for_budget)
+    stores.spend.add_spend(day, report.spend, x.usage.billed_now(BILLED_DAILY))
+    stores.spend.add_run(at, report.as_dict())
     return report
 
 
-def _budget_used(repo: Repository, policy: Policy, at: datetime) -> float:
+def _budget_used(stores: Stores, policy: Policy, at: datetime) -> float:
     """The share of this month's X budget already spent (inf with a zero budget)."""
     today = at.astimezone(UTC).date()
-    spent = repo.spend_between(today.replace(day=1), today).cost_usd
-    if policy.x_monthly_budget_usd <= 0:
-        return math.inf
-    return spent / policy.x_monthly_budget_usd
+    spent = stores.spend.spend_between(today.replace(day=1), today).cost
+    return spent.share_of(USD.of(policy.x_monthly_budget_usd))
 
 
 def _timelines(run: _Run, budget_used: float) -> None:
@@ -256,7 +257,7 @@ def _timelines(run: _Run, budget_used: float) -> None:
         last_read = target.id
     reached_all = run.report.timelines_read == len(order)
     if not reached_all and last_read is not None:
-        run.repo.set_collect_state("rotation", last_read, run.at)  # the next run starts after it
+        run.stores.collector.set_collect_state("rotation", last_read, run.at)  # the next run starts after it
 
 
 def _follow_backs(run: _Run, budget_used: float) -> None:
@@ -272,8 +273,8 @@ def _follow_backs(run: _Run, budget_used: float) -> None:
 
     # The figures: our followers list bills each follower it returns at the owned price; a lookup
     # bills each target looked up at the user price. Both once per resource per UTC day.
-    by_followers = (expected_new + 1) * PRICE_OWNED
-    by_lookup = len(waiting) * PRICE_USER
+    by_followers = (expected_new + 1) * OWNED_PRICE.dollars
+    by_lookup = (read_price("users", owned=False) * len(waiting)).dollars
     use_followers = (head is not None and by_followers <= by_lookup) or budget_used >= 1
     run.report.follow_backs_by = "followers" if use_followers else "lookup"
 
@@ -292,7 +293,7 @@ def _follow_backs(run: _Run, budget_used: float) -> None:
         run.report.deferred.append(f"follow lookups of {len(lookup)} targets: deferred for the X budget")
         return
     if lookup and _lookup(run, sorted(lookup)) and not lookup <= checked:
-        run.repo.set_collect_state("follow_checks", sorted(checked | lookup), run.at)
+        run.stores.collector.set_collect_state("follow_checks", sorted(checked | lookup), run.at)
 
 
 def _read_followers(run: _Run, head: set[str] | None, expected_new: float) -> bool:
@@ -320,7 +321,7 @@ def _read_followers(run: _Run, head: set[str] | None, expected_new: float) -> bo
     kept = read.head if read.head or head is None else sorted(head)
     followers = {"head": kept, "new_per_read": new_per_read}
     if followers != run.state.get("followers"):
-        run.repo.set_collect_state("followers", followers, run.at)
+        run.stores.collector.set_collect_state("followers", followers, run.at)
     return read.complete
 
 
@@ -343,7 +344,7 @@ def _follow_change(run: _Run, target: Target, *, follows: bool) -> None:
     kind = InteractionKind.FOLLOW if follows else InteractionKind.UNFOLLOW
     stamp = run.at.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
     change = Interaction(id=f"{kind.value}:{stamp}", target_id=target.id, kind=kind, at=run.at)
-    if run.repo.record_follow_change(change, follows):
+    if run.stores.evidence.record_follow_change(change, follows):
         run.report.stored += 1
         run.report.targets_with_news.add(target.id)
     run.targets[target.id] = _with_follows(target, follows)

@@ -18,8 +18,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence, Set
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
-from rapport.adapters.dynamodb import DigestRecord, Repository, suggestion_ref
 from rapport.domain.model import (
+    DigestRecord,
     Interaction,
     InteractionKind,
     Stage,
@@ -27,7 +27,9 @@ from rapport.domain.model import (
     SuggestionKind,
     Target,
     Transition,
+    suggestion_ref,
 )
+from rapport.domain.money import USD
 from rapport.domain.policy import Policy
 from rapport.domain.suggestions import OUR_REACTIONS, topic_hits
 from rapport.email.render import (
@@ -38,6 +40,7 @@ from rapport.email.render import (
     build_mime,
     render_digest,
 )
+from rapport.usecases.ports import Stores
 
 # Sends a raw MIME message; returns the provider's message id.
 SendRaw = Callable[[bytes], str]
@@ -264,13 +267,13 @@ class _World:
         return last
 
 
-def _world(repo: Repository, day: date) -> _World:
-    targets = sorted(repo.list_targets(), key=lambda t: t.username.lower())
-    interactions = {t.id: repo.interactions(t.id) for t in targets}
+def _world(stores: Stores, day: date) -> _World:
+    targets = sorted(stores.targets.list_targets(), key=lambda t: t.username.lower())
+    interactions = {t.id: stores.evidence.interactions(t.id) for t in targets}
     posted_at = {
         i.post.id: i.post.created_at for items in interactions.values() for i in items if i.post is not None
     }
-    return _World(targets, interactions, repo.last_sent_digest(before=day.isoformat()), posted_at)
+    return _World(targets, interactions, stores.digests.last_sent_digest(before=day.isoformat()), posted_at)
 
 
 def _last_contact(world: _World, at: datetime) -> dict[str, datetime]:
@@ -287,9 +290,9 @@ def _last_contact(world: _World, at: datetime) -> dict[str, datetime]:
     return last
 
 
-def choose(repo: Repository, world: _World, policy: Policy, at: datetime) -> Selection:
+def choose(stores: Stores, world: _World, policy: Policy, at: datetime) -> Selection:
     return select(
-        repo.pending_suggestions(until=at),
+        stores.suggestions.pending_suggestions(until=at),
         policy=policy,
         now=at,
         posted_at=world.posted_at,
@@ -300,54 +303,54 @@ def choose(repo: Repository, world: _World, policy: Policy, at: datetime) -> Sel
 
 
 def send_digest(
-    repo: Repository, send_raw: SendRaw, sender: str, recipient: str, at: datetime, *, force: bool = False
+    stores: Stores, send_raw: SendRaw, sender: str, recipient: str, at: datetime, *, force: bool = False
 ) -> DigestReport:
     """Send the day's digest if the local digest hour has come and it was not sent yet."""
-    policy = repo.policy()
+    policy = stores.settings.policy()
     local_day, due = digest_due(at, policy)
     if not due and not force:
         return DigestReport(None, False, f"not the digest hour ({at.astimezone(policy.zone):%H:%M} local)")
     day = local_day.isoformat()
-    record = repo.digest(day)
+    record = stores.digests.digest(day)
     if record is not None and record.status == "sent":
         return DigestReport(day, False, "already sent today")
-    world = _world(repo, local_day)
+    world = _world(stores, local_day)
     if record is None:
-        selection = choose(repo, world, policy, at)
+        selection = choose(stores, world, policy, at)
         if not selection.chosen and not policy.send_empty_digest:
-            repo.expire_suggestions([suggestion_ref(s) for s in selection.expired], day)
+            stores.suggestions.expire_suggestions([suggestion_ref(s) for s in selection.expired], day)
             return DigestReport(day, False, "nothing worth doing today (empty digests are off)")
         refs = [suggestion_ref(s) for s in selection.chosen]
-        if not repo.claim_digest(day, refs, at):
+        if not stores.digests.claim_digest(day, refs, at):
             return DigestReport(day, False, "another run is sending today's digest")
-        repo.expire_suggestions([suggestion_ref(s) for s in selection.expired], day)
+        stores.suggestions.expire_suggestions([suggestion_ref(s) for s in selection.expired], day)
     else:
         refs = list(record.suggestion_refs)  # a retry: send exactly what was claimed
-    suggestions = tuple(repo.suggestions_by_ref(refs))
+    suggestions = tuple(stores.suggestions.suggestions_by_ref(refs))
 
-    view = build_view(repo, day, suggestions, at, policy=policy, world=world)
+    view = build_view(stores, day, suggestions, at, policy=policy, world=world)
     rendered = render_digest(view)
     message_id = send_raw(build_mime(rendered, sender, recipient, sent_at=at))
-    repo.complete_digest(day, rendered.subject, message_id, at)
-    repo.mark_sent(refs, day)
+    stores.digests.complete_digest(day, rendered.subject, message_id, at)
+    stores.suggestions.mark_sent(refs, day)
     return DigestReport(day, True, "sent", suggestions, rendered.subject, message_id)
 
 
-def preview_digest(repo: Repository, at: datetime) -> DigestView:
+def preview_digest(stores: Stores, at: datetime) -> DigestView:
     """The digest the user would get at ``at``, chosen from the current data; nothing is written."""
-    policy = repo.policy()
+    policy = stores.settings.policy()
     local_day = at.astimezone(policy.zone).date()
-    world = _world(repo, local_day)
-    record = repo.digest(local_day.isoformat())
+    world = _world(stores, local_day)
+    record = stores.digests.digest(local_day.isoformat())
     if record is not None:  # that day's digest exists: show what it holds
-        chosen = tuple(repo.suggestions_by_ref(record.suggestion_refs))
+        chosen = tuple(stores.suggestions.suggestions_by_ref(record.suggestion_refs))
     else:
-        chosen = choose(repo, world, policy, at).chosen
-    return build_view(repo, local_day.isoformat(), chosen, at, policy=policy, world=world)
+        chosen = choose(stores, world, policy, at).chosen
+    return build_view(stores, local_day.isoformat(), chosen, at, policy=policy, world=world)
 
 
 def build_view(
-    repo: Repository,
+    stores: Stores,
     day: str,
     suggestions: tuple[Suggestion, ...],
     at: datetime,
@@ -357,11 +360,11 @@ def build_view(
 ) -> DigestView:
     previous = world.previous
     changed_since = previous.sent_at if previous and previous.sent_at else datetime.min.replace(tzinfo=UTC)
-    me = repo.me() or {"username": ""}
+    me = stores.settings.me() or {"username": ""}
     targets: list[TargetStatus] = []
     transitions: list[tuple[str, Transition]] = []
     for target in world.targets:
-        history = repo.transitions(target.id)
+        history = stores.evidence.transitions(target.id)
         since = history[-1].at if history else (target.added_at or at)
         targets.append(TargetStatus(target.username, target.stage, since))
         transitions.extend((target.username, t) for t in history if changed_since < t.at <= at)
@@ -376,20 +379,20 @@ def build_view(
         generated_at=at,
         posted_at={s.post_id: posted[s.post_id] for s in suggestions if s.post_id in posted},
         losing_touch=tuple(losing_touch(world.targets, world.interactions, policy, at)),
-        spend=spend_summary(repo, policy, at),
+        spend=spend_summary(stores, policy, at),
     )
 
 
-def spend_summary(repo: Repository, policy: Policy, at: datetime) -> SpendSummary:
+def spend_summary(stores: Stores, policy: Policy, at: datetime) -> SpendSummary:
     """X API spend per UTC day, as collect records it: yesterday, this month so far, the budget."""
     today = at.astimezone(UTC).date()
     yesterday = today - timedelta(days=1)
-    month = repo.spend_between(today.replace(day=1), today)
-    spent_yesterday = repo.spend(yesterday)
+    month = stores.spend.spend_between(today.replace(day=1), today)
+    spent_yesterday = stores.spend.spend(yesterday)
     return SpendSummary(
-        yesterday_usd=spent_yesterday.cost_usd,
-        month_to_date_usd=month.cost_usd,
-        monthly_budget_usd=policy.x_monthly_budget_usd,
+        yesterday=spent_yesterday.cost,
+        month_to_date=month.cost,
+        monthly_budget=USD.of(policy.x_monthly_budget_usd),
         deferred_yesterday=spent_yesterday.deferred_for_budget,
         deferred_month=month.deferred_for_budget,
     )

@@ -6,11 +6,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from rapport.adapters.dynamodb import NotFoundError, Repository
 from rapport.domain.engine import replay
 from rapport.domain.model import Stage, Target, Transition
 from rapport.domain.policy import Policy
 from rapport.domain.suggestions import Context, suggest
+from rapport.usecases.ports import NotFoundError, Stores
 
 
 @dataclass(slots=True)
@@ -34,23 +34,23 @@ class EvaluateReport:
         }
 
 
-def evaluate(repo: Repository, target_ids: Iterable[str], at: datetime) -> EvaluateReport:
+def evaluate(stores: Stores, target_ids: Iterable[str], at: datetime) -> EvaluateReport:
     """Apply the engine to the named targets (those with new evidence) at instant ``at``."""
     report = EvaluateReport(at=at)
-    policy = repo.policy()
-    me = repo.me() or {"username": ""}
+    policy = stores.settings.policy()
+    me = stores.settings.me() or {"username": ""}
     for target_id in sorted(set(target_ids)):
         try:
-            target = repo.get_target(target_id)
+            target = stores.targets.get_target(target_id)
         except NotFoundError:
             report.missing.append(target_id)  # removed between collect and evaluate
             continue
-        evaluate_target(repo, target, policy=policy, me_username=me["username"], at=at, report=report)
+        evaluate_target(stores, target, policy=policy, me_username=me["username"], at=at, report=report)
     return report
 
 
 def evaluate_target(
-    repo: Repository,
+    stores: Stores,
     target: Target,
     *,
     policy: Policy,
@@ -58,24 +58,24 @@ def evaluate_target(
     at: datetime,
     report: EvaluateReport,
 ) -> Stage:
-    interactions = repo.interactions(target.id)
+    interactions = stores.evidence.interactions(target.id)
     progress = replay(interactions, policy, until=at)
-    new = repo.add_transitions(target.id, progress.transitions)
+    new = stores.evidence.add_transitions(target.id, progress.transitions)
     if new:
         report.transitions.extend((target.username, t) for t in progress.transitions[-new:])
     if progress.stage is not target.stage or new:
-        repo.set_stage(target.id, progress.stage, progress.since)
+        stores.targets.set_stage(target.id, progress.stage, progress.since)
     ctx = Context(
         target=target,
         me_username=me_username,
         progress=progress,
         interactions=interactions,
-        previous=repo.suggestions(target.id),
+        previous=stores.suggestions.suggestions(target.id),
         policy=policy,
         now=at,
     )
     for suggestion in suggest(ctx):
-        if repo.add_suggestion(suggestion):
+        if stores.suggestions.add_suggestion(suggestion):
             report.suggestions += 1
     report.evaluated += 1
     return progress.stage

@@ -1,0 +1,69 @@
+"""X API spend: one usage item per UTC day, added to atomically, and one record per collect run."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from datetime import date, datetime
+from typing import Any
+
+from pynamodb.exceptions import DoesNotExist
+from pynamodb.expressions.update import Action
+
+from rapport.adapters.dynamodb.table import UsageItem, ValueItem, iso, put_value
+from rapport.domain.money import USD, Spend
+
+USAGE = "USAGE"
+RUN = "RUN"
+
+
+class DynamoSpendStore:
+    def add_spend(self, day: date, spend: Spend, billed: Iterable[str] = ()) -> None:
+        actions: list[Action] = [
+            UsageItem.requests.add(spend.requests),
+            UsageItem.posts.add(spend.posts),
+            UsageItem.users.add(spend.users),
+            UsageItem.cost_usd.add(spend.cost.dollars),  # dollars, as the table always held them
+            UsageItem.followers.add(spend.followers),
+            UsageItem.deferred_for_budget.add(spend.deferred_for_budget),
+        ]
+        keys = set(billed)
+        if keys:  # DynamoDB refuses an empty set
+            actions.append(UsageItem.billed.add(keys))
+        UsageItem(USAGE, day.isoformat()).update(actions=actions)
+
+    def billed_on(self, day: date) -> set[str]:
+        try:
+            return set(UsageItem.get(USAGE, day.isoformat()).billed or ())
+        except DoesNotExist:
+            return set()
+
+    def spend(self, day: date) -> Spend:
+        try:
+            return _spend(UsageItem.get(USAGE, day.isoformat()))
+        except DoesNotExist:
+            return Spend()
+
+    def spend_between(self, first: date, last: date) -> Spend:
+        total = Spend()
+        for i in UsageItem.query(USAGE, UsageItem.sk.between(first.isoformat(), last.isoformat())):
+            total += _spend(i)
+        return total
+
+    def add_run(self, at: datetime, record: dict[str, Any]) -> None:
+        put_value(RUN, iso(at), record, at)
+
+    def runs(self, first: datetime, last: datetime) -> list[dict[str, Any]]:
+        items = ValueItem.query(RUN, ValueItem.sk.between(iso(first), iso(last)))
+        return [dict(json.loads(i.value)) for i in items]
+
+
+def _spend(i: UsageItem) -> Spend:
+    return Spend(
+        int(i.requests),
+        int(i.posts),
+        int(i.users),
+        USD.of(i.cost_usd),
+        int(i.followers or 0),
+        int(i.deferred_for_budget or 0),
+    )

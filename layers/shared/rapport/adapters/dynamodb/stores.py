@@ -1,0 +1,25 @@
+"""Every store on one DynamoDB table."""
+
+from __future__ import annotations
+
+from rapport.adapters.dynamodb.digests import DynamoDigestStore
+from rapport.adapters.dynamodb.spend import DynamoSpendStore
+from rapport.adapters.dynamodb.suggestions import DynamoSuggestionStore
+from rapport.adapters.dynamodb.table import bind
+from rapport.adapters.dynamodb.targets import DynamoEvidenceStore, DynamoTargetStore
+from rapport.adapters.dynamodb.values import DynamoCollectorStateStore, DynamoSettingsStore
+from rapport.usecases.ports import Stores
+
+
+def dynamodb_stores(table_name: str, region: str | None = None) -> Stores:
+    """The stores on ``table_name``, talking to the AWS (or local endpoint) of this moment."""
+    bind(table_name, region)
+    return Stores(
+        targets=DynamoTargetStore(),
+        evidence=DynamoEvidenceStore(),
+        suggestions=DynamoSuggestionStore(),
+        digests=DynamoDigestStore(),
+        spend=DynamoSpendStore(),
+        collector=DynamoCollectorStateStore(),
+        settings=DynamoSettingsStore(),
+    )

@@ -1,0 +1,217 @@
+"""The one table: its key schema, its item models, and what every store shares.
+
+Access patterns (see docs/data-model.md):
+  target profile .............. pk=TARGET#<id>  sk=PROFILE          (gsi1: TARGETS / <username>)
+  interactions of a target .... pk=TARGET#<id>  sk=I#<post id>      (written once, by post id)
+  stage history of a target ... pk=TARGET#<id>  sk=T#<iso time>#<stage>
+  suggestions of a target ..... pk=TARGET#<id>  sk=S#<kind>#<subject> (gsi1: PENDING / <time> while unsent)
+  read cursors ................ pk=CURSOR       sk=<source>
+  settings and "me" ........... pk=SETTINGS     sk=POLICY | ME
+  digests ..................... pk=DIGEST       sk=<local date>
+  X API spend ................. pk=USAGE        sk=<UTC date>    (reads deferred for the budget too)
+  collect runs ................ pk=RUN          sk=<iso time>    (what each run read and what it cost)
+  collector state ............. pk=COLLECT      sk=<name>        (followers head, rotation, checks)
+
+Every write that could be repeated by a retry is conditional or keyed by a natural id, so a
+repeated run writes nothing new.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from pynamodb.attributes import (
+    BooleanAttribute,
+    ListAttribute,
+    NumberAttribute,
+    UnicodeAttribute,
+    UnicodeSetAttribute,
+    UTCDateTimeAttribute,
+)
+from pynamodb.connection import Connection
+from pynamodb.exceptions import DoesNotExist, PutError
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.models import Model
+
+from rapport.domain.model import Stage
+
+PENDING = "PENDING"
+TARGETS = "TARGETS"
+
+# The table's key schema, used to create it locally; template.yaml declares the same for AWS.
+TABLE_SCHEMA: dict[str, Any] = {
+    "AttributeDefinitions": [
+        {"AttributeName": name, "AttributeType": "S"} for name in ("pk", "sk", "gsi1pk", "gsi1sk")
+    ],
+    "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+    "GlobalSecondaryIndexes": [
+        {
+            "IndexName": "gsi1",
+            "KeySchema": [
+                {"AttributeName": "gsi1pk", "KeyType": "HASH"},
+                {"AttributeName": "gsi1sk", "KeyType": "RANGE"},
+            ],
+            "Projection": {"ProjectionType": "ALL"},
+        }
+    ],
+    "BillingMode": "PAY_PER_REQUEST",
+}
+
+
+class _Gsi1(GlobalSecondaryIndex["Item"]):  # type: ignore[no-untyped-call]
+    class Meta:
+        index_name = "gsi1"
+        projection = AllProjection()
+
+    gsi1pk = UnicodeAttribute(hash_key=True)
+    gsi1sk = UnicodeAttribute(range_key=True)
+
+
+class Item(Model):
+    """Shared key attributes; every entity is a different sort-key family in one table."""
+
+    class Meta:
+        table_name = "rapport"
+        region: str | None = None
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+
+
+class TargetItem(Item):
+    gsi1 = _Gsi1()
+    gsi1pk = UnicodeAttribute(null=True)
+    gsi1sk = UnicodeAttribute(null=True)
+    target_id = UnicodeAttribute()
+    username = UnicodeAttribute()
+    name = UnicodeAttribute(default="")
+    added_at = UTCDateTimeAttribute()
+    stage = UnicodeAttribute(default=Stage.RETWEET.value)
+    stage_since = UTCDateTimeAttribute(null=True)
+    topics = ListAttribute[str](of=UnicodeAttribute, default=list)  # type: ignore[arg-type]
+    follows_us = BooleanAttribute(default=False)
+
+
+class InteractionItem(Item):
+    interaction_id = UnicodeAttribute()
+    kind = UnicodeAttribute()
+    at = UTCDateTimeAttribute()
+    is_question = BooleanAttribute(default=False)
+    refers_to = UnicodeAttribute(null=True)
+    post = UnicodeAttribute(null=True)  # the Post as JSON
+
+
+class TransitionItem(Item):
+    at = UTCDateTimeAttribute()
+    from_stage = UnicodeAttribute(null=True)
+    to_stage = UnicodeAttribute()
+    reason = UnicodeAttribute()
+    evidence = ListAttribute[str](of=UnicodeAttribute, default=list)  # type: ignore[arg-type]
+
+
+class SuggestionItem(Item):
+    gsi1 = _Gsi1()
+    gsi1pk = UnicodeAttribute(null=True)
+    gsi1sk = UnicodeAttribute(null=True)
+    kind = UnicodeAttribute()
+    target_id = UnicodeAttribute()
+    target_username = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute()
+    reason = UnicodeAttribute()
+    post_id = UnicodeAttribute(null=True)
+    post_text = UnicodeAttribute(null=True)
+    post_author_username = UnicodeAttribute(null=True)
+    users = ListAttribute[str](of=UnicodeAttribute, default=list)  # type: ignore[arg-type]
+    draft = UnicodeAttribute(null=True)
+    score = NumberAttribute(default=0)
+    digest_date = UnicodeAttribute(null=True)
+    expired_on = UnicodeAttribute(null=True)  # local date it was retired unsent (too old to act on)
+
+
+class ValueItem(Item):
+    """Small JSON documents: cursors, collector state, runs, the policy, "me"."""
+
+    value = UnicodeAttribute()
+    updated_at = UTCDateTimeAttribute(null=True)
+
+
+class DigestItem(Item):
+    status = UnicodeAttribute()  # "sending" until SES accepted it, then "sent"
+    claimed_at = UTCDateTimeAttribute()
+    sent_at = UTCDateTimeAttribute(null=True)
+    suggestion_refs = ListAttribute[str](of=UnicodeAttribute, default=list)  # type: ignore[arg-type]
+    subject = UnicodeAttribute(default="")
+    message_id = UnicodeAttribute(null=True)
+
+
+class UsageItem(Item):
+    requests = NumberAttribute(default=0)
+    posts = NumberAttribute(default=0)
+    users = NumberAttribute(default=0)
+    cost_usd = NumberAttribute(default=0)
+    followers = NumberAttribute(null=True)
+    deferred_for_budget = NumberAttribute(null=True)  # reads collect left undone to stay in budget
+    # "kind:id" of the users read this day: X bills them once a day, however many runs read them.
+    billed = UnicodeSetAttribute(null=True)
+
+
+def bind(table_name: str, region: str | None) -> None:
+    """Point the item models at a table.
+
+    PynamoDB keeps the table name and its connection on the model class, so one table per process is
+    the rule. It also caches a connection per model, bound to the endpoint of its first use: dropping
+    them lets stores made later talk to the AWS of their creation (a process may start several local
+    ones).
+    """
+    Item.Meta.table_name = table_name
+    Item.Meta.region = region
+    for model in Item.__subclasses__():
+        model._connection = None
+
+
+def create_table(table_name: str, region: str | None) -> None:
+    """Create the table (local emulator and tests; on AWS the stack owns it)."""
+    conn = Connection(region=region)
+    if table_name in conn.list_tables().get("TableNames", []):
+        return
+    client = conn.client
+    client.create_table(TableName=table_name, **TABLE_SCHEMA)
+    client.get_waiter("table_exists").wait(TableName=table_name)
+
+
+def target_pk(target_id: str) -> str:
+    return f"TARGET#{target_id}"
+
+
+def iso(at: datetime) -> str:
+    """A sortable instant: sort keys by time compare as text."""
+    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def save_once(item: Item) -> bool:
+    """Put an item only if its key is new. False when it was already there (a repeated run)."""
+    try:
+        item.save(condition=Item.sk.does_not_exist())
+    except PutError as exc:
+        if is_conditional_failure(exc):
+            return False
+        raise
+    return True
+
+
+def is_conditional_failure(exc: Exception) -> bool:
+    cause = getattr(exc, "cause_response_code", None)
+    return cause == "ConditionalCheckFailedException"
+
+
+def get_value(pk: str, sk: str) -> Any | None:
+    try:
+        return json.loads(ValueItem.get(pk, sk).value)
+    except DoesNotExist:
+        return None
+
+
+def put_value(pk: str, sk: str, value: Any, at: datetime | None = None) -> None:
+    ValueItem(pk, sk, value=json.dumps(value, sort_keys=True), updated_at=at).save()

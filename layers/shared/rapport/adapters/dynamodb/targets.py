@@ -1,0 +1,187 @@
+"""Targets, and what is learned about each: interactions and stage history, under the target's key."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import asdict
+from datetime import datetime
+
+from pynamodb.connection import Connection
+from pynamodb.exceptions import DoesNotExist, TransactWriteError
+from pynamodb.transactions import TransactWrite
+
+from rapport.adapters.dynamodb.table import (
+    TARGETS,
+    InteractionItem,
+    Item,
+    TargetItem,
+    TransitionItem,
+    iso,
+    save_once,
+    target_pk,
+)
+from rapport.domain.model import Interaction, InteractionKind, Post, Stage, Target, Transition
+from rapport.usecases.ports import NotFoundError
+
+PROFILE = "PROFILE"
+
+
+class DynamoTargetStore:
+    def put_target(self, target: Target) -> None:
+        TargetItem(
+            target_pk(target.id),
+            PROFILE,
+            gsi1pk=TARGETS,
+            gsi1sk=target.username.lower(),
+            target_id=target.id,
+            username=target.username,
+            name=target.name,
+            added_at=target.added_at,
+            stage=target.stage.value,
+            topics=list(target.topics),
+            follows_us=target.follows_us,
+        ).save()
+
+    def get_target(self, target_id: str) -> Target:
+        try:
+            return _target(TargetItem.get(target_pk(target_id), PROFILE))
+        except DoesNotExist as exc:
+            raise NotFoundError(f"no target with id {target_id}") from exc
+
+    def find_target(self, username: str) -> Target | None:
+        key = username.lstrip("@").lower()
+        for item in TargetItem.gsi1.query(TARGETS, TargetItem.gsi1sk == key):
+            if isinstance(item, TargetItem):
+                return _target(item)
+        return None
+
+    def list_targets(self) -> list[Target]:
+        return [_target(i) for i in TargetItem.gsi1.query(TARGETS) if isinstance(i, TargetItem)]
+
+    def set_stage(self, target_id: str, stage: Stage, since: datetime | None) -> None:
+        item = TargetItem(target_pk(target_id), PROFILE)
+        since_action = TargetItem.stage_since.set(since) if since else TargetItem.stage_since.remove()
+        item.update(actions=[TargetItem.stage.set(stage.value), since_action])
+
+    def set_topics(self, target_id: str, topics: Iterable[str]) -> None:
+        item = TargetItem(target_pk(target_id), PROFILE)
+        item.update(actions=[TargetItem.topics.set(list(topics))])
+
+    def remove_target(self, target_id: str) -> int:
+        deleted = 0
+        with Item.batch_write() as batch:
+            for item in Item.query(target_pk(target_id)):
+                batch.delete(item)
+                deleted += 1
+        return deleted
+
+
+class DynamoEvidenceStore:
+    def __init__(self) -> None:
+        self._transactions: Connection | None = None
+
+    def _transaction_connection(self) -> Connection:
+        """The models' own connection: a new one per transaction would load botocore's models again."""
+        if self._transactions is None:
+            self._transactions = InteractionItem._get_connection().connection
+        return self._transactions
+
+    def add_interaction(self, interaction: Interaction) -> bool:
+        return save_once(_interaction_item(interaction))
+
+    def record_follow_change(self, interaction: Interaction, follows_us: bool) -> bool:
+        item = _interaction_item(interaction)
+        profile = TargetItem(target_pk(interaction.target_id), PROFILE)
+        try:
+            with TransactWrite(connection=self._transaction_connection()) as tx:
+                tx.save(item, condition=InteractionItem.sk.does_not_exist())
+                tx.update(profile, actions=[TargetItem.follows_us.set(follows_us)])
+        except TransactWriteError as exc:
+            if any(r is not None and r.code == "ConditionalCheckFailed" for r in exc.cancellation_reasons):
+                return False
+            raise
+        return True
+
+    def interactions(self, target_id: str) -> list[Interaction]:
+        items = InteractionItem.query(target_pk(target_id), InteractionItem.sk.startswith("I#"))
+        return [_interaction(target_id, i) for i in items]
+
+    def add_transitions(self, target_id: str, transitions: Iterable[Transition]) -> int:
+        new = 0
+        for t in transitions:
+            item = TransitionItem(
+                target_pk(target_id),
+                f"T#{iso(t.at)}#{t.to_stage.value}",
+                at=t.at,
+                from_stage=t.from_stage.value if t.from_stage else None,
+                to_stage=t.to_stage.value,
+                reason=t.reason,
+                evidence=list(t.evidence),
+            )
+            new += save_once(item)
+        return new
+
+    def transitions(self, target_id: str) -> list[Transition]:
+        items = TransitionItem.query(target_pk(target_id), TransitionItem.sk.startswith("T#"))
+        return [
+            Transition(
+                at=i.at,
+                from_stage=Stage(i.from_stage) if i.from_stage else None,
+                to_stage=Stage(i.to_stage),
+                reason=i.reason,
+                evidence=tuple(i.evidence or ()),
+            )
+            for i in items
+        ]
+
+
+def post_to_json(post: Post) -> str:
+    data = asdict(post)
+    data["created_at"] = iso(post.created_at)
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+
+
+def post_from_json(raw: str) -> Post:
+    data = json.loads(raw)
+    data["created_at"] = datetime.fromisoformat(data["created_at"])
+    for name in ("mention_ids", "mention_usernames", "urls"):
+        data[name] = tuple(data.get(name, ()))
+    return Post(**data)
+
+
+def _target(i: TargetItem) -> Target:
+    return Target(
+        id=i.target_id,
+        username=i.username,
+        name=i.name or "",
+        added_at=i.added_at,
+        stage=Stage(i.stage),
+        topics=tuple(i.topics or ()),
+        follows_us=bool(i.follows_us),
+    )
+
+
+def _interaction_item(interaction: Interaction) -> InteractionItem:
+    return InteractionItem(
+        target_pk(interaction.target_id),
+        f"I#{interaction.id}",
+        interaction_id=interaction.id,
+        kind=interaction.kind.value,
+        at=interaction.at,
+        is_question=interaction.is_question,
+        refers_to=interaction.refers_to,
+        post=post_to_json(interaction.post) if interaction.post else None,
+    )
+
+
+def _interaction(target_id: str, i: InteractionItem) -> Interaction:
+    return Interaction(
+        id=i.interaction_id,
+        target_id=target_id,
+        kind=InteractionKind(i.kind),
+        at=i.at,
+        post=post_from_json(i.post) if i.post else None,
+        is_question=bool(i.is_question),
+        refers_to=i.refers_to,
+    )

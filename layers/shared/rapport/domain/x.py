@@ -1,0 +1,93 @@
+"""What Rapport exchanges with X, whoever reads it: users, timelines, followers, failures, usage."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from rapport.domain.model import Post
+from rapport.domain.money import USD, ZERO, Resource, read_price
+
+
+class XRateLimited(Exception):
+    """X said 429: stop reading this source; the run resumes from the stored cursor next time."""
+
+    def __init__(self, endpoint: str, reset_at: datetime | None) -> None:
+        super().__init__(f"rate limited on {endpoint} until {reset_at.isoformat() if reset_at else '?'}")
+        self.endpoint = endpoint
+        self.reset_at = reset_at
+
+
+class XUnavailable(Exception):
+    """X failed (5xx, time-out, or a page cut mid-body) after bounded retries."""
+
+
+@dataclass(frozen=True, slots=True)
+class XUser:
+    id: str
+    username: str
+    name: str
+    follows_me: bool | None = None  # from connection_status; None when not asked
+    protected: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Timeline:
+    """Posts read from one source, oldest first, and the cursor to store once they are saved."""
+
+    posts: list[Post]
+    newest_id: str | None
+    complete: bool = True  # False when the page limit stopped the read early
+
+
+@dataclass(frozen=True, slots=True)
+class NewFollowers:
+    """Who followed us since the last read, newest first, and the list's head to remember."""
+
+    ids: list[str]
+    head: list[str]
+    complete: bool  # False when the known head was not reached within the page limit
+
+
+@dataclass(slots=True)
+class ReadUsage:
+    """What a reader read, at list price, counting a resource once per UTC day as X bills it."""
+
+    requests: int = 0
+    posts: int = 0
+    users: int = 0
+    cost: USD = ZERO
+    followers: int = 0  # users returned by our own followers list (an owned read)
+
+    _seen: set[tuple[str, str]] = field(default_factory=set)
+    _new: set[tuple[str, str]] = field(default_factory=set)
+
+    def billed_before(self, keys: Iterable[str]) -> None:
+        """Resources X already billed today, read by an earlier run ("kind:id"): not counted again."""
+        for key in keys:
+            kind, _, resource_id = key.partition(":")
+            self._seen.add((kind, resource_id))
+
+    def billed_now(self, kinds: Iterable[str]) -> set[str]:
+        """The "kind:id" keys of resources of these kinds this reader counted."""
+        wanted = set(kinds)
+        return {f"{kind}:{rid}" for kind, rid in self._new if kind in wanted}
+
+    def charge(self, kind: Resource, ids: list[str], *, owned: bool) -> None:
+        """Count resources returned; one already billed today is not counted again.
+
+        X bills a resource once per UTC day. The reader knows what it read itself and, when told
+        (``billed_before``), what earlier runs of the same day read.
+        """
+        new = [i for i in ids if (kind, i) not in self._seen]
+        self._seen.update((kind, i) for i in new)
+        self._new.update((kind, i) for i in new)
+        count = len(new)
+        if kind == "posts":
+            self.posts += count
+        elif kind == "followers":
+            self.followers += count
+        else:
+            self.users += count
+        self.cost += read_price(kind, owned=owned) * count

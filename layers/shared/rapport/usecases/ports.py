@@ -1,0 +1,208 @@
+"""What the use cases need from the outside world, by concern: the stores and the X source.
+
+Each store is a small ``Protocol``; DynamoDB implements them all on one table
+(the dynamodb adapter package), and the tests have in-memory twins held to the same contract.
+Every write a retried run could repeat is idempotent: written once, or keyed by a natural id.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any, Protocol
+
+from rapport.domain.model import DigestRecord, Interaction, Stage, Suggestion, Target, Transition
+from rapport.domain.money import Spend
+from rapport.domain.policy import Policy
+from rapport.domain.x import NewFollowers, ReadUsage, Timeline, XUser
+
+
+class NotFoundError(LookupError):
+    """A target, digest or setting that the caller named does not exist."""
+
+
+class TargetStore(Protocol):
+    """The people the user builds relationships with, found by id or by username."""
+
+    def put_target(self, target: Target) -> None: ...
+    def get_target(self, target_id: str) -> Target:
+        """The target, or ``NotFoundError``."""
+        ...
+
+    def find_target(self, username: str) -> Target | None:
+        """By username, whatever its case, with or without @."""
+        ...
+
+    def list_targets(self) -> list[Target]:
+        """Every target, by username."""
+        ...
+
+    def set_stage(self, target_id: str, stage: Stage, since: datetime | None) -> None: ...
+    def set_topics(self, target_id: str, topics: Iterable[str]) -> None: ...
+    def remove_target(self, target_id: str) -> int:
+        """Forget a target and everything learned about it. Returns the records deleted."""
+        ...
+
+
+class EvidenceStore(Protocol):
+    """What happened with each target (interactions), and its stage history (transitions)."""
+
+    def add_interaction(self, interaction: Interaction) -> bool:
+        """Store one piece of evidence once. False when it was already stored."""
+        ...
+
+    def record_follow_change(self, interaction: Interaction, follows_us: bool) -> bool:
+        """Store a follow or unfollow and the target's follow flag together, or neither.
+
+        False when this change was already recorded (a retried run).
+        """
+        ...
+
+    def interactions(self, target_id: str) -> list[Interaction]:
+        """A target's evidence, by id."""
+        ...
+
+    def add_transitions(self, target_id: str, transitions: Iterable[Transition]) -> int:
+        """Append transitions not stored yet (keyed by time and stage). Returns how many were new."""
+        ...
+
+    def transitions(self, target_id: str) -> list[Transition]:
+        """A target's stage history, oldest first."""
+        ...
+
+
+class SuggestionStore(Protocol):
+    """Suggestions made once per target and key; unsent ones wait, oldest first, for a digest."""
+
+    def add_suggestion(self, s: Suggestion) -> bool:
+        """Store a suggestion once per target and key. False when it was already made."""
+        ...
+
+    def suggestions(self, target_id: str) -> list[Suggestion]: ...
+    def pending_suggestions(self, until: datetime) -> list[Suggestion]:
+        """Suggestions made up to ``until`` and not yet in a digest nor expired, oldest first."""
+        ...
+
+    def suggestions_by_ref(self, refs: Iterable[str]) -> list[Suggestion]:
+        """The suggestions named (``suggestion_ref``), in that order; unknown refs are skipped."""
+        ...
+
+    def mark_sent(self, refs: Iterable[str], local_date: str) -> None:
+        """They belong to that day's digest now: no longer pending."""
+        ...
+
+    def expire_suggestions(self, refs: Iterable[str], local_date: str) -> None:
+        """Retire suggestions too old to act on; one already in a digest is left as it is."""
+        ...
+
+
+class DigestStore(Protocol):
+    """One digest per local day: claimed once with its content, then completed when sent."""
+
+    def digest(self, local_date: str) -> DigestRecord | None: ...
+    def claim_digest(self, local_date: str, refs: Iterable[str], at: datetime) -> bool:
+        """Reserve the day's digest with its content. False when someone else already holds it."""
+        ...
+
+    def complete_digest(self, local_date: str, subject: str, message_id: str, at: datetime) -> None: ...
+    def last_sent_digest(self, before: str) -> DigestRecord | None:
+        """The latest digest sent before that local date."""
+        ...
+
+
+class SpendStore(Protocol):
+    """X API spend per UTC day, the users each day has paid for, and each collect run's record."""
+
+    def add_spend(self, day: date, spend: Spend, billed: Iterable[str] = ()) -> None:
+        """Add a run's reads to its UTC day, and remember which users ("kind:id") it paid for."""
+        ...
+
+    def billed_on(self, day: date) -> set[str]:
+        """The users X has already billed that UTC day ("kind:id")."""
+        ...
+
+    def spend(self, day: date) -> Spend: ...
+    def spend_between(self, first: date, last: date) -> Spend:
+        """The sum over the UTC days from ``first`` to ``last``, both included."""
+        ...
+
+    def add_run(self, at: datetime, record: dict[str, Any]) -> None:
+        """What one collect run read and what it cost; a retried run overwrites its own record."""
+        ...
+
+    def runs(self, first: datetime, last: datetime) -> list[dict[str, Any]]:
+        """The records of the runs from ``first`` to ``last``, both included, oldest first."""
+        ...
+
+
+class CollectorStateStore(Protocol):
+    """Where collect left off: a read cursor per source, and its named state (rotation, head...)."""
+
+    def cursors(self) -> dict[str, str]:
+        """Every read cursor at once (a run with 1,000 targets must not read them one by one)."""
+        ...
+
+    def set_cursors(self, cursors: dict[str, str], at: datetime) -> None:
+        """Move many cursors at once, once what they cover is stored."""
+        ...
+
+    def collect_states(self) -> dict[str, Any]:
+        """All of the collector's named state at once (a run reads it once)."""
+        ...
+
+    def set_collect_state(self, name: str, value: Any, at: datetime) -> None: ...
+
+
+class SettingsStore(Protocol):
+    """The user's settings (the policy) and who "me" is on X."""
+
+    def policy(self) -> Policy:
+        """The stored policy, or the defaults."""
+        ...
+
+    def put_policy(self, policy: Policy, at: datetime | None = None) -> None: ...
+    def me(self) -> dict[str, str] | None:
+        """``{"id": ..., "username": ...}`` once known."""
+        ...
+
+    def put_me(self, user_id: str, username: str) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Stores:
+    """One store of each kind: what the use cases receive."""
+
+    targets: TargetStore
+    evidence: EvidenceStore
+    suggestions: SuggestionStore
+    digests: DigestStore
+    spend: SpendStore
+    collector: CollectorStateStore
+    settings: SettingsStore
+
+
+class XSource(Protocol):
+    """Reads of X that collect and admin make; ``usage`` counts what they cost."""
+
+    usage: ReadUsage
+
+    def me(self) -> XUser: ...
+    def users_by_username(self, usernames: list[str]) -> list[XUser]: ...
+    def users_by_id(self, ids: list[str]) -> list[XUser]:
+        """Users with whether they follow us, to see follow-backs."""
+        ...
+
+    def mentions(self, me_id: str, since_id: str | None, start_time: datetime | None) -> Timeline: ...
+    def posts_of(
+        self,
+        user_id: str,
+        since_id: str | None,
+        start_time: datetime | None,
+        *,
+        owned: bool,
+        exclude: list[str] | None = None,
+    ) -> Timeline: ...
+    def new_followers(self, me_id: str, known_head: set[str] | None, page_size: int) -> NewFollowers:
+        """Our followers list, newest first, down to the first follower of ``known_head``."""
+        ...

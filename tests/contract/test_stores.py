@@ -1,0 +1,195 @@
+"""What every implementation of the stores promises: what is written once stays written once.
+
+Each test runs on the in-memory fakes and on DynamoDB, so the fakes the use-case tests rely on
+cannot drift from the table.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from rapport.domain.model import InteractionKind as K
+from rapport.domain.model import Stage, SuggestionKind, Transition, suggestion_ref
+from rapport.domain.money import USD, Spend
+from rapport.domain.policy import Policy
+from rapport.usecases.ports import NotFoundError, Stores
+from tests.factories import at, evidence, post, suggestion, target
+
+# --- targets ------------------------------------------------------------------------------------
+
+
+def test_targets_are_found_by_username_whatever_the_case_and_removed_with_their_history(stores: Stores):
+    # Given a target with evidence, a transition and a pending suggestion
+    stores.targets.put_target(target())
+    stores.evidence.add_interaction(evidence(K.ADDED, at(0), ev_id="added"))
+    stores.evidence.add_transitions("200", [Transition(at(0), None, Stage.RETWEET, "added", ("added",))])
+    s = suggestion(created_at=at(1))
+    stores.suggestions.add_suggestion(s)
+    # Then it is found by any spelling of its username
+    assert stores.targets.find_target("@Person_X") is not None
+    # When it is removed
+    assert stores.targets.remove_target("200") == 4
+    # Then nothing of it is left, not even in the pending list
+    assert stores.targets.find_target("person_x") is None
+    assert stores.evidence.interactions("200") == []
+    assert stores.suggestions.pending_suggestions(until=at(2)) == []
+    with pytest.raises(NotFoundError):
+        stores.targets.get_target("200")
+
+
+def test_targets_are_listed_by_username_with_their_stage_topics_and_follow_flag(stores: Stores):
+    stores.targets.put_target(target("zoe_dev", "300"))
+    stores.targets.put_target(target("Ana_Ops", "301"))
+    stores.targets.set_stage("300", Stage.ANSWER, at(2))
+    stores.targets.set_topics("300", ["lambda", "dynamodb"])
+    assert [t.username for t in stores.targets.list_targets()] == ["Ana_Ops", "zoe_dev"]
+    zoe = stores.targets.get_target("300")
+    assert (zoe.stage, zoe.topics, zoe.follows_us) == (Stage.ANSWER, ("lambda", "dynamodb"), False)
+
+
+# --- evidence -----------------------------------------------------------------------------------
+
+
+def test_an_interaction_is_stored_once_by_post_id(stores: Stores):
+    # Given a target and one of their posts
+    stores.targets.put_target(target())
+    p = post("Anyone know a good profiler?", post_id="1003")
+    thing = evidence(K.TARGET_POST, at(1), ev_id="1003", the_post=p, is_question=True)
+    # When the same post is stored twice (a retried run)
+    first, second = stores.evidence.add_interaction(thing), stores.evidence.add_interaction(thing)
+    # Then it is there once, intact
+    assert (first, second) == (True, False)
+    assert stores.evidence.interactions("200") == [thing]
+
+
+def test_a_follow_change_and_the_follow_flag_are_written_together_once(stores: Stores):
+    stores.targets.put_target(target())
+    follow = evidence(K.FOLLOW, at(3), ev_id="follow:20260302T110000Z")
+    assert stores.evidence.record_follow_change(follow, True)
+    assert not stores.evidence.record_follow_change(follow, True)
+    assert stores.targets.get_target("200").follows_us
+    assert [i.kind for i in stores.evidence.interactions("200")] == [K.FOLLOW]
+
+
+def test_transitions_are_appended_once_and_read_oldest_first(stores: Stores):
+    t = Transition(at(1), None, Stage.RETWEET, "added as a target", ("added",))
+    u = Transition(at(2), Stage.RETWEET, Stage.ANSWER, "thanked you once", ("1002",))
+    assert stores.evidence.add_transitions("200", [u]) == 1
+    assert stores.evidence.add_transitions("200", [t, u]) == 1
+    assert stores.evidence.transitions("200") == [t, u]
+
+
+# --- suggestions --------------------------------------------------------------------------------
+
+
+def test_a_suggestion_waits_for_a_digest_then_leaves_the_pending_list(stores: Stores):
+    s = suggestion(created_at=at(1))
+    assert stores.suggestions.add_suggestion(s)
+    assert not stores.suggestions.add_suggestion(s)
+    assert stores.suggestions.pending_suggestions(until=at(0)) == []
+    assert stores.suggestions.pending_suggestions(until=at(2)) == [s]
+    stores.suggestions.mark_sent([suggestion_ref(s)], "2026-03-03")
+    assert stores.suggestions.pending_suggestions(until=at(2)) == []
+    assert stores.suggestions.suggestions_by_ref([suggestion_ref(s)]) == [s]
+    assert stores.suggestions.suggestions("200") == [s]
+
+
+def test_pending_suggestions_come_oldest_first_and_by_ref_in_the_order_asked(stores: Stores):
+    late = suggestion(post_id="1002", created_at=at(3))
+    early = suggestion(SuggestionKind.ANSWER, post_id="1001", created_at=at(1), target_id="201")
+    for s in (late, early):
+        stores.suggestions.add_suggestion(s)
+    assert stores.suggestions.pending_suggestions(until=at(4)) == [early, late]
+    refs = [suggestion_ref(late), "999|retweet#1", suggestion_ref(early)]
+    assert stores.suggestions.suggestions_by_ref(refs) == [late, early]
+
+
+def test_expiring_takes_suggestions_out_of_the_pending_list_and_keeps_them_readable(stores: Stores):
+    sent, stale = suggestion(post_id="1001", created_at=at(1)), suggestion(post_id="1002", created_at=at(1))
+    stores.suggestions.add_suggestion(sent)
+    stores.suggestions.add_suggestion(stale)
+    stores.suggestions.mark_sent([suggestion_ref(sent)], "2026-03-02")
+    # When both are expired (and one that never existed)
+    stores.suggestions.expire_suggestions(
+        [suggestion_ref(sent), suggestion_ref(stale), "9|x#1"], "2026-03-03"
+    )
+    # Then neither is pending, and both can still be read
+    assert stores.suggestions.pending_suggestions(until=at(5)) == []
+    assert len(stores.suggestions.suggestions_by_ref([suggestion_ref(sent), suggestion_ref(stale)])) == 2
+
+
+# --- digests ------------------------------------------------------------------------------------
+
+
+def test_a_day_can_be_claimed_for_a_digest_only_once(stores: Stores):
+    assert stores.digests.claim_digest("2026-03-03", ["200|retweet#1"], at(1))
+    assert not stores.digests.claim_digest("2026-03-03", [], at(2))
+    record = stores.digests.digest("2026-03-03")
+    assert record is not None
+    assert (record.status, record.suggestion_refs) == ("sending", ("200|retweet#1",))
+
+
+def test_the_last_sent_digest_is_the_latest_completed_before_the_day(stores: Stores):
+    for day in ("2026-03-01", "2026-03-02", "2026-03-03"):
+        stores.digests.claim_digest(day, [], at(0))
+    stores.digests.complete_digest("2026-03-01", "Rapport · 2026-03-01", "m-1", at(1))
+    stores.digests.complete_digest("2026-03-03", "Rapport · 2026-03-03", "m-3", at(2))
+    last = stores.digests.last_sent_digest(before="2026-03-03")
+    assert last is not None
+    assert (last.local_date, last.status, last.message_id, last.sent_at) == (
+        "2026-03-01",
+        "sent",
+        "m-1",
+        at(1),
+    )
+    assert stores.digests.last_sent_digest(before="2026-03-01") is None
+    assert stores.digests.digest("2026-03-09") is None
+
+
+# --- spend and runs -----------------------------------------------------------------------------
+
+
+def test_spend_adds_up_per_day_and_over_a_month(stores: Stores):
+    day, next_day = date(2026, 3, 1), date(2026, 3, 2)
+    stores.spend.add_spend(day, Spend(1, 10, 2, USD.of("0.07")), billed=["users:1"])
+    stores.spend.add_spend(day, Spend(1, 0, 1, USD.of("0.01"), followers=3), billed=["users:2"])
+    stores.spend.add_spend(next_day, Spend(requests=1, cost=USD.of("0.001"), deferred_for_budget=2))
+    assert stores.spend.spend(day) == Spend(2, 10, 3, USD.of("0.08"), followers=3)
+    assert stores.spend.spend_between(day, next_day) == Spend(3, 10, 3, USD.of("0.081"), 3, 2)
+    assert stores.spend.billed_on(day) == {"users:1", "users:2"}
+    assert stores.spend.billed_on(next_day) == set()
+    assert stores.spend.spend(date(2026, 3, 9)) == Spend()
+
+
+def test_a_retried_run_overwrites_its_own_record(stores: Stores):
+    stores.spend.add_run(at(0), {"stored": 1})
+    stores.spend.add_run(at(0), {"stored": 2})
+    stores.spend.add_run(at(2), {"stored": 0})
+    assert stores.spend.runs(at(0), at(1)) == [{"stored": 2}]
+    assert stores.spend.runs(at(0), at(2)) == [{"stored": 2}, {"stored": 0}]
+
+
+# --- collector state and settings ---------------------------------------------------------------
+
+
+def test_cursors_and_collector_state_are_read_back_at_once(stores: Stores):
+    stores.collector.set_cursors({"me:posts": "10", "target:200": "11"}, at(0))
+    stores.collector.set_cursors({"me:posts": "12"}, at(1))
+    stores.collector.set_collect_state("rotation", "200", at(1))
+    stores.collector.set_collect_state("followers", {"head": ["7"], "new_per_read": 0.5}, at(1))
+    assert stores.collector.cursors() == {"me:posts": "12", "target:200": "11"}
+    assert stores.collector.collect_states() == {
+        "rotation": "200",
+        "followers": {"head": ["7"], "new_per_read": 0.5},
+    }
+
+
+def test_settings_and_me_round_trip(stores: Stores):
+    assert stores.settings.policy() == Policy()
+    assert stores.settings.me() is None
+    stores.settings.put_policy(Policy(thanks_to_advance=2, timezone="Europe/London"))
+    stores.settings.put_me("100", "ana_builds")
+    assert stores.settings.policy().thanks_to_advance == 2
+    assert stores.settings.me() == {"id": "100", "username": "ana_builds"}

@@ -1,0 +1,112 @@
+"""Collect on in-memory stores and a fake X: evidence stored once, cursors moved only after it."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from rapport.domain.model import InteractionKind as K
+from rapport.domain.model import Post
+from rapport.domain.money import USD, Spend
+from rapport.domain.policy import Policy
+from rapport.domain.x import XUser
+from rapport.usecases.collect import SOURCE_MENTIONS, collect, target_source
+from rapport.usecases.ports import Stores
+from tests.factories import ME, ME_ID, at, post, target
+from tests.fakes import FakeX, memory_stores
+
+TIMELINES = "users/:id/tweets"
+
+
+def given_a_target() -> tuple[Stores, FakeX]:
+    stores = memory_stores()
+    stores.settings.put_me(ME_ID, ME)
+    stores.targets.put_target(target())
+    x = FakeX(XUser(ME_ID, ME, "Ana"), users={"200": XUser("200", "person_x", "Person X")})
+    return stores, x
+
+
+def their_thanks(post_id: str = "1003") -> Post:
+    return post(
+        f"@{ME} thank you!",
+        by="200",
+        when=at(1.5),
+        post_id=post_id,
+        in_reply_to_user_id=ME_ID,
+        replied_to_id="5001",
+        mention_ids=(ME_ID,),
+        mention_usernames=(ME,),
+    )
+
+
+def test_a_thanks_is_stored_once_and_the_mentions_cursor_moves_past_it():
+    # Given the target replied to one of our posts with a thanks
+    stores, x = given_a_target()
+    x.posts += [post("Cold starts, measured", by=ME_ID, when=at(0.5), post_id="5001"), their_thanks()]
+    # When collect runs twice
+    first = collect(stores, x, at(2))
+    second = collect(stores, x, at(3))
+    # Then the thanks is stored once, and the cursor of our mentions is past it
+    assert [(i.kind, i.id) for i in stores.evidence.interactions("200")] == [(K.THANKS, "1003")]
+    assert stores.collector.cursors()[SOURCE_MENTIONS] == "1003"
+    assert (first.stored, first.targets_with_news, second.stored) == (1, {"200"}, 0)
+
+
+def test_a_rate_limit_defers_the_source_keeps_its_cursor_and_is_not_knocked_on_before_the_reset():
+    # Given a timeline cursor, and X answering 429 on timelines for the next hour
+    stores, x = given_a_target()
+    stores.collector.set_cursors({target_source("200"): "1000"}, at(0))
+    x.rate_limited[TIMELINES] = at(3)
+    x.posts.append(post("New tips https://example.com/b", by="200", when=at(1), post_id="1001"))
+    # When collect runs
+    report = collect(stores, x, at(2))
+    # Then the target's timeline waits for the next run, from the same cursor
+    assert any(d.startswith(f"{target_source('200')}: rate limited") for d in report.deferred)
+    assert stores.collector.cursors()[target_source("200")] == "1000"
+    assert stores.evidence.interactions("200") == []
+    # And a run before the reset does not ask X's timelines again
+    knocks = x.calls.count(TIMELINES)
+    collect(stores, x, at(2.5))
+    assert x.calls.count(TIMELINES) == knocks
+    # But the first run after it reads what was held back
+    del x.rate_limited[TIMELINES]
+    collect(stores, x, at(3) + timedelta(minutes=1))
+    assert [i.id for i in stores.evidence.interactions("200")] == ["1001"]
+    assert stores.collector.cursors()[target_source("200")] == "1001"
+
+
+def test_a_follow_back_is_recorded_once_with_the_target_s_flag():
+    # Given the target follows us
+    stores, x = given_a_target()
+    x.followers = ["200"]
+    # When collect runs twice
+    collect(stores, x, at(1))
+    collect(stores, x, at(2))
+    # Then the follow is stored once and the target is known to follow us
+    assert [i.kind for i in stores.evidence.interactions("200")] == [K.FOLLOW]
+    assert stores.targets.get_target("200").follows_us
+
+
+def test_the_run_s_spend_is_added_to_its_day_at_list_price():
+    stores, x = given_a_target()
+    x.posts.append(post("New tips https://example.com/b", by="200", when=at(1), post_id="1001"))
+    report = collect(stores, x, at(2))
+    day = stores.spend.spend(at(2).date())
+    # One post of theirs at $0.005 and one lookup of the new target at $0.010
+    assert day.cost == report.spend.cost == USD.of("0.015")
+    assert (day.posts, day.users) == (1, 1)
+    assert stores.spend.runs(at(2), at(2))[0]["x_api"]["cost_usd"] == 0.015
+
+
+def test_with_the_month_s_budget_spent_target_timelines_wait():
+    # Given this month's X budget is already spent
+    stores, x = given_a_target()
+    stores.settings.put_policy(Policy(x_monthly_budget_usd=1.0))
+    stores.spend.add_spend(at(0).date(), Spend(cost=USD.of(1)))
+    x.posts.append(post("New tips https://example.com/b", by="200", when=at(1), post_id="1001"))
+    # When collect runs
+    report = collect(stores, x, at(2))
+    # Then the target's timeline is not read, and the day records why
+    assert stores.evidence.interactions("200") == []
+    assert x.calls.count(TIMELINES) == 1  # our own posts only
+    assert report.deferred_for_budget >= 1
+    assert stores.spend.spend(at(0).date()).deferred_for_budget == report.deferred_for_budget

@@ -1,0 +1,78 @@
+"""Sending the digest on in-memory stores: claimed once, sent once, its suggestions marked sent."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from rapport.domain.money import USD, Spend
+from rapport.domain.policy import Policy
+from rapport.usecases.digest import send_digest
+from rapport.usecases.ports import Stores
+from tests.factories import ME, ME_ID, suggestion, target
+from tests.fakes import memory_stores
+
+DIGEST_HOUR = datetime(2026, 3, 3, 7, 10, tzinfo=UTC)  # 07:00 UTC is the default digest hour
+MADE = datetime(2026, 3, 2, 20, tzinfo=UTC)
+
+
+class Mailbox:
+    def __init__(self) -> None:
+        self.sent: list[bytes] = []
+
+    def send_raw(self, raw: bytes) -> str:
+        self.sent.append(raw)
+        return f"message-{len(self.sent)}"
+
+
+def given_a_pending_retweet() -> Stores:
+    stores = memory_stores()
+    stores.settings.put_policy(Policy(timezone="UTC", digest_hour=7))
+    stores.settings.put_me(ME_ID, ME)
+    stores.targets.put_target(target())
+    stores.suggestions.add_suggestion(suggestion(created_at=MADE))
+    return stores
+
+
+def send(stores: Stores, mailbox: Mailbox, at: datetime) -> str:
+    return send_digest(stores, mailbox.send_raw, "rapport@example.com", "ana@example.com", at).reason
+
+
+def test_the_digest_is_sent_once_at_the_digest_hour_and_its_suggestions_are_no_longer_pending():
+    stores, mailbox = given_a_pending_retweet(), Mailbox()
+    # When the schedule fires at the digest hour, and again (a duplicate trigger)
+    first, second = send(stores, mailbox, DIGEST_HOUR), send(stores, mailbox, DIGEST_HOUR)
+    # Then one email left, the day is recorded as sent, and the retweet waits no more
+    assert (first, second, len(mailbox.sent)) == ("sent", "already sent today", 1)
+    record = stores.digests.digest("2026-03-03")
+    assert record is not None
+    assert (record.status, record.message_id, record.suggestion_refs) == (
+        "sent",
+        "message-1",
+        ("200|retweet#1001",),
+    )
+    assert stores.suggestions.pending_suggestions(until=DIGEST_HOUR) == []
+    assert b"person_x" in mailbox.sent[0]
+
+
+def test_outside_the_digest_hour_nothing_is_sent_or_claimed():
+    stores, mailbox = given_a_pending_retweet(), Mailbox()
+    reason = send(stores, mailbox, datetime(2026, 3, 3, 9, tzinfo=UTC))
+    assert reason.startswith("not the digest hour")
+    assert mailbox.sent == []
+    assert stores.digests.digest("2026-03-03") is None
+
+
+def test_a_day_another_run_claimed_is_not_sent_again():
+    stores, mailbox = given_a_pending_retweet(), Mailbox()
+    # Given another run claimed today's digest and is still sending it
+    stores.digests.claim_digest("2026-03-03", ["200|retweet#1001"], DIGEST_HOUR)
+    # When this run retries, it sends exactly what was claimed
+    assert send(stores, mailbox, DIGEST_HOUR) == "sent"
+    assert len(mailbox.sent) == 1
+
+
+def test_the_digest_shows_yesterday_s_x_spend_as_dollars_and_cents():
+    stores, mailbox = given_a_pending_retweet(), Mailbox()
+    stores.spend.add_spend(datetime(2026, 3, 2).date(), Spend(requests=3, cost=USD.of("0.256")))
+    send(stores, mailbox, DIGEST_HOUR)
+    assert b"X API spend yesterday: $0.26" in mailbox.sent[0]

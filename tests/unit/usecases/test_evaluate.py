@@ -1,0 +1,63 @@
+"""Evaluate on in-memory stores: replaying a target's evidence stores its transitions and suggestions once."""
+
+from __future__ import annotations
+
+from rapport.domain.model import InteractionKind as K
+from rapport.domain.model import Stage, SuggestionKind
+from rapport.usecases.evaluate import evaluate
+from rapport.usecases.ports import Stores
+from tests.factories import ME, ME_ID, added, at, evidence, post, target
+from tests.fakes import memory_stores
+
+
+def a_target_with_a_useful_post() -> Stores:
+    stores = memory_stores()
+    stores.settings.put_me(ME_ID, ME)
+    stores.targets.put_target(target())
+    stores.evidence.add_interaction(added())
+    useful = post("How we halved cold starts https://example.com/a", when=at(1), post_id="1001")
+    stores.evidence.add_interaction(evidence(K.TARGET_POST, at(1), ev_id="1001", the_post=useful))
+    return stores
+
+
+def test_a_new_target_starts_step_1_with_a_retweet_to_make():
+    # Given a target just added, who posted something useful
+    stores = a_target_with_a_useful_post()
+    # When it is evaluated
+    report = evaluate(stores, ["200"], at(2))
+    # Then its first transition and a retweet suggestion are stored, waiting for a digest
+    assert [(t.from_stage, t.to_stage) for t in stores.evidence.transitions("200")] == [(None, Stage.RETWEET)]
+    (pending,) = stores.suggestions.pending_suggestions(until=at(3))
+    assert (pending.kind, pending.post_id) == (SuggestionKind.RETWEET, "1001")
+    assert (report.evaluated, report.suggestions) == (1, 1)
+
+
+def test_evaluating_again_stores_nothing_twice():
+    stores = a_target_with_a_useful_post()
+    evaluate(stores, ["200"], at(2))
+    # When the same event is evaluated again (a redelivery)
+    again = evaluate(stores, ["200"], at(2))
+    # Then nothing new is stored
+    assert (again.transitions, again.suggestions) == ([], 0)
+    assert len(stores.evidence.transitions("200")) == 1
+    assert len(stores.suggestions.pending_suggestions(until=at(3))) == 1
+
+
+def test_a_thanks_after_our_retweet_moves_the_target_to_step_2():
+    # Given we retweeted their post and they thanked us
+    stores = a_target_with_a_useful_post()
+    stores.evidence.add_interaction(evidence(K.OUR_RETWEET, at(1.5), ev_id="5001", refers_to="1001"))
+    stores.evidence.add_interaction(evidence(K.THANKS, at(2), ev_id="1002"))
+    # When it is evaluated
+    report = evaluate(stores, ["200"], at(3))
+    # Then the target is at step 2, and the stored history says why
+    assert stores.targets.get_target("200").stage is Stage.ANSWER
+    assert stores.evidence.transitions("200")[-1].to_stage is Stage.ANSWER
+    assert [t.to_stage for _, t in report.transitions][-1] is Stage.ANSWER
+
+
+def test_a_target_removed_since_collect_is_reported_missing():
+    stores = a_target_with_a_useful_post()
+    report = evaluate(stores, ["200", "999"], at(2))
+    assert report.missing == ["999"]
+    assert report.evaluated == 1
