@@ -12,7 +12,7 @@ from rapport.domain.model import DigestRecord, Interaction, Post, Stage, Suggest
 from rapport.domain.money import Spend
 from rapport.domain.policy import Policy
 from rapport.domain.x import NewFollowers, ReadUsage, Timeline, XRateLimited, XUser
-from rapport.usecases.ports import NotFoundError, Stores
+from rapport.usecases.ports import DaySpend, NotFoundError, Stores, TargetHistory
 
 
 def _iso(at: datetime) -> str:
@@ -135,6 +135,15 @@ class MemoryEvidenceStore:
         held = self.memory.targets.get(target_id)
         return [held.transitions[k] for k in sorted(held.transitions)] if held else []
 
+    def history(self, target_id: str) -> TargetHistory:
+        held = self.memory.targets.get(target_id)
+        if held is None or not held.profile:
+            raise NotFoundError(f"no target with id {target_id}")
+        suggestions = [held.suggestions[k] for k in sorted(held.suggestions)]
+        return TargetHistory(
+            replace(held.target), self.interactions(target_id), self.transitions(target_id), suggestions
+        )
+
 
 @dataclass(slots=True)
 class MemorySuggestionStore:
@@ -213,15 +222,15 @@ class MemorySpendStore:
         self.memory.spend[day] = self.memory.spend.get(day, Spend()) + spend
         self.memory.billed.setdefault(day, set()).update(billed)
 
-    def billed_on(self, day: date) -> set[str]:
-        return set(self.memory.billed.get(day, ()))
-
     def spend(self, day: date) -> Spend:
         return self.memory.spend.get(day, Spend())
 
-    def spend_between(self, first: date, last: date) -> Spend:
-        days = [s for day, s in self.memory.spend.items() if first <= day <= last]
-        return sum(days, Spend())
+    def days(self, first: date, last: date) -> dict[date, DaySpend]:
+        return {
+            day: DaySpend(s, frozenset(self.memory.billed.get(day, ())))
+            for day, s in sorted(self.memory.spend.items())
+            if first <= day <= last
+        }
 
     def add_run(self, at: datetime, record: dict[str, Any]) -> None:
         self.memory.runs[_iso(at)] = copy.deepcopy(record)
@@ -263,6 +272,9 @@ class MemorySettingsStore:
 
     def put_me(self, user_id: str, username: str) -> None:
         self.memory.me = {"id": user_id, "username": username}
+
+    def policy_and_me(self) -> tuple[Policy, dict[str, str] | None]:
+        return self.policy(), self.me()
 
 
 def memory_stores(memory: Memory | None = None) -> Stores:

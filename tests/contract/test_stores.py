@@ -14,7 +14,7 @@ from rapport.domain.model import InteractionKind as K
 from rapport.domain.model import Stage, SuggestionKind, Transition, suggestion_ref
 from rapport.domain.money import USD, Spend
 from rapport.domain.policy import Policy
-from rapport.usecases.ports import NotFoundError, Stores
+from rapport.usecases.ports import DaySpend, NotFoundError, Stores
 from tests.factories import at, evidence, post, suggestion, target
 
 # --- targets ------------------------------------------------------------------------------------
@@ -157,10 +157,14 @@ def test_spend_adds_up_per_day_and_over_a_month(stores: Stores):
     stores.spend.add_spend(day, Spend(1, 0, 1, USD.of("0.01"), followers=3), billed=["users:2"])
     stores.spend.add_spend(next_day, Spend(requests=1, cost=USD.of("0.001"), deferred_for_budget=2))
     assert stores.spend.spend(day) == Spend(2, 10, 3, USD.of("0.08"), followers=3)
-    assert stores.spend.spend_between(day, next_day) == Spend(3, 10, 3, USD.of("0.081"), 3, 2)
-    assert stores.spend.billed_on(day) == {"users:1", "users:2"}
-    assert stores.spend.billed_on(next_day) == set()
     assert stores.spend.spend(date(2026, 3, 9)) == Spend()
+    # And one read gives each day with its spend and the users X billed that day
+    days = stores.spend.days(date(2026, 2, 28), date(2026, 3, 31))
+    assert days == {
+        day: DaySpend(Spend(2, 10, 3, USD.of("0.08"), followers=3), frozenset({"users:1", "users:2"})),
+        next_day: DaySpend(Spend(requests=1, cost=USD.of("0.001"), deferred_for_budget=2)),
+    }
+    assert stores.spend.days(date(2026, 3, 2), date(2026, 3, 2)).keys() == {next_day}
 
 
 def test_a_retried_run_overwrites_its_own_record(stores: Stores):
@@ -193,3 +197,30 @@ def test_settings_and_me_round_trip(stores: Stores):
     stores.settings.put_me("100", "ana_builds")
     assert stores.settings.policy().thanks_to_advance == 2
     assert stores.settings.me() == {"id": "100", "username": "ana_builds"}
+    policy, me = stores.settings.policy_and_me()
+    assert (policy.thanks_to_advance, me) == (2, {"id": "100", "username": "ana_builds"})
+
+
+def test_a_target_history_is_read_at_once_with_its_evidence_transitions_and_suggestions(stores: Stores):
+    # Given a target with two interactions, a transition and a suggestion, and another target
+    stores.targets.put_target(target())
+    stores.targets.put_target(target("other", "201"))
+    first = evidence(K.ADDED, at(0), ev_id="added")
+    p = post("Anyone know a good profiler?", post_id="1003")
+    second = evidence(K.TARGET_POST, at(1), ev_id="1003", the_post=p, is_question=True)
+    stores.evidence.add_interaction(second)
+    stores.evidence.add_interaction(first)
+    step = Transition(at(0), None, Stage.RETWEET, "added", ("added",))
+    stores.evidence.add_transitions("200", [step])
+    s = suggestion(created_at=at(1))
+    stores.suggestions.add_suggestion(s)
+    # When its history is read
+    history = stores.evidence.history("200")
+    # Then it holds exactly what the separate reads hold, and nothing of the other target
+    assert history.target == stores.targets.get_target("200")
+    assert history.interactions == stores.evidence.interactions("200")
+    assert history.transitions == [step]
+    assert history.suggestions == [s]
+    # And a target that does not exist is not found
+    with pytest.raises(NotFoundError):
+        stores.evidence.history("999")

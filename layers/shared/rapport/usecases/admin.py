@@ -191,11 +191,11 @@ def _on_target(command: Command, stores: Stores, target: Target, at: datetime) -
 
 
 def _reevaluate(stores: Stores, target: Target, at: datetime) -> Stage:
-    me = stores.settings.me() or {"username": ""}
+    policy, me = stores.settings.policy_and_me()
     report = EvaluateReport(at=at)
-    return evaluate_target(
-        stores, target, policy=stores.settings.policy(), me_username=me["username"], at=at, report=report
-    )
+    history = stores.evidence.history(target.id)
+    username = (me or {}).get("username", "")
+    return evaluate_target(stores, history, policy=policy, me_username=username, at=at, report=report)
 
 
 def _with_stage(target: Target, stage: Stage) -> Target:

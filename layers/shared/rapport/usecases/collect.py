@@ -22,7 +22,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from rapport.domain.classify import Family, Me, classify
@@ -30,7 +30,7 @@ from rapport.domain.model import Interaction, InteractionKind, Post, Stage, Targ
 from rapport.domain.money import OWNED_PRICE, USD, Spend, read_price
 from rapport.domain.policy import Policy
 from rapport.domain.x import Timeline, XRateLimited, XUnavailable
-from rapport.usecases.ports import Stores, XSource
+from rapport.usecases.ports import DaySpend, Stores, XSource
 
 SOURCE_MY_POSTS = "me:posts"
 SOURCE_MENTIONS = "me:mentions"
@@ -171,22 +171,21 @@ BILLED_DAILY = ("users", "followers")
 def collect(stores: Stores, x: XSource, at: datetime) -> CollectReport:
     """Read our posts, our mentions, each target's new posts and follow-backs; store the evidence."""
     report = CollectReport(at=at)
-    me_record = stores.settings.me()
+    policy, me_record = stores.settings.policy_and_me()
     if me_record is None:
         user = x.me()
         stores.settings.put_me(user.id, user.username)
         me_record = {"id": user.id, "username": user.username}
     me = Me(me_record["id"], me_record["username"])
     targets = {t.id: t for t in stores.targets.list_targets()}
-    policy = stores.settings.policy()
     state = stores.collector.collect_states()
     limited = dict(state.get("rate_limits") or {})
     run = _Run(stores, x, at, me, targets, policy, report, stores.collector.cursors(), limited, state)
-    budget_used = _budget_used(stores, policy, at)
     day = at.astimezone(UTC).date()
-    x.usage.billed_before(
-        stores.spend.billed_on(day)
-    )  # users looked up by earlier runs today cost nothing more
+    month = stores.spend.days(day.replace(day=1), day)  # one read: the budget and today's billed users
+    budget_used = _budget_used(month, policy)
+    # Users looked up by earlier runs today cost nothing more.
+    x.usage.billed_before(set(month[day].billed) if day in month else set())
 
     run.read(
         SOURCE_MY_POSTS,
@@ -213,10 +212,9 @@ def collect(stores: Stores, x: XSource, at: datetime) -> CollectReport:
     return report
 
 
-def _budget_used(stores: Stores, policy: Policy, at: datetime) -> float:
+def _budget_used(month: dict[date, DaySpend], policy: Policy) -> float:
     """The share of this month's X budget already spent (inf with a zero budget)."""
-    today = at.astimezone(UTC).date()
-    spent = stores.spend.spend_between(today.replace(day=1), today).cost
+    spent = sum((d.spend for d in month.values()), Spend()).cost
     return spent.share_of(USD.of(policy.x_monthly_budget_usd))
 
 

@@ -29,7 +29,7 @@ from rapport.domain.model import (
     Transition,
     suggestion_ref,
 )
-from rapport.domain.money import USD
+from rapport.domain.money import USD, Spend
 from rapport.domain.policy import Policy
 from rapport.domain.suggestions import OUR_REACTIONS, topic_hits
 from rapport.email.render import (
@@ -40,7 +40,7 @@ from rapport.email.render import (
     build_mime,
     render_digest,
 )
-from rapport.usecases.ports import Stores
+from rapport.usecases.ports import NotFoundError, Stores
 
 # Sends a raw MIME message; returns the provider's message id.
 SendRaw = Callable[[bytes], str]
@@ -246,7 +246,9 @@ class _World:
 
     targets: list[Target]
     interactions: dict[str, list[Interaction]]
+    transitions: dict[str, list[Transition]]
     previous: DigestRecord | None  # the last digest sent before this one's day
+    me_username: str
     posted_at: dict[str, datetime]  # post id -> when it was posted, for every post the digest knows
 
     def acted_on(self) -> set[str]:
@@ -267,13 +269,27 @@ class _World:
         return last
 
 
-def _world(stores: Stores, day: date) -> _World:
-    targets = sorted(stores.targets.list_targets(), key=lambda t: t.username.lower())
-    interactions = {t.id: stores.evidence.interactions(t.id) for t in targets}
+def _world(stores: Stores, day: date, me: dict[str, str] | None) -> _World:
+    # One read per target (its whole partition), not one per kind of record.
+    histories = []
+    for listed in stores.targets.list_targets():
+        try:
+            histories.append(stores.evidence.history(listed.id))
+        except NotFoundError:
+            continue  # removed while the digest was reading
+    histories.sort(key=lambda h: h.target.username.lower())
+    interactions = {h.target.id: h.interactions for h in histories}
     posted_at = {
         i.post.id: i.post.created_at for items in interactions.values() for i in items if i.post is not None
     }
-    return _World(targets, interactions, stores.digests.last_sent_digest(before=day.isoformat()), posted_at)
+    return _World(
+        targets=[h.target for h in histories],
+        interactions=interactions,
+        transitions={h.target.id: h.transitions for h in histories},
+        previous=stores.digests.last_sent_digest(before=day.isoformat()),
+        me_username=(me or {}).get("username", ""),
+        posted_at=posted_at,
+    )
 
 
 def _last_contact(world: _World, at: datetime) -> dict[str, datetime]:
@@ -306,7 +322,7 @@ def send_digest(
     stores: Stores, send_raw: SendRaw, sender: str, recipient: str, at: datetime, *, force: bool = False
 ) -> DigestReport:
     """Send the day's digest if the local digest hour has come and it was not sent yet."""
-    policy = stores.settings.policy()
+    policy, me = stores.settings.policy_and_me()
     local_day, due = digest_due(at, policy)
     if not due and not force:
         return DigestReport(None, False, f"not the digest hour ({at.astimezone(policy.zone):%H:%M} local)")
@@ -314,7 +330,7 @@ def send_digest(
     record = stores.digests.digest(day)
     if record is not None and record.status == "sent":
         return DigestReport(day, False, "already sent today")
-    world = _world(stores, local_day)
+    world = _world(stores, local_day, me)
     if record is None:
         selection = choose(stores, world, policy, at)
         if not selection.chosen and not policy.send_empty_digest:
@@ -338,9 +354,9 @@ def send_digest(
 
 def preview_digest(stores: Stores, at: datetime) -> DigestView:
     """The digest the user would get at ``at``, chosen from the current data; nothing is written."""
-    policy = stores.settings.policy()
+    policy, me = stores.settings.policy_and_me()
     local_day = at.astimezone(policy.zone).date()
-    world = _world(stores, local_day)
+    world = _world(stores, local_day, me)
     record = stores.digests.digest(local_day.isoformat())
     if record is not None:  # that day's digest exists: show what it holds
         chosen = tuple(stores.suggestions.suggestions_by_ref(record.suggestion_refs))
@@ -360,11 +376,10 @@ def build_view(
 ) -> DigestView:
     previous = world.previous
     changed_since = previous.sent_at if previous and previous.sent_at else datetime.min.replace(tzinfo=UTC)
-    me = stores.settings.me() or {"username": ""}
     targets: list[TargetStatus] = []
     transitions: list[tuple[str, Transition]] = []
     for target in world.targets:
-        history = stores.evidence.transitions(target.id)
+        history = world.transitions[target.id]
         since = history[-1].at if history else (target.added_at or at)
         targets.append(TargetStatus(target.username, target.stage, since))
         transitions.extend((target.username, t) for t in history if changed_since < t.at <= at)
@@ -372,7 +387,7 @@ def build_view(
     posted = world.posted_at
     return DigestView(
         local_date=date.fromisoformat(day),
-        me_username=me["username"],
+        me_username=world.me_username,
         suggestions=suggestions,
         transitions=tuple(transitions),
         targets=tuple(targets),
@@ -387,8 +402,10 @@ def spend_summary(stores: Stores, policy: Policy, at: datetime) -> SpendSummary:
     """X API spend per UTC day, as collect records it: yesterday, this month so far, the budget."""
     today = at.astimezone(UTC).date()
     yesterday = today - timedelta(days=1)
-    month = stores.spend.spend_between(today.replace(day=1), today)
-    spent_yesterday = stores.spend.spend(yesterday)
+    first = today.replace(day=1)
+    days = stores.spend.days(min(first, yesterday), today)  # one read covers both figures
+    month = sum((d.spend for day, d in days.items() if day >= first), Spend())
+    spent_yesterday = days[yesterday].spend if yesterday in days else Spend()
     return SpendSummary(
         yesterday=spent_yesterday.cost,
         month_to_date=month.cost,

@@ -7,10 +7,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from rapport.domain.engine import replay
-from rapport.domain.model import Stage, Target, Transition
+from rapport.domain.model import Stage, Transition
 from rapport.domain.policy import Policy
 from rapport.domain.suggestions import Context, suggest
-from rapport.usecases.ports import NotFoundError, Stores
+from rapport.usecases.ports import NotFoundError, Stores, TargetHistory
 
 
 @dataclass(slots=True)
@@ -37,40 +37,44 @@ class EvaluateReport:
 def evaluate(stores: Stores, target_ids: Iterable[str], at: datetime) -> EvaluateReport:
     """Apply the engine to the named targets (those with new evidence) at instant ``at``."""
     report = EvaluateReport(at=at)
-    policy = stores.settings.policy()
-    me = stores.settings.me() or {"username": ""}
+    policy, me = stores.settings.policy_and_me()
     for target_id in sorted(set(target_ids)):
         try:
-            target = stores.targets.get_target(target_id)
+            history = stores.evidence.history(target_id)
         except NotFoundError:
             report.missing.append(target_id)  # removed between collect and evaluate
             continue
-        evaluate_target(stores, target, policy=policy, me_username=me["username"], at=at, report=report)
+        evaluate_target(
+            stores, history, policy=policy, me_username=(me or {}).get("username", ""), at=at, report=report
+        )
     return report
 
 
 def evaluate_target(
     stores: Stores,
-    target: Target,
+    history: TargetHistory,
     *,
     policy: Policy,
     me_username: str,
     at: datetime,
     report: EvaluateReport,
 ) -> Stage:
-    interactions = stores.evidence.interactions(target.id)
-    progress = replay(interactions, policy, until=at)
-    new = stores.evidence.add_transitions(target.id, progress.transitions)
+    target = history.target
+    progress = replay(history.interactions, policy, until=at)
+    # Replay yields the whole history; only what is not stored yet is written (no write per old step).
+    stored = {(t.at, t.to_stage) for t in history.transitions}
+    fresh = [t for t in progress.transitions if (t.at, t.to_stage) not in stored]
+    new = stores.evidence.add_transitions(target.id, fresh) if fresh else 0
     if new:
-        report.transitions.extend((target.username, t) for t in progress.transitions[-new:])
+        report.transitions.extend((target.username, t) for t in fresh[-new:])
     if progress.stage is not target.stage or new:
         stores.targets.set_stage(target.id, progress.stage, progress.since)
     ctx = Context(
         target=target,
         me_username=me_username,
         progress=progress,
-        interactions=interactions,
-        previous=stores.suggestions.suggestions(target.id),
+        interactions=history.interactions,
+        previous=history.suggestions,
         policy=policy,
         now=at,
     )

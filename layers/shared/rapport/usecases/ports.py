@@ -22,6 +22,24 @@ class NotFoundError(LookupError):
     """A target, digest or setting that the caller named does not exist."""
 
 
+@dataclass(frozen=True, slots=True)
+class TargetHistory:
+    """Everything stored about one target, read at once: what evaluate and the digest replay."""
+
+    target: Target
+    interactions: list[Interaction]  # by id
+    transitions: list[Transition]  # oldest first
+    suggestions: list[Suggestion]
+
+
+@dataclass(frozen=True, slots=True)
+class DaySpend:
+    """One UTC day of X spend, and the users ("kind:id") X has already billed that day."""
+
+    spend: Spend
+    billed: frozenset[str] = frozenset()
+
+
 class TargetStore(Protocol):
     """The people the user builds relationships with, found by id or by username."""
 
@@ -71,6 +89,10 @@ class EvidenceStore(Protocol):
         """A target's stage history, oldest first."""
         ...
 
+    def history(self, target_id: str) -> TargetHistory:
+        """The target with its interactions, transitions and suggestions in one read, or ``NotFoundError``."""
+        ...
+
 
 class SuggestionStore(Protocol):
     """Suggestions made once per target and key; unsent ones wait, oldest first, for a digest."""
@@ -118,13 +140,9 @@ class SpendStore(Protocol):
         """Add a run's reads to its UTC day, and remember which users ("kind:id") it paid for."""
         ...
 
-    def billed_on(self, day: date) -> set[str]:
-        """The users X has already billed that UTC day ("kind:id")."""
-        ...
-
     def spend(self, day: date) -> Spend: ...
-    def spend_between(self, first: date, last: date) -> Spend:
-        """The sum over the UTC days from ``first`` to ``last``, both included."""
+    def days(self, first: date, last: date) -> dict[date, DaySpend]:
+        """Each UTC day from ``first`` to ``last`` that has spend, in one read."""
         ...
 
     def add_run(self, at: datetime, record: dict[str, Any]) -> None:
@@ -167,6 +185,9 @@ class SettingsStore(Protocol):
         ...
 
     def put_me(self, user_id: str, username: str) -> None: ...
+    def policy_and_me(self) -> tuple[Policy, dict[str, str] | None]:
+        """Both in one read: every run needs the two."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)

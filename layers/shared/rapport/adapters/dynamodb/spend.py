@@ -12,6 +12,7 @@ from pynamodb.expressions.update import Action
 
 from rapport.adapters.dynamodb.table import UsageItem, ValueItem, iso, put_value
 from rapport.domain.money import USD, Spend
+from rapport.usecases.ports import DaySpend
 
 USAGE = "USAGE"
 RUN = "RUN"
@@ -32,23 +33,15 @@ class DynamoSpendStore:
             actions.append(UsageItem.billed.add(keys))
         UsageItem(USAGE, day.isoformat()).update(actions=actions)
 
-    def billed_on(self, day: date) -> set[str]:
-        try:
-            return set(UsageItem.get(USAGE, day.isoformat()).billed or ())
-        except DoesNotExist:
-            return set()
-
     def spend(self, day: date) -> Spend:
         try:
             return _spend(UsageItem.get(USAGE, day.isoformat()))
         except DoesNotExist:
             return Spend()
 
-    def spend_between(self, first: date, last: date) -> Spend:
-        total = Spend()
-        for i in UsageItem.query(USAGE, UsageItem.sk.between(first.isoformat(), last.isoformat())):
-            total += _spend(i)
-        return total
+    def days(self, first: date, last: date) -> dict[date, DaySpend]:
+        items = UsageItem.query(USAGE, UsageItem.sk.between(first.isoformat(), last.isoformat()))
+        return {date.fromisoformat(i.sk): DaySpend(_spend(i), frozenset(i.billed or ())) for i in items}
 
     def add_run(self, at: datetime, record: dict[str, Any]) -> None:
         put_value(RUN, iso(at), record, at)

@@ -42,17 +42,17 @@ class DynamoSuggestionStore:
 
     def suggestions(self, target_id: str) -> list[Suggestion]:
         items = SuggestionItem.query(target_pk(target_id), SuggestionItem.sk.startswith("S#"))
-        return [_suggestion(i) for i in items]
+        return [suggestion_from_item(i) for i in items]
 
     def pending_suggestions(self, until: datetime) -> list[Suggestion]:
         items = SuggestionItem.gsi1.query(PENDING, SuggestionItem.gsi1sk <= iso(until) + "~")
-        return [_suggestion(i) for i in items if isinstance(i, SuggestionItem)]
+        return [suggestion_from_item(i) for i in items if isinstance(i, SuggestionItem)]
 
     def suggestions_by_ref(self, refs: Iterable[str]) -> list[Suggestion]:
         refs = list(refs)
         keys = [tuple(ref.split("|", 1)) for ref in refs]
         found = {
-            f"{i.target_id}|{i.sk[2:]}": _suggestion(i)
+            f"{i.target_id}|{i.sk[2:]}": suggestion_from_item(i)
             for i in SuggestionItem.batch_get([(target_pk(t), f"S#{k}") for t, k in keys])
         }
         return [found[ref] for ref in refs if ref in found]
@@ -79,7 +79,7 @@ class DynamoSuggestionStore:
                     raise
 
 
-def _suggestion(i: SuggestionItem) -> Suggestion:
+def suggestion_from_item(i: SuggestionItem) -> Suggestion:
     return Suggestion(
         kind=SuggestionKind(i.kind),
         target_id=i.target_id,

@@ -19,6 +19,7 @@ repeated run writes nothing new.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -204,6 +205,18 @@ def save_once(item: Item) -> bool:
 def is_conditional_failure(exc: Exception) -> bool:
     cause = getattr(exc, "cause_response_code", None)
     return cause == "ConditionalCheckFailedException"
+
+
+def query_partition(pk: str) -> Iterator[dict[str, Any]]:
+    """Every item of one partition, raw, whatever its model: one query (paged) for many kinds."""
+    connection = Item._get_connection()
+    start: dict[str, Any] | None = None
+    while True:
+        page = connection.query(pk, exclusive_start_key=start)
+        yield from page.get("Items", [])
+        start = page.get("LastEvaluatedKey")
+        if not start:
+            return
 
 
 def get_value(pk: str, sk: str) -> Any | None:

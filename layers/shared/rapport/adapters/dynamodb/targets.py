@@ -11,18 +11,21 @@ from pynamodb.connection import Connection
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
+from rapport.adapters.dynamodb.suggestions import suggestion_from_item
 from rapport.adapters.dynamodb.table import (
     TARGETS,
     InteractionItem,
     Item,
+    SuggestionItem,
     TargetItem,
     TransitionItem,
     iso,
+    query_partition,
     save_once,
     target_pk,
 )
 from rapport.domain.model import Interaction, InteractionKind, Post, Stage, Target, Transition
-from rapport.usecases.ports import NotFoundError
+from rapport.usecases.ports import NotFoundError, TargetHistory
 
 PROFILE = "PROFILE"
 
@@ -124,16 +127,27 @@ class DynamoEvidenceStore:
 
     def transitions(self, target_id: str) -> list[Transition]:
         items = TransitionItem.query(target_pk(target_id), TransitionItem.sk.startswith("T#"))
-        return [
-            Transition(
-                at=i.at,
-                from_stage=Stage(i.from_stage) if i.from_stage else None,
-                to_stage=Stage(i.to_stage),
-                reason=i.reason,
-                evidence=tuple(i.evidence or ()),
-            )
-            for i in items
-        ]
+        return [_transition(i) for i in items]
+
+    def history(self, target_id: str) -> TargetHistory:
+        # One query of the target's partition instead of one per kind of record (profile, I#, S#, T#).
+        target: Target | None = None
+        interactions: list[Interaction] = []
+        transitions: list[Transition] = []
+        suggestions = []
+        for raw in query_partition(target_pk(target_id)):
+            sk = raw["sk"]["S"]
+            if sk == PROFILE:
+                target = _target(TargetItem.from_raw_data(raw))
+            elif sk.startswith("I#"):
+                interactions.append(_interaction(target_id, InteractionItem.from_raw_data(raw)))
+            elif sk.startswith("T#"):
+                transitions.append(_transition(TransitionItem.from_raw_data(raw)))
+            elif sk.startswith("S#"):
+                suggestions.append(suggestion_from_item(SuggestionItem.from_raw_data(raw)))
+        if target is None:
+            raise NotFoundError(f"no target with id {target_id}")
+        return TargetHistory(target, interactions, transitions, suggestions)
 
 
 def post_to_json(post: Post) -> str:
@@ -159,6 +173,16 @@ def _target(i: TargetItem) -> Target:
         stage=Stage(i.stage),
         topics=tuple(i.topics or ()),
         follows_us=bool(i.follows_us),
+    )
+
+
+def _transition(i: TransitionItem) -> Transition:
+    return Transition(
+        at=i.at,
+        from_stage=Stage(i.from_stage) if i.from_stage else None,
+        to_stage=Stage(i.to_stage),
+        reason=i.reason,
+        evidence=tuple(i.evidence or ()),
     )
 
 

@@ -46,3 +46,8 @@ class DynamoSettingsStore:
 
     def put_me(self, user_id: str, username: str) -> None:
         put_value(SETTINGS, "ME", {"id": user_id, "username": username})
+
+    def policy_and_me(self) -> tuple[Policy, dict[str, str] | None]:
+        found = {i.sk: json.loads(i.value) for i in ValueItem.query(SETTINGS)}
+        policy = Policy.model_validate(found["POLICY"]) if found.get("POLICY") else Policy()
+        return policy, dict(found["ME"]) if found.get("ME") else None
