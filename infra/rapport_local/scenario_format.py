@@ -50,10 +50,10 @@ def _said(template: str) -> WrapValidator:
 
 
 def _listed(what: str) -> BeforeValidator:
-    """A list whose items have their own model; left out or null is empty, anything else is ``what``."""
+    """A list whose items have their own model; left out, null or empty is ``[]``; not a list, ``what``."""
 
     def check(value: Any) -> Any:
-        if value is None:
+        if not value:
             return []
         if not isinstance(value, list):
             raise problem(what)
@@ -63,10 +63,10 @@ def _listed(what: str) -> BeforeValidator:
 
 
 def _mapped(what: str) -> BeforeValidator:
-    """A mapping whose values have their own model; null is empty, anything else is ``what``."""
+    """A mapping whose values have their own model; left out, null or empty is ``{}``; else ``what``."""
 
     def check(value: Any) -> Any:
-        if value is None:
+        if not value:
             return {}
         if not isinstance(value, Mapping):
             raise problem(what)
@@ -109,7 +109,7 @@ def _in_order(hours: list[float]) -> list[float]:
     return hours
 
 
-_NONE_AS_EMPTY = BeforeValidator(lambda value: [] if value is None else value)
+_NULL_AS_EMPTY = BeforeValidator(lambda value: value or [])  # a key left null lists no one
 
 # X writes user and post ids as strings of digits; YAML would make an unquoted id a number.
 XId = Annotated[str, Strict(), Field(pattern=r"^[0-9]{1,19}$"), WrapValidator(_x_id)]
@@ -120,7 +120,7 @@ Handle = Annotated[
     _said("{got} is not an X handle (1-15 letters, digits, _)"),
 ]
 Username = Annotated[str, Strict(), _said("expected a username, got {got}")]
-Usernames = Annotated[list[str], Strict(), _said("expected a list of usernames"), _NONE_AS_EMPTY]
+Usernames = Annotated[list[str], Strict(), _said("expected a list of usernames"), _NULL_AS_EMPTY]
 Text = Annotated[str, Strict(), _said("expected a string, got {got}")]
 Words = Annotated[str, Strict(), Field(pattern=r"\S"), _said("expected a non-empty string")]
 Flag = Annotated[bool, Strict(), _said("expected true or false, got {got}")]
@@ -207,7 +207,6 @@ class BehaviourEntry(Entry):
 
 
 class UserMetricsEntry(Entry):
-    not_a_mapping = "expected a mapping of counts such as followers_count"
     followers_count: Count = 0
     following_count: Count = 0
     tweet_count: Count = 0
@@ -243,7 +242,6 @@ class UserEntry(Entry):
 
 
 class PostMetricsEntry(Entry):
-    not_a_mapping = "expected a mapping of counts such as like_count"
     like_count: Count = 0
     retweet_count: Count = 0
     reply_count: Count = 0
