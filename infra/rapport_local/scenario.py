@@ -212,9 +212,10 @@ def _path(loc: Iterable[int | str]) -> str:
     """``users[0].metrics``: keys joined by dots, list positions in brackets."""
     out = ""
     for part in loc:
-        if part == "[key]":  # pydantic's mark for a problem with a mapping's key rather than its value
-            continue
-        out += f"[{part}]" if isinstance(part, int) else f".{part}" if out else str(part)
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif part != "[key]":  # pydantic's mark for a problem with a mapping's key rather than its value
+            out += f".{part}" if out else part
     return out
 
 
@@ -226,16 +227,14 @@ class _Resolver:
         self.declared = declared
         self.me = _user(declared.me)
         self.users = tuple(_user(entry) for entry in declared.users)
-        self.by_name: dict[str, ScenarioUser] = {}  # lower-cased: X handles are case-insensitive
+        self.by_name = self.unique((self.me, *self.users))  # lower-cased: X handles are case-insensitive
 
     def fail(self, detail: str, event_index: int | None = None) -> ScenarioError:
         return ScenarioError(self.source, detail, event_index=event_index)
 
     def scenario(self) -> Scenario:
         declared = self.declared
-        everyone = (self.me, *self.users)
-        self.by_name = self.unique(everyone)
-        for user in everyone:
+        for user in (self.me, *self.users):
             self.check_followers(user)
         start = declared.start
         return Scenario(
