@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -39,6 +40,10 @@ events:
   - {at: "2026-03-05T08:00:00Z", follow: {by: person_x, user: ana_builds}}
   - {at: "2026-03-05T09:00:00Z", unfollow: {by: person_x, user: ana_builds}}
 """  # noqa: E501
+
+
+# How pydantic words its own errors; a scenario error says the problem in the file's terms instead.
+PYDANTIC_WORDS = re.compile(r"Input should|Field required|Extra inputs|Value error|validation error")
 
 
 def write(tmp_path: Path, data: Any, name: str = "scenario.yaml") -> Path:
@@ -219,6 +224,17 @@ def test_unquoted_yaml_timestamps_are_accepted(tmp_path):
             "unknown key(s) ['txt']",
         ),
         ([{"post": {"id": "1", "by": "person_x", "text": "x"}}], 0, "missing 'at'"),
+        ([{"at": "2026-03-02T09:00:00Z", "follow": {"by": "person_x"}}], 0, "follow: missing 'user'"),
+        (
+            [
+                {
+                    "at": "2026-03-02T09:00:00Z",
+                    "post": {"id": "1", "by": "person_x", "text": "x", "metrics": {"likes": 1}},
+                }
+            ],
+            0,
+            "post.metrics: unknown key(s) ['likes']",
+        ),
     ],
 )
 def test_event_errors_name_the_file_the_event_and_the_problem(tmp_path, events, index, message):
@@ -232,6 +248,7 @@ def test_event_errors_name_the_file_the_event_and_the_problem(tmp_path, events, 
     assert error.event_index == index
     assert str(error).startswith(f"{path}: events[{index}]: ")
     assert message in str(error)
+    assert not PYDANTIC_WORDS.search(str(error))
 
 
 @pytest.mark.parametrize(
@@ -250,6 +267,10 @@ def test_event_errors_name_the_file_the_event_and_the_problem(tmp_path, events, 
         ({"colour": "blue"}, "unknown key(s) ['colour']"),
         ({"users": [{"id": "200", "username": "person_x", "metrics": {"followers_count": -1}}]}, ">= 0"),
         ({"seed": "seven"}, "seed: expected a whole number"),
+        (
+            {"users": [{"id": "200", "username": "person_x", "metrics": 3}]},
+            "users[0].metrics: expected a mapping",
+        ),
         ({"behaviours": {"ghost": {}}}, "behaviours.ghost: unknown user 'ghost'"),
         ({"behaviours": {"ana_builds": {}}}, "give it me_acts instead"),
         ({"behaviours": {"person_x": {"mood": "sunny"}}}, "unknown key(s) ['mood']"),
@@ -275,6 +296,7 @@ def test_top_level_errors_name_the_file_and_the_problem(tmp_path, changes, messa
     assert caught.value.event_index is None
     assert str(caught.value).startswith(f"{path}: ")
     assert message in str(caught.value)
+    assert not PYDANTIC_WORDS.search(str(caught.value))
 
 
 def test_unreadable_or_malformed_files_are_scenario_errors(tmp_path):

@@ -5,7 +5,8 @@ injected faults each have their own module.
 """
 
 from rapport_local.xsim.billing import Ledger
+from rapport_local.xsim.records import Follower, SimPost, SimUser
 from rapport_local.xsim.server import Exchange, XSimApp, XSimServer
-from rapport_local.xsim.world import Follower, SimPost, SimUser, World
+from rapport_local.xsim.world import World
 
 __all__ = ["Exchange", "Follower", "Ledger", "SimPost", "SimUser", "World", "XSimApp", "XSimServer"]

@@ -19,7 +19,8 @@ from rapport_local.xsim.billing import Ledger, Resource
 from rapport_local.xsim.faults import TIMEOUT, TRUNCATED, Faults
 from rapport_local.xsim.params import ENDPOINT_PARAMS, ParamProblem, Query, check_path, parse_query
 from rapport_local.xsim.ratelimit import RateLimiter, RateStatus
-from rapport_local.xsim.world import EDIT_WINDOW, SimPost, SimUser, World
+from rapport_local.xsim.records import SimPost, SimUser
+from rapport_local.xsim.world import EDIT_WINDOW, World
 
 JSON = "application/json; charset=utf-8"
 PROBLEM_JSON = "application/problem+json"

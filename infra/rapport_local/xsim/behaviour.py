@@ -12,12 +12,10 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from rapport_local.scenario import Behaviour, Reaction, Scenario
-
-if TYPE_CHECKING:
-    from rapport_local.xsim.world import SimPost, World
+from rapport_local.xsim.records import SimPost, SimUser
 
 QUESTIONS = (
     "How do you handle retries in {topic}?",
@@ -100,10 +98,28 @@ def _planned(
     return PlannedPost(at, username, text, is_question=False)
 
 
+class WorldForReactions(Protocol):
+    """The part of the world that reactions look at and act in (the world itself, which owns them)."""
+
+    def user(self, user_id: str) -> SimUser | None: ...
+
+    def user_named(self, username: str) -> SimUser | None: ...
+
+    def any_post(self, post_id: str) -> SimPost | None: ...
+
+    def follows(self, follower_id: str, followee_id: str, *, at: datetime | None = None) -> bool: ...
+
+    def add_post(
+        self, by: str, text: str, *, at: datetime | None = None, reply_to: str | None = None
+    ) -> SimPost: ...
+
+    def follow(self, by: str, user: str, *, at: datetime | None = None) -> bool: ...
+
+
 class Reactions:
     """What behaving users do after our acts; the world calls ``after_ours`` for each post of ours."""
 
-    def __init__(self, scenario: Scenario, world: World) -> None:
+    def __init__(self, scenario: Scenario, world: WorldForReactions) -> None:
         self.scenario = scenario
         self.world = world
         self.me = scenario.me.username

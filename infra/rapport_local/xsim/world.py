@@ -15,7 +15,7 @@ import sys
 import threading
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from rapport_local.scenario import (
@@ -26,64 +26,15 @@ from rapport_local.scenario import (
     Scenario,
     ScenarioUser,
     UnfollowEvent,
-    UserMetrics,
 )
 from rapport_local.xsim.behaviour import Reactions
-from rapport_local.xsim.entities import Link, Mention, ServedText, retweet_text, serve_text
+from rapport_local.xsim.entities import ServedText, retweet_text, serve_text
+from rapport_local.xsim.records import Follower, SimPost, SimUser
 
 # Follows listed in the scenario's ``followers`` exist "since forever"; X was founded on this day.
 BEGINNING = datetime(2006, 3, 21, tzinfo=UTC)
 _TWEPOCH_MS = 1288834974657  # X snowflake epoch
 EDIT_WINDOW = timedelta(minutes=30)
-
-
-@dataclass(frozen=True, slots=True)
-class SimUser:
-    id: str
-    username: str
-    name: str
-    created_at: datetime
-    protected: bool = False
-    suspended: bool = False
-    description: str = ""
-    metrics: UserMetrics = field(default_factory=UserMetrics)
-
-
-@dataclass(frozen=True, slots=True)
-class SimPost:
-    id: str
-    seq: int
-    at: datetime
-    author_id: str
-    text: str
-    mentions: tuple[Mention, ...] = ()
-    links: tuple[Link, ...] = ()
-    reply_to: str | None = None
-    quote_of: str | None = None
-    retweet_of: str | None = None
-    in_reply_to_user_id: str | None = None
-    conversation_id: str = ""
-    metrics: PostMetrics = field(default_factory=PostMetrics)
-
-    @property
-    def key(self) -> tuple[datetime, int]:
-        """Position in the world's time order (newest = largest)."""
-        return (self.at, self.seq)
-
-    @property
-    def is_reply(self) -> bool:
-        return self.reply_to is not None
-
-
-@dataclass(frozen=True, slots=True)
-class Follower:
-    user: SimUser
-    since: datetime
-    seq: int
-
-    @property
-    def key(self) -> tuple[datetime, int]:
-        return (self.since, self.seq)
 
 
 @dataclass(frozen=True, slots=True)
