@@ -20,7 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
-from rapport.domain.detectors import is_question, is_thanks
+from rapport.domain.detectors.questions import is_question
+from rapport.domain.detectors.thanks import is_thanks
 
 LABELLED_SET = Path(__file__).resolve().parent / "data" / "target_posts.csv"
 LABELLED_ME = "ana_builds"  # the account the thanks rows of the labelled set address

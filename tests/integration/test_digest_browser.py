@@ -23,14 +23,9 @@ import pytest
 
 from rapport.domain.model import Stage, Suggestion, SuggestionKind, Transition
 from rapport.domain.money import USD
-from rapport.email.render import (
-    DigestView,
-    LosingTouch,
-    SpendSummary,
-    TargetStatus,
-    intent_links,
-    render_digest,
-)
+from rapport.email.links import intent_links
+from rapport.email.render import render_digest
+from rapport.email.view import DigestView, LosingTouch, SpendSummary, TargetStatus
 
 pytestmark = pytest.mark.integration
 

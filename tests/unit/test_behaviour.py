@@ -8,7 +8,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from rapport.domain.detectors import is_question, is_thanks
+from rapport.domain.detectors.questions import is_question
+from rapport.domain.detectors.thanks import is_thanks
 from rapport_local.scenario import Scenario, parse_scenario
 from rapport_local.simulated_me import SimulatedMe
 from rapport_local.xsim.behaviour import plan_posts

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from rapport.domain.detectors import Detection, detect, is_question, is_thanks
+from rapport.domain.detectors import Detection, detect
+from rapport.domain.detectors.questions import is_question
+from rapport.domain.detectors.thanks import is_thanks
 
 ME = "ana_builds"
 

@@ -16,16 +16,10 @@ from hypothesis import strategies as st
 
 from rapport.domain.model import Stage, Suggestion, SuggestionKind, Transition
 from rapport.domain.money import USD
-from rapport.email.render import (
-    DigestView,
-    LosingTouch,
-    RenderedDigest,
-    SpendSummary,
-    TargetStatus,
-    build_mime,
-    intent_links,
-    render_digest,
-)
+from rapport.email.links import intent_links
+from rapport.email.mime import build_mime
+from rapport.email.render import RenderedDigest, render_digest
+from rapport.email.view import DigestView, LosingTouch, SpendSummary, TargetStatus
 
 NOW = datetime(2025, 3, 14, 6, 0, tzinfo=UTC)
 TODAY = date(2025, 3, 14)

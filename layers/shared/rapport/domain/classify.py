@@ -6,7 +6,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
-from rapport.domain.detectors import is_question, is_thanks
+from rapport.domain.detectors.questions import is_question
+from rapport.domain.detectors.thanks import is_thanks
 from rapport.domain.model import Interaction, InteractionKind, Post, Target
 
 

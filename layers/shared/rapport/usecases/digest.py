@@ -32,14 +32,9 @@ from rapport.domain.model import (
 from rapport.domain.money import USD, Spend
 from rapport.domain.policy import Policy
 from rapport.domain.suggestions import OUR_REACTIONS, topic_hits
-from rapport.email.render import (
-    DigestView,
-    LosingTouch,
-    SpendSummary,
-    TargetStatus,
-    build_mime,
-    render_digest,
-)
+from rapport.email.mime import build_mime
+from rapport.email.render import render_digest
+from rapport.email.view import DigestView, LosingTouch, SpendSummary, TargetStatus
 from rapport.usecases.ports import NotFoundError, Stores
 
 # Sends a raw MIME message; returns the provider's message id.
