@@ -18,7 +18,8 @@ from functions.collect import handler as collect
 from functions.digest import handler as digest
 from functions.evaluate import handler as evaluate
 from rapport.adapters.dynamodb import Repository
-from rapport.runtime.services import EnvSettings, Services
+from rapport.runtime.services import Services
+from rapport.runtime.settings import StackSettings
 from rapport_local.aws import LocalAws
 from rapport_local.demo import LambdaContext, scheduled_event
 from rapport_local.scenario import parse_scenario
@@ -99,7 +100,7 @@ def stack_for(aws: LocalAws, repo: Repository) -> Iterator[Any]:
         sim.set_now(START)
         env = aws.lambda_env(sim.url) | {"RAPPORT_TABLE_NAME": repo.table_name}
         aws.collected_events()  # nothing left over from another test
-        stack = Stack(aws, sim, Services(EnvSettings.from_env(env), repo))
+        stack = Stack(aws, sim, Services(StackSettings.from_env(env), repo))
         stack.admin(action="update_settings", settings=scenario.settings, at=START.isoformat())
         for username in scenario.targets:
             assert stack.admin(action="add_target", username=username, at=START.isoformat())["ok"]

@@ -17,7 +17,8 @@ from functions.collect import handler as collect
 from functions.digest import handler as digest
 from functions.evaluate import handler as evaluate
 from rapport.adapters.dynamodb import Repository
-from rapport.runtime.services import IDEMPOTENCY_PK, EnvSettings, Services
+from rapport.runtime.services import IDEMPOTENCY_PK, Services
+from rapport.runtime.settings import StackSettings
 from rapport_local.aws import LocalAws
 from rapport_local.demo import LambdaContext
 from rapport_local.scenario import parse_scenario
@@ -61,7 +62,7 @@ def deps(aws: LocalAws, repo: Repository) -> Iterator[tuple[Services, XSimServer
     with XSimServer(scenario) as sim:
         sim.set_now(START + timedelta(hours=4))
         env = aws.lambda_env(sim.url) | {"RAPPORT_TABLE_NAME": repo.table_name}
-        services = Services(EnvSettings.from_env(env), repo)
+        services = Services(StackSettings.from_env(env), repo)
         aws.collected_events()  # nothing left over from another test
         for command in (
             {"action": "update_settings", "settings": WORLD["settings"]},

@@ -50,7 +50,7 @@ from rapport.domain.model import (
     Target,
     Transition,
 )
-from rapport.domain.policy import Policy
+from rapport.domain.policy import Policy, PolicyDefaults
 
 PENDING = "PENDING"
 TARGETS = "TARGETS"
@@ -221,7 +221,11 @@ class Spend:
 class Repository:
     """Everything Rapport stores, in the method's words."""
 
-    def __init__(self, table_name: str, region: str | None = None) -> None:
+    def __init__(
+        self, table_name: str, region: str | None = None, policy_defaults: PolicyDefaults | None = None
+    ) -> None:
+        # The stack's answers stand in for settings never saved; the method's own without a stack.
+        self.policy_defaults = policy_defaults or PolicyDefaults()
         # PynamoDB keeps connection details on the model class; one table per process is the rule.
         _Item.Meta.table_name = table_name
         _Item.Meta.region = region
@@ -427,7 +431,7 @@ class Repository:
 
     def policy(self) -> Policy:
         value = self._get_value("SETTINGS", "POLICY")
-        return Policy.model_validate(value) if value else Policy()
+        return self.policy_defaults.policy(value)
 
     def put_policy(self, policy: Policy, at: datetime | None = None) -> None:
         self._put_value("SETTINGS", "POLICY", policy.model_dump(mode="json"), at)

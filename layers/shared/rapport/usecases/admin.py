@@ -6,15 +6,16 @@ import re
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_validator
 
 from rapport.adapters.dynamodb import Repository
-from rapport.adapters.x_client import XReader
 from rapport.domain.model import Interaction, InteractionKind, Stage, Target
 from rapport.domain.policy import Policy
-from rapport.usecases.evaluate import EvaluateReport, evaluate_target
+
+if TYPE_CHECKING:
+    from rapport.adapters.x_client import XReader
 
 USERNAME = re.compile(r"^@?[A-Za-z0-9_]{1,15}$")
 
@@ -192,6 +193,9 @@ def _on_target(command: Command, repo: Repository, target: Target, at: datetime)
 
 
 def _reevaluate(repo: Repository, target: Target, at: datetime) -> Stage:
+    # Imported here: only the commands that change a stage need the engine, not every cold start.
+    from rapport.usecases.evaluate import EvaluateReport, evaluate_target
+
     me = repo.me() or {"username": ""}
     report = EvaluateReport(at=at)
     return evaluate_target(
