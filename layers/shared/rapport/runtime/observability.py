@@ -11,12 +11,11 @@ from __future__ import annotations
 import os
 import warnings
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, Protocol, cast
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
-Handler = TypeVar("Handler", bound=Callable[..., Any])
 SERVICE = os.environ.get("POWERTOOLS_SERVICE_NAME", "rapport")
 
 
@@ -24,19 +23,24 @@ def tracing_enabled(env: dict[str, str] | os._Environ[str] = os.environ) -> bool
     return env.get("POWERTOOLS_TRACE_DISABLED", "false").strip().lower() not in {"1", "true", "yes", "on"}
 
 
+class HandlerTracer(Protocol):
+    # As loose as Powertools' own: the decorated handler accepts any context object.
+    def capture_lambda_handler(self, handler: Callable[..., Any]) -> Callable[..., Any]: ...
+
+
 class UntracedHandlers:
     """What the handlers ask of a Tracer when tracing is off: nothing."""
 
-    def capture_lambda_handler(self, handler: Handler) -> Handler:
+    def capture_lambda_handler(self, handler: Callable[..., Any]) -> Callable[..., Any]:
         return handler
 
 
-def _tracer() -> Any:
+def _tracer() -> HandlerTracer:
     if not tracing_enabled():
         return UntracedHandlers()
     from aws_lambda_powertools import Tracer
 
-    return Tracer(service=SERVICE)
+    return cast(HandlerTracer, Tracer(service=SERVICE))
 
 
 # Names default to the stack's values so the functions also behave outside Lambda (tests, demo).
