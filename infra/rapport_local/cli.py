@@ -57,6 +57,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     coldstart.add_argument("--runs", type=int, default=7, help="runs per module; the median is shown")
     coldstart.add_argument("--tracing", action="store_true", help="as deployed with X-Ray tracing on")
     coldstart.add_argument("--top", type=int, default=0, help="also list each handler's N slowest imports")
+    coldstart.add_argument("--source", type=Path, help="measure another checkout (e.g. an older commit)")
 
     args = parser.parse_args(argv)
     try:
@@ -80,7 +81,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         elif args.command == "coldstart":
             from rapport_local.coldstart import run_coldstart
 
-            run_coldstart(args.runs, args.tracing, args.top)
+            run_coldstart(args.runs, args.tracing, args.top, args.source)
         elif args.command == "detect":
             from rapport_local.detect_eval import evaluate, format_report, write_detections
 

@@ -13,9 +13,11 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 HANDLERS = ("collect", "evaluate", "digest", "admin")
 BASELINE = "boto3"
@@ -51,10 +53,17 @@ class ImportTime:
     ratio: float  # to the baseline's median
 
 
-def lambda_env(tracing: bool = False) -> dict[str, str]:
-    """This process's environment without its AWS settings, plus the stack's (tracing as deployed)."""
+def lambda_env(tracing: bool = False, source: Path | None = None) -> dict[str, str]:
+    """This process's environment without its AWS settings, plus the stack's (tracing as deployed).
+
+    ``source`` is another checkout whose handlers and package are imported instead of this one's
+    (e.g. a commit before a change, to compare against).
+    """
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "RAPPORT_", "POWERTOOLS_"))}
-    return env | LAMBDA_ENV | {"POWERTOOLS_TRACE_DISABLED": "false" if tracing else "true"}
+    env |= LAMBDA_ENV | {"POWERTOOLS_TRACE_DISABLED": "false" if tracing else "true"}
+    if source is not None:
+        env["PYTHONPATH"] = os.pathsep.join(str(p) for p in (source / "layers/shared", source))
+    return env
 
 
 def handler_module(name: str) -> str:
@@ -64,13 +73,18 @@ def handler_module(name: str) -> str:
 def time_import(module: str, env: Mapping[str, str]) -> float:
     """Seconds for a new interpreter to import ``module`` and exit."""
     start = time.perf_counter()
-    subprocess.run([sys.executable, "-c", f"import {module}"], env=dict(env), check=True)  # noqa: S603
+    # From a neutral directory: the working directory comes first on sys.path.
+    subprocess.run(  # noqa: S603
+        [sys.executable, "-c", f"import {module}"], env=dict(env), cwd=tempfile.gettempdir(), check=True
+    )
     return time.perf_counter() - start
 
 
-def measure(handlers: Sequence[str] = HANDLERS, runs: int = 7, tracing: bool = False) -> list[ImportTime]:
+def measure(
+    handlers: Sequence[str] = HANDLERS, runs: int = 7, tracing: bool = False, source: Path | None = None
+) -> list[ImportTime]:
     """Median import time of boto3 and of each handler, after one unmeasured round that warms caches."""
-    env = lambda_env(tracing)
+    env = lambda_env(tracing, source)
     modules = [BASELINE, *(handler_module(h) for h in handlers)]
     samples: dict[str, list[float]] = {m: [] for m in modules}
     for round_ in range(runs + 1):
@@ -83,11 +97,14 @@ def measure(handlers: Sequence[str] = HANDLERS, runs: int = 7, tracing: bool = F
     return [ImportTime(m, medians[m], medians[m] / floor) for m in modules]
 
 
-def slowest_imports(module: str, top: int = 10, tracing: bool = False) -> list[tuple[str, float]]:
+def slowest_imports(
+    module: str, top: int = 10, tracing: bool = False, source: Path | None = None
+) -> list[tuple[str, float]]:
     """The imports with the largest cumulative time (``python -X importtime``), slowest first."""
     result = subprocess.run(  # noqa: S603
         [sys.executable, "-X", "importtime", "-c", f"import {module}"],
-        env=lambda_env(tracing),
+        env=lambda_env(tracing, source),
+        cwd=tempfile.gettempdir(),
         capture_output=True,
         text=True,
         check=True,
@@ -108,12 +125,15 @@ def format_table(rows: Sequence[ImportTime]) -> str:
     return "\n".join(lines)
 
 
-def run_coldstart(runs: int = 7, tracing: bool = False, top: int = 0) -> list[ImportTime]:
-    rows = measure(HANDLERS, runs, tracing)
-    print(f"whole-process import time, median of {runs} runs, tracing {'on' if tracing else 'off'}")
+def run_coldstart(
+    runs: int = 7, tracing: bool = False, top: int = 0, source: Path | None = None
+) -> list[ImportTime]:
+    rows = measure(HANDLERS, runs, tracing, source)
+    of = f" of {source}" if source else ""
+    print(f"whole-process import time{of}, median of {runs} runs, tracing {'on' if tracing else 'off'}")
     print(format_table(rows))
     for name in HANDLERS if top else ():
         print(f"\nslowest imports of {handler_module(name)}:")
-        for imported, seconds in slowest_imports(handler_module(name), top, tracing):
+        for imported, seconds in slowest_imports(handler_module(name), top, tracing, source):
             print(f"  {seconds:7.3f} s  {imported}")
     return rows

@@ -53,6 +53,13 @@ def test_a_complete_environment_is_read_with_defaults_for_the_rest():
     assert settings.policy_defaults.digest_hour == 9
 
 
+def test_the_default_x_api_is_the_one_the_reader_calls_by_default():
+    from rapport.adapters import x_client
+    from rapport.runtime import settings
+
+    assert settings.X_API_URL == x_client.X_API_URL
+
+
 def test_each_function_asks_only_for_what_it_uses():
     # Given an environment holding nothing but the table
     table_only = {"RAPPORT_TABLE_NAME": "rapport-prod"}

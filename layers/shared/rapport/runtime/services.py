@@ -17,7 +17,6 @@ import boto3
 from pydantic import ValidationError
 
 from rapport.adapters.dynamodb import Repository
-from rapport.adapters.x_client import XCredentials, XReader, make_reader
 from rapport.runtime.settings import (
     CollectSettings,
     ConfigurationError,
@@ -30,6 +29,8 @@ from rapport.runtime.settings import (
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities import parameters
     from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
+
+    from rapport.adapters.x_client import XReader
 
 __all__ = ["ConfigurationError", "Services", "event_time", "services"]
 
@@ -67,6 +68,8 @@ class Services:
 
     def reader(self) -> XReader:
         """A fresh reader per run, so its usage counts that run only."""
+        from rapport.adapters.x_client import XCredentials, make_reader
+
         settings = self.settings_of(ReadsXSettings)
         if self._secrets is None:
             from aws_lambda_powertools.utilities import parameters

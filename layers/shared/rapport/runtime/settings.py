@@ -14,9 +14,11 @@ from typing import Self
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from rapport.adapters.x_client import X_API_URL
 from rapport.domain.policy import DigestHour, MonthlyBudgetUSD, PolicyDefaults, TimeZoneName
 
+# Also the default of rapport.adapters.x_client.make_reader; not imported from there, since that
+# module is loaded only by functions that read X.
+X_API_URL = "https://api.twitter.com"
 EMAIL = r"^[^@\s]+@[^@\s]+$"
 _METHOD = PolicyDefaults()
 
@@ -79,6 +81,7 @@ class ReadsXSettings(FunctionSettings):
         min_length=1,
         description="Secrets Manager name or ARN of the X credentials",
     )
+    # Unset means X itself; the local stack points it at its simulator.
     x_api_url: str = Field(default=X_API_URL, alias="RAPPORT_X_API_URL", pattern=r"^https?://")
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence, Set
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from typing import TYPE_CHECKING
 
 from rapport.adapters.dynamodb import DigestRecord, Repository, suggestion_ref
 from rapport.domain.model import (
@@ -30,14 +31,11 @@ from rapport.domain.model import (
 )
 from rapport.domain.policy import Policy
 from rapport.domain.suggestions import OUR_REACTIONS, topic_hits
-from rapport.email.render import (
-    DigestView,
-    LosingTouch,
-    SpendSummary,
-    TargetStatus,
-    build_mime,
-    render_digest,
-)
+
+# The email (view model, HTML, MIME) is imported by the functions that build it: 23 of the digest's
+# 24 hourly runs stop at "not the digest hour" and need not load it at cold start.
+if TYPE_CHECKING:
+    from rapport.email.render import DigestView, LosingTouch, SpendSummary
 
 # Sends a raw MIME message; returns the provider's message id.
 SendRaw = Callable[[bytes], str]
@@ -205,6 +203,8 @@ def losing_touch(
     now: datetime,
 ) -> list[LosingTouch]:
     """Targets on the method's ladder with no exchange either way for longer than the cadence."""
+    from rapport.email.render import LosingTouch
+
     found: list[LosingTouch] = []
     for t in targets:
         if t.stage in (Stage.PAUSED, Stage.UNRESPONSIVE):
@@ -325,6 +325,8 @@ def send_digest(
         refs = list(record.suggestion_refs)  # a retry: send exactly what was claimed
     suggestions = tuple(repo.suggestions_by_ref(refs))
 
+    from rapport.email.render import build_mime, render_digest
+
     view = build_view(repo, day, suggestions, at, policy=policy, world=world)
     rendered = render_digest(view)
     message_id = send_raw(build_mime(rendered, sender, recipient, sent_at=at))
@@ -355,6 +357,8 @@ def build_view(
     policy: Policy,
     world: _World,
 ) -> DigestView:
+    from rapport.email.render import DigestView, TargetStatus
+
     previous = world.previous
     changed_since = previous.sent_at if previous and previous.sent_at else datetime.min.replace(tzinfo=UTC)
     me = repo.me() or {"username": ""}
@@ -382,6 +386,8 @@ def build_view(
 
 def spend_summary(repo: Repository, policy: Policy, at: datetime) -> SpendSummary:
     """X API spend per UTC day, as collect records it: yesterday, this month so far, the budget."""
+    from rapport.email.render import SpendSummary
+
     today = at.astimezone(UTC).date()
     yesterday = today - timedelta(days=1)
     month = repo.spend_between(today.replace(day=1), today)
