@@ -10,6 +10,7 @@ taken in rounds so that a busy machine slows every module alike.
 from __future__ import annotations
 
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -49,8 +50,16 @@ LAMBDA_ENV = {
 @dataclass(frozen=True, slots=True)
 class ImportTime:
     module: str
-    median_s: float
-    ratio: float  # to the baseline's median
+    median_s: float  # wall time
+    ratio: float  # to the baseline's median wall time
+    cpu_s: float  # user + system time of the process: what a busy machine's other work does not inflate
+    cpu_ratio: float
+
+
+@dataclass(frozen=True, slots=True)
+class Sample:
+    wall_s: float
+    cpu_s: float
 
 
 def lambda_env(tracing: bool = False, source: Path | None = None) -> dict[str, str]:
@@ -70,14 +79,19 @@ def handler_module(name: str) -> str:
     return f"functions.{name}.handler"
 
 
-def time_import(module: str, env: Mapping[str, str]) -> float:
-    """Seconds for a new interpreter to import ``module`` and exit."""
-    start = time.perf_counter()
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def time_import(module: str, env: Mapping[str, str]) -> Sample:
+    """Wall and CPU seconds for a new interpreter to import ``module`` and exit."""
+    cpu, start = _children_cpu(), time.perf_counter()
     # From a neutral directory: the working directory comes first on sys.path.
     subprocess.run(  # noqa: S603
         [sys.executable, "-c", f"import {module}"], env=dict(env), cwd=tempfile.gettempdir(), check=True
     )
-    return time.perf_counter() - start
+    return Sample(time.perf_counter() - start, _children_cpu() - cpu)
 
 
 def measure(
@@ -86,15 +100,15 @@ def measure(
     """Median import time of boto3 and of each handler, after one unmeasured round that warms caches."""
     env = lambda_env(tracing, source)
     modules = [BASELINE, *(handler_module(h) for h in handlers)]
-    samples: dict[str, list[float]] = {m: [] for m in modules}
+    samples: dict[str, list[Sample]] = {m: [] for m in modules}
     for round_ in range(runs + 1):
         for module in modules:
-            seconds = time_import(module, env)
+            sample = time_import(module, env)
             if round_:
-                samples[module].append(seconds)
-    medians = {m: statistics.median(s) for m, s in samples.items()}
-    floor = medians[BASELINE]
-    return [ImportTime(m, medians[m], medians[m] / floor) for m in modules]
+                samples[module].append(sample)
+    wall = {m: statistics.median(x.wall_s for x in s) for m, s in samples.items()}
+    cpu = {m: statistics.median(x.cpu_s for x in s) for m, s in samples.items()}
+    return [ImportTime(m, wall[m], wall[m] / wall[BASELINE], cpu[m], cpu[m] / cpu[BASELINE]) for m in modules]
 
 
 def slowest_imports(
@@ -120,8 +134,11 @@ def slowest_imports(
 
 
 def format_table(rows: Sequence[ImportTime]) -> str:
-    lines = [f"{'module':<28} {'median s':>9} {'x boto3':>8}"]
-    lines += [f"{row.module:<28} {row.median_s:>9.3f} {row.ratio:>8.2f}" for row in rows]
+    lines = [f"{'module':<28} {'wall s':>7} {'x boto3':>8} {'cpu s':>7} {'x boto3':>8}"]
+    lines += [
+        f"{row.module:<28} {row.median_s:>7.3f} {row.ratio:>8.2f} {row.cpu_s:>7.3f} {row.cpu_ratio:>8.2f}"
+        for row in rows
+    ]
     return "\n".join(lines)
 
 

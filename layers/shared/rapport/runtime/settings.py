@@ -35,7 +35,8 @@ def describe_errors(exc: ValidationError, whole: str = "value") -> str:
 class FunctionSettings(BaseModel):
     """What every function needs: the table, its region, and the stack's defaults of the policy."""
 
-    model_config = ConfigDict(frozen=True, extra="ignore", populate_by_name=True)
+    # A function validates one of these models; the validators of the others are never built.
+    model_config = ConfigDict(frozen=True, extra="ignore", populate_by_name=True, defer_build=True)
 
     table_name: str = Field(alias="RAPPORT_TABLE_NAME", min_length=3, max_length=255)
     region: str | None = Field(default=None, alias="AWS_REGION")
