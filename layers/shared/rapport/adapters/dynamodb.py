@@ -225,7 +225,7 @@ class Repository:
         self, table_name: str, region: str | None = None, policy_defaults: PolicyDefaults | None = None
     ) -> None:
         # The stack's answers stand in for settings never saved; the method's own without a stack.
-        self.policy_defaults = policy_defaults or PolicyDefaults()
+        self.policy_defaults = PolicyDefaults() if policy_defaults is None else policy_defaults
         # PynamoDB keeps connection details on the model class; one table per process is the rule.
         _Item.Meta.table_name = table_name
         _Item.Meta.region = region

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, Protocol, cast
 
 from aws_lambda_powertools import Logger, Metrics
@@ -19,7 +19,8 @@ from aws_lambda_powertools.metrics import MetricUnit
 SERVICE = os.environ.get("POWERTOOLS_SERVICE_NAME", "rapport")
 
 
-def tracing_enabled(env: dict[str, str] | os._Environ[str] = os.environ) -> bool:
+def tracing_enabled(env: Mapping[str, str] = os.environ) -> bool:
+    """Powertools' own switch, read the same way: the stack sets it from XRayTracing."""
     return env.get("POWERTOOLS_TRACE_DISABLED", "false").strip().lower() not in {"1", "true", "yes", "on"}
 
 
