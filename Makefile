@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 SOURCES := layers/shared/rapport infra/rapport_local functions tests
 
-.PHONY: demo bench test lint typecheck unit install clean chromium
+.PHONY: demo bench bench-coldstart test lint typecheck unit install clean chromium
 
 $(INSTALLED): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +22,10 @@ demo: $(INSTALLED)
 
 bench: $(INSTALLED)
 	$(BIN)/rapport bench $(if $(TARGETS),--targets $(TARGETS)) $(if $(DAYS),--days $(DAYS))
+
+# Each handler's whole-process import time against `import boto3` (docs/coldstart.md).
+bench-coldstart: $(INSTALLED)
+	$(BIN)/rapport coldstart $(if $(RUNS),--runs $(RUNS)) $(if $(TRACING),--tracing) $(if $(TOP),--top $(TOP))
 
 lint: $(INSTALLED)
 	$(BIN)/ruff check .

@@ -11,6 +11,7 @@ from pydantic import ValidationError
 
 from rapport.runtime.observability import logger, tracer
 from rapport.runtime.services import Services, services
+from rapport.runtime.settings import AdminSettings, describe_errors
 from rapport.usecases.admin import AdminError, parse_command, run_command
 from rapport.usecases.ports import NotFoundError
 
@@ -20,7 +21,7 @@ from rapport.usecases.ports import NotFoundError
 def lambda_handler(
     event: dict[str, Any], context: LambdaContext, deps: Services | None = None
 ) -> dict[str, Any]:
-    deps = deps or services()
+    deps = deps or services(AdminSettings)
     over_http = "requestContext" in event  # a Function URL request wraps the command in its body
     try:
         payload = json.loads(event.get("body") or "{}") if over_http else event
@@ -44,9 +45,7 @@ def lambda_handler(
 
 def _describe(exc: Exception) -> str:
     if isinstance(exc, ValidationError):
-        return "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or 'command'}: {e['msg']}" for e in exc.errors()
-        )
+        return describe_errors(exc, whole="command")
     if isinstance(exc, json.JSONDecodeError):
         return f"the body is not JSON: {exc.msg}"
     return str(exc)

@@ -8,6 +8,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from rapport.runtime.observability import MetricUnit, logger, metrics, tracer
 from rapport.runtime.services import Services, event_time, services
+from rapport.runtime.settings import CollectSettings
 from rapport.usecases.collect import collect
 
 
@@ -17,7 +18,7 @@ from rapport.usecases.collect import collect
 def lambda_handler(
     event: dict[str, Any], context: LambdaContext, deps: Services | None = None
 ) -> dict[str, Any]:
-    deps = deps or services()
+    deps = deps or services(CollectSettings)
     return deps.once("collect", event, context, lambda: _collect(event, deps))
 
 

@@ -8,6 +8,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from rapport.runtime.observability import MetricUnit, logger, metrics, tracer
 from rapport.runtime.services import Services, event_time, services
+from rapport.runtime.settings import DigestSettings
 from rapport.usecases.digest import send_digest
 
 
@@ -17,12 +18,12 @@ from rapport.usecases.digest import send_digest
 def lambda_handler(
     event: dict[str, Any], context: LambdaContext, deps: Services | None = None
 ) -> dict[str, Any]:
-    deps = deps or services()
+    deps = deps or services(DigestSettings)
     return deps.once("digest", event, context, lambda: _digest(event, deps))
 
 
 def _digest(event: dict[str, Any], deps: Services) -> dict[str, Any]:
-    s = deps.settings
+    s = deps.settings_of(DigestSettings)
     report = send_digest(deps.stores, deps.send_raw, s.sender, s.recipient, event_time(event))
     if report.sent:
         metrics.add_metric("DigestsSent", MetricUnit.Count, 1)

@@ -8,6 +8,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from rapport.runtime.observability import MetricUnit, logger, metrics, tracer
 from rapport.runtime.services import Services, event_time, services
+from rapport.runtime.settings import EvaluateSettings
 from rapport.usecases.evaluate import evaluate
 
 
@@ -17,7 +18,7 @@ from rapport.usecases.evaluate import evaluate
 def lambda_handler(
     event: dict[str, Any], context: LambdaContext, deps: Services | None = None
 ) -> dict[str, Any]:
-    deps = deps or services()
+    deps = deps or services(EvaluateSettings)
     return deps.once("evaluate", event, context, lambda: _evaluate(event, deps))
 
 

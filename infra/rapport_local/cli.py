@@ -53,6 +53,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     bench.add_argument("--every-hours", type=int, default=24, help="hours between collect runs")
     bench.add_argument("--seed", type=int, default=7)
 
+    coldstart = commands.add_parser("coldstart", help="each handler's import time against `import boto3`")
+    coldstart.add_argument("--runs", type=int, default=7, help="runs per module; the median is shown")
+    coldstart.add_argument("--tracing", action="store_true", help="as deployed with X-Ray tracing on")
+    coldstart.add_argument("--top", type=int, default=0, help="also list each handler's N slowest imports")
+    coldstart.add_argument("--source", type=Path, help="measure another checkout (e.g. an older commit)")
+
     args = parser.parse_args(argv)
     try:
         if args.command == "demo":
@@ -72,6 +78,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             if any(r["missed"] for r in result):
                 print("rapport: scripted signals were missed", file=sys.stderr)
                 return 1
+        elif args.command == "coldstart":
+            from rapport_local.coldstart import run_coldstart
+
+            run_coldstart(args.runs, args.tracing, args.top, args.source)
         elif args.command == "detect":
             from rapport_local.detect_eval import evaluate, format_report, write_detections
 

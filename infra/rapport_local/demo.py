@@ -25,7 +25,8 @@ from functions.digest import handler as digest_handler
 from functions.evaluate import handler as evaluate_handler
 from rapport.adapters.dynamodb.stores import dynamodb_stores
 from rapport.runtime.observability import logger
-from rapport.runtime.services import EnvSettings, Services
+from rapport.runtime.services import Services
+from rapport.runtime.settings import StackSettings
 from rapport_local.aws import REGION, TABLE, local_aws
 from rapport_local.scenario import Scenario, load_scenario
 from rapport_local.simulated_me import Act, SimulatedMe
@@ -117,7 +118,7 @@ def run_demo(
     )
     with local_aws() as aws, XSimServer(scenario) as xsim:
         xsim.set_now(scenario.start)
-        settings = EnvSettings.from_env(aws.lambda_env(xsim.url))
+        settings = StackSettings.from_env(aws.lambda_env(xsim.url))
         demo = _Demo(scenario, out, Services(settings, dynamodb_stores(TABLE, REGION)), echo)
         if scenario.me_acts is not None:
             demo.me = SimulatedMe(scenario, xsim.world)

@@ -41,7 +41,8 @@ from functions.evaluate import handler as evaluate_handler
 from rapport.adapters.dynamodb.stores import dynamodb_stores
 from rapport.domain.money import read_price
 from rapport.runtime.observability import logger
-from rapport.runtime.services import EnvSettings, Services
+from rapport.runtime.services import Services
+from rapport.runtime.settings import StackSettings
 from rapport_local.aws import REGION, TABLE, local_aws
 from rapport_local.demo import LambdaContext
 from rapport_local.scenario import parse_scenario
@@ -114,7 +115,7 @@ def measure(targets: int, hours: int) -> dict[str, Any]:
 
     with local_aws() as aws, XSimServer(scenario) as sim, calls.counting():
         sim.set_now(START)
-        settings = EnvSettings.from_env(aws.lambda_env(sim.url))
+        settings = StackSettings.from_env(aws.lambda_env(sim.url))
         deps = Services(settings, dynamodb_stores(TABLE, REGION))
         handler_ops: Counter[str] = Counter()  # the handlers' own calls, not the harness's
 

@@ -26,7 +26,8 @@ from rapport.adapters.dynamodb.stores import dynamodb_stores
 from rapport.domain.policy import Policy
 from rapport.email.render import RenderedDigest, render_digest
 from rapport.runtime.observability import logger
-from rapport.runtime.services import EnvSettings, Services
+from rapport.runtime.services import Services
+from rapport.runtime.settings import StackSettings
 from rapport.usecases.digest import preview_digest
 from rapport_local.aws import REGION, TABLE, local_aws
 from rapport_local.demo import LambdaContext, default_scenario, scheduled_event
@@ -86,7 +87,7 @@ def _from_scenario(day: date | None, scenario_path: Path | None, echo: Echo) -> 
     echo(f"Playing scenario {scenario.name!r} on the local stack up to {due:%Y-%m-%d %H:%M} UTC ...")
     logger.setLevel("ERROR")
     with local_aws() as aws, XSimServer(scenario) as xsim, redirect_stdout(io.StringIO()):
-        settings = EnvSettings.from_env(aws.lambda_env(xsim.url))
+        settings = StackSettings.from_env(aws.lambda_env(xsim.url))
         deps = Services(settings, dynamodb_stores(TABLE, REGION))
 
         def invoke(handler: Callable[..., dict[str, object]], event: dict[str, object], name: str) -> None:

@@ -17,7 +17,8 @@ from functions.admin import handler as admin
 from functions.collect import handler as collect
 from functions.digest import handler as digest
 from functions.evaluate import handler as evaluate
-from rapport.runtime.services import EnvSettings, Services
+from rapport.runtime.services import Services
+from rapport.runtime.settings import StackSettings
 from rapport.usecases.ports import Stores
 from rapport_local.aws import LocalAws
 from rapport_local.demo import LambdaContext, scheduled_event
@@ -99,7 +100,7 @@ def stack_for(aws: LocalAws, table_name: str, stores: Stores) -> Iterator[Any]:
         sim.set_now(START)
         env = aws.lambda_env(sim.url) | {"RAPPORT_TABLE_NAME": table_name}
         aws.collected_events()  # nothing left over from another test
-        stack = Stack(aws, sim, Services(EnvSettings.from_env(env), stores))
+        stack = Stack(aws, sim, Services(StackSettings.from_env(env), stores))
         stack.admin(action="update_settings", settings=scenario.settings, at=START.isoformat())
         for username in scenario.targets:
             assert stack.admin(action="add_target", username=username, at=START.isoformat())["ok"]

@@ -16,7 +16,8 @@ from functions.admin import handler as admin
 from functions.collect import handler as collect
 from functions.digest import handler as digest
 from functions.evaluate import handler as evaluate
-from rapport.runtime.services import IDEMPOTENCY_PK, EnvSettings, Services
+from rapport.runtime.services import IDEMPOTENCY_PK, Services
+from rapport.runtime.settings import StackSettings
 from rapport.usecases.ports import Stores
 from rapport_local.aws import LocalAws
 from rapport_local.demo import LambdaContext
@@ -61,7 +62,7 @@ def deps(aws: LocalAws, table_name: str, stores: Stores) -> Iterator[tuple[Servi
     with XSimServer(scenario) as sim:
         sim.set_now(START + timedelta(hours=4))
         env = aws.lambda_env(sim.url) | {"RAPPORT_TABLE_NAME": table_name}
-        services = Services(EnvSettings.from_env(env), stores)
+        services = Services(StackSettings.from_env(env), stores)
         aws.collected_events()  # nothing left over from another test
         for command in (
             {"action": "update_settings", "settings": WORLD["settings"]},

@@ -188,7 +188,7 @@ def test_four_python313_arm64_functions_each_run_their_own_handler(templates: Te
         assert props["Architectures"] == ["arm64"]
         assert props["Handler"] == "handler.lambda_handler"
         assert props["Code"]["S3Key"] == f"functions/{name}"
-        assert props["TracingConfig"] == {"Mode": "Active"}
+        assert props["TracingConfig"] == {"Mode": {"Ref": "XRayTracing"}}
 
 
 def test_every_function_loads_the_shared_and_dependencies_layers(templates: Templates) -> None:
@@ -499,12 +499,13 @@ def test_the_guided_deploy_asks_a_few_constrained_questions_with_sane_defaults(t
 def test_deploy_time_answers_reach_the_functions_as_defaults_of_the_stored_settings(
     templates: Templates,
 ) -> None:
-    from rapport.domain.policy import POLICY_DEFAULTS_ENV
+    from rapport.runtime.settings import FunctionSettings
 
+    aliases = {name: f.alias for name, f in FunctionSettings.model_fields.items()}
     expected = {
-        POLICY_DEFAULTS_ENV["timezone"]: {"Ref": "TimeZone"},
-        POLICY_DEFAULTS_ENV["digest_hour"]: {"Ref": "DigestHour"},
-        POLICY_DEFAULTS_ENV["x_monthly_budget_usd"]: {"Ref": "XMonthlyBudgetUSD"},
+        aliases["default_timezone"]: {"Ref": "TimeZone"},
+        aliases["default_digest_hour"]: {"Ref": "DigestHour"},
+        aliases["default_x_monthly_budget_usd"]: {"Ref": "XMonthlyBudgetUSD"},
     }
     for name in FUNCTIONS:
         variables = function(templates.cfn, name)["Environment"]["Variables"]
@@ -633,6 +634,22 @@ def test_powertools_metrics_are_namespaced_per_environment(templates: Templates)
         variables = function(templates.cfn, name)["Environment"]["Variables"]
         assert variables["POWERTOOLS_SERVICE_NAME"] == {"Fn::Sub": "rapport-${EnvironmentName}"}
         assert variables["POWERTOOLS_TRACER_CAPTURE_RESPONSE"] == "false"
+
+
+def test_xray_tracing_is_off_unless_the_stack_turns_it_on(templates: Templates) -> None:
+    # Given the guided deploy's tracing question
+    parameter = templates.sam["Parameters"]["XRayTracing"]
+    assert parameter["Default"] == "PassThrough"
+    assert set(parameter["AllowedValues"]) == {"Active", "PassThrough"}
+
+    # Then every function traces, and its Tracer runs, exactly when the answer is Active
+    condition = templates.cfn["Conditions"]["TracingActive"]
+    assert condition == {"Fn::Equals": [{"Ref": "XRayTracing"}, "Active"]}
+    for name in FUNCTIONS:
+        props = function(templates.cfn, name)
+        assert props["TracingConfig"] == {"Mode": {"Ref": "XRayTracing"}}
+        variables = props["Environment"]["Variables"]
+        assert variables["POWERTOOLS_TRACE_DISABLED"] == {"Fn::If": ["TracingActive", "false", "true"]}
 
 
 def _alarm_metrics(alarm: dict[str, Any]) -> list[tuple[str, str, Any]]:

@@ -9,15 +9,18 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import requests
-import tweepy
 from pydantic import BaseModel, ConfigDict, SecretStr
 
-from rapport.adapters.x_transport import mount_base_url
 from rapport.domain.model import Post
 from rapport.domain.x import NewFollowers, ReadUsage, Timeline, XRateLimited, XUnavailable, XUser
+
+if TYPE_CHECKING:
+    import tweepy
+
+# tweepy and requests are imported when a reader is built or used, not with this module: functions
+# that never read X (evaluate, digest, most admin commands) do not pay for them at cold start.
 
 X_API_URL = "https://api.twitter.com"
 
@@ -54,6 +57,9 @@ class XReader:
     sleep: Callable[[float], None] = time.sleep
 
     def _call(self, endpoint: str, fn: Callable[..., Any], **params: Any) -> dict[str, Any]:
+        import requests
+        import tweepy
+
         for attempt in range(RETRIES + 1):
             try:
                 self.usage.requests += 1
@@ -262,6 +268,10 @@ def parse_post(raw: dict[str, Any]) -> Post:
 def make_reader(
     credentials: XCredentials, base_url: str = X_API_URL, timeout: float = X_TIMEOUT_SECONDS
 ) -> XReader:
+    import tweepy
+
+    from rapport.adapters.x_transport import mount_base_url
+
     client = tweepy.Client(
         consumer_key=credentials.consumer_key.get_secret_value(),
         consumer_secret=credentials.consumer_secret.get_secret_value(),

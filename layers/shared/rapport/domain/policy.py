@@ -2,24 +2,42 @@
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Mapping
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
-
-# The stack's deploy-time answers (template parameters TimeZone, DigestHour, XMonthlyBudgetUSD) are the
-# defaults of these fields. Settings saved with update_settings win over them, field by field.
-POLICY_DEFAULTS_ENV = {
-    "timezone": "RAPPORT_DEFAULT_TIMEZONE",
-    "digest_hour": "RAPPORT_DEFAULT_DIGEST_HOUR",
-    "x_monthly_budget_usd": "RAPPORT_DEFAULT_X_MONTHLY_BUDGET_USD",
-}
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 
-def _deployed_default(name: str, fallback: Any) -> Callable[[], Any]:
-    return lambda: os.environ.get(POLICY_DEFAULTS_ENV[name]) or fallback
+def _known_timezone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"unknown time zone {value!r}; use an IANA name such as Europe/London") from exc
+    return value
+
+
+TimeZoneName = Annotated[str, AfterValidator(_known_timezone)]
+DigestHour = Annotated[int, Field(ge=0, le=23, description="local hour the digest is sent")]
+MonthlyBudgetUSD = Annotated[float, Field(ge=0, le=10_000, description="X API spend per month")]
+
+
+class PolicyDefaults(BaseModel):
+    """The stack's deploy-time answers (TimeZone, DigestHour, XMonthlyBudgetUSD): defaults of the policy.
+
+    Settings saved with update_settings win over them. Whoever reads the environment passes them in,
+    so the domain itself never does.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    timezone: TimeZoneName = "UTC"
+    digest_hour: DigestHour = 7
+    x_monthly_budget_usd: MonthlyBudgetUSD = 5.0
+
+    def policy(self, stored: Mapping[str, Any] | None = None) -> Policy:
+        """The policy in force: what was stored, these defaults for what was not."""
+        return Policy.model_validate(self.model_dump() | dict(stored or {}))
 
 
 class Policy(BaseModel):
@@ -36,35 +54,14 @@ class Policy(BaseModel):
     freshness_days: int = Field(default=3, ge=1, le=14, description="older posts are not worth acting on")
     first_read_days: int = Field(default=7, ge=1, le=7, description="history read when a target is added")
     topics: tuple[str, ...] = Field(default=(), description="what you know about: ranks questions and asks")
-    timezone: str = Field(default_factory=_deployed_default("timezone", "UTC"), validate_default=True)
-    digest_hour: int = Field(
-        default_factory=_deployed_default("digest_hour", 7),
-        validate_default=True,
-        ge=0,
-        le=23,
-        description="local hour the digest is sent",
-    )
+    timezone: TimeZoneName = "UTC"
+    digest_hour: DigestHour = 7
     daily_actions: int = Field(default=5, ge=1, le=50, description="the digest's attention budget")
     send_empty_digest: bool = Field(default=True, description="a one-line digest when nothing is worth doing")
     cadence_days: int = Field(
         default=7, ge=1, le=90, description="no interaction for longer than this: the target is losing touch"
     )
-    x_monthly_budget_usd: float = Field(
-        default_factory=_deployed_default("x_monthly_budget_usd", 5.0),
-        validate_default=True,
-        ge=0,
-        le=10_000,
-        description="X API spend per month",
-    )
-
-    @field_validator("timezone")
-    @classmethod
-    def _known_timezone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"unknown time zone {value!r}; use an IANA name such as Europe/London") from exc
-        return value
+    x_monthly_budget_usd: MonthlyBudgetUSD = 5.0
 
     @field_validator("topics")
     @classmethod

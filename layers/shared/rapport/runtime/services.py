@@ -1,32 +1,39 @@
-"""Cold-start wiring shared by the handlers: typed settings from the environment, and services.
+"""Cold-start wiring shared by the handlers: services built on each function's settings.
 
-Settings are validated once per container, so a misconfigured stack fails at the first
-invocation with a message that names the variable, not deep inside a run.
+Settings (rapport.runtime.settings) are validated once per container, so a misconfigured stack
+fails at the first invocation with a message that names the variable, not deep inside a run.
 """
 
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import boto3
-from aws_lambda_powertools.utilities import parameters
-from aws_lambda_powertools.utilities.idempotency import (
-    DynamoDBPersistenceLayer,
-    IdempotencyConfig,
-    idempotent_function,
-)
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import ValidationError
 
 from rapport.adapters.dynamodb.stores import dynamodb_stores
-from rapport.adapters.x_client import X_API_URL, XCredentials, XReader, make_reader
-from rapport.domain.policy import POLICY_DEFAULTS_ENV, Policy
+from rapport.runtime.settings import (
+    CollectSettings,
+    ConfigurationError,
+    DigestSettings,
+    FunctionSettings,
+    ReadsXSettings,
+    StackSettings,
+)
 from rapport.usecases.ports import Stores
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities import parameters
+    from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
+
+    from rapport.adapters.x_client import XReader
+
+__all__ = ["ConfigurationError", "Services", "event_time", "services"]
 
 EVENT_SOURCE = "rapport.collect"
 EVENT_COLLECTED = "InteractionsCollected"
@@ -36,69 +43,14 @@ SECRET_MAX_AGE = 300  # seconds a warm container trusts the cached X credentials
 IDEMPOTENCY_PK = "IDEMPOTENCY"
 IDEMPOTENCY_EXPIRY = timedelta(days=1)
 
-
-class ConfigurationError(RuntimeError):
-    """The function's environment is incomplete or invalid."""
-
-
-class EnvSettings(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    table_name: str = Field(min_length=3, max_length=255)
-    event_bus_name: str = Field(default="default", min_length=1)
-    x_secret_id: str = Field(default="", description="Secrets Manager name or ARN of the X credentials")
-    sender: str = Field(default="", pattern=r"^$|^[^@\s]+@[^@\s]+$")
-    recipient: str = Field(default="", pattern=r"^$|^[^@\s]+@[^@\s]+$")
-    x_api_url: str = Field(default=X_API_URL, pattern=r"^https?://")
-    region: str | None = None
-
-    @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> EnvSettings:
-        env = os.environ if env is None else env
-        raw = {
-            "table_name": env.get("RAPPORT_TABLE_NAME"),
-            "event_bus_name": env.get("RAPPORT_EVENT_BUS_NAME"),
-            "x_secret_id": env.get("RAPPORT_X_SECRET_ID"),
-            "sender": env.get("RAPPORT_SENDER"),
-            "recipient": env.get("RAPPORT_RECIPIENT"),
-            "x_api_url": env.get("RAPPORT_X_API_URL"),
-            "region": env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION"),
-        }
-        _check_policy_defaults(env)
-        try:
-            return cls.model_validate({k: v for k, v in raw.items() if v is not None})
-        except ValidationError as exc:
-            names = {
-                "table_name": "RAPPORT_TABLE_NAME",
-                "event_bus_name": "RAPPORT_EVENT_BUS_NAME",
-                "x_secret_id": "RAPPORT_X_SECRET_ID",
-                "sender": "RAPPORT_SENDER",
-                "recipient": "RAPPORT_RECIPIENT",
-                "x_api_url": "RAPPORT_X_API_URL",
-            }
-            problems = "; ".join(
-                f"{names.get(str(e['loc'][0]), e['loc'][0])}: {e['msg']}" for e in exc.errors()
-            )
-            raise ConfigurationError(f"invalid environment: {problems}") from exc
-
-
-def _check_policy_defaults(env: Mapping[str, str]) -> None:
-    """The stack's defaults of the stored settings (time zone, digest hour, budget), checked at cold start."""
-    given = {name: env[var] for name, var in POLICY_DEFAULTS_ENV.items() if env.get(var)}
-    try:
-        Policy.model_validate(given)
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"{POLICY_DEFAULTS_ENV.get(str(e['loc'][0]), e['loc'][0])}: {e['msg']}" for e in exc.errors()
-        )
-        raise ConfigurationError(f"invalid environment: {problems}") from exc
+SettingsT = TypeVar("SettingsT", bound=FunctionSettings)
 
 
 @dataclass(slots=True)
 class Services:
     """What the handlers need from the outside world; tests build their own."""
 
-    settings: EnvSettings
+    settings: FunctionSettings
     stores: Stores
     _clients: dict[str, Any] = field(default_factory=dict)
     _idempotency: DynamoDBPersistenceLayer | None = None
@@ -109,15 +61,24 @@ class Services:
             self._clients[name] = boto3.client(name, region_name=self.settings.region)
         return self._clients[name]
 
+    def settings_of(self, kind: type[SettingsT]) -> SettingsT:
+        """The settings as ``kind``: a function built without what it needs is misconfigured."""
+        if not isinstance(self.settings, kind):
+            raise ConfigurationError(f"{type(self.settings).__name__} lacks what {kind.__name__} needs")
+        return self.settings
+
     def reader(self) -> XReader:
         """A fresh reader per run, so its usage counts that run only."""
-        if not self.settings.x_secret_id:
-            raise ConfigurationError("RAPPORT_X_SECRET_ID is not set: X credentials are needed to read X")
+        from rapport.adapters.x_client import XCredentials, make_reader
+
+        settings = self.settings_of(ReadsXSettings)
         if self._secrets is None:
+            from aws_lambda_powertools.utilities import parameters
+
             # Our own provider over our own client: Powertools' module-level default would keep
             # the endpoint of whichever AWS the process first talked to.
             self._secrets = parameters.SecretsProvider(boto3_client=self._client("secretsmanager"))
-        raw = self._secrets.get(self.settings.x_secret_id, max_age=SECRET_MAX_AGE)
+        raw = self._secrets.get(settings.x_secret_id, max_age=SECRET_MAX_AGE)
         try:
             credentials = XCredentials.model_validate(json.loads(str(raw)))
         except (ValueError, ValidationError) as exc:
@@ -125,7 +86,7 @@ class Services:
                 "the X credentials secret must be JSON with consumer_key, consumer_secret, "
                 "access_token and access_token_secret"
             ) from exc
-        return make_reader(credentials, self.settings.x_api_url)
+        return make_reader(credentials, settings.x_api_url)
 
     def once(
         self, name: str, event: Mapping[str, Any], context: Any, work: Callable[[], dict[str, Any]]
@@ -137,6 +98,13 @@ class Services:
         raised leaves no record, so a retry after a failure runs for real. The payload is the key:
         a schedule's payload is its scheduled time, an EventBridge event carries its id.
         """
+        # Imported on first use: Idempotency pulls in jmespath and friends that importing need not pay.
+        from aws_lambda_powertools.utilities.idempotency import (
+            DynamoDBPersistenceLayer,
+            IdempotencyConfig,
+            idempotent_function,
+        )
+
         if self._idempotency is None:
             self._idempotency = DynamoDBPersistenceLayer(
                 table_name=self.settings.table_name,
@@ -167,27 +135,31 @@ class Services:
                     "Source": EVENT_SOURCE,
                     "DetailType": EVENT_COLLECTED,
                     "Detail": json.dumps({"at": at.isoformat(), "target_ids": target_ids}),
-                    "EventBusName": self.settings.event_bus_name,
+                    "EventBusName": self.settings_of(CollectSettings).event_bus_name,
                     "Time": at,
                 }
             ]
         )
 
     def send_raw(self, raw: bytes) -> str:
-        if not (self.settings.sender and self.settings.recipient):
-            raise ConfigurationError("RAPPORT_SENDER and RAPPORT_RECIPIENT must be set to send the digest")
+        settings = self.settings_of(DigestSettings)
         response = self._client("sesv2").send_email(
-            FromEmailAddress=self.settings.sender,
-            Destination={"ToAddresses": [self.settings.recipient]},
+            FromEmailAddress=settings.sender,
+            Destination={"ToAddresses": [settings.recipient]},
             Content={"Raw": {"Data": raw}},
         )
         return str(response["MessageId"])
 
 
 @cache
-def services() -> Services:
-    settings = EnvSettings.from_env()
-    return Services(settings=settings, stores=dynamodb_stores(settings.table_name, settings.region))
+def services(kind: type[FunctionSettings] = StackSettings) -> Services:
+    """The container's services, built at the first invocation from the environment read as ``kind``.
+
+    A missing or malformed variable raises ConfigurationError naming it, so the first run fails.
+    """
+    settings = kind.from_env()
+    stores = dynamodb_stores(settings.table_name, settings.region, settings.policy_defaults)
+    return Services(settings=settings, stores=stores)
 
 
 def event_time(event: Mapping[str, Any]) -> datetime:

@@ -12,7 +12,6 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_validator
 
 from rapport.domain.model import Interaction, InteractionKind, Stage, Target
 from rapport.domain.policy import Policy
-from rapport.usecases.evaluate import EvaluateReport, evaluate_target
 from rapport.usecases.ports import Stores, XSource
 
 USERNAME = re.compile(r"^@?[A-Za-z0-9_]{1,15}$")
@@ -191,6 +190,9 @@ def _on_target(command: Command, stores: Stores, target: Target, at: datetime) -
 
 
 def _reevaluate(stores: Stores, target: Target, at: datetime) -> Stage:
+    # Imported here: only the commands that change a stage need the engine, not every cold start.
+    from rapport.usecases.evaluate import EvaluateReport, evaluate_target
+
     policy, me = stores.settings.policy_and_me()
     report = EvaluateReport(at=at)
     history = stores.evidence.history(target.id)

@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence, Set
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from typing import TYPE_CHECKING
 
 from rapport.domain.model import (
     DigestRecord,
@@ -32,10 +33,12 @@ from rapport.domain.model import (
 from rapport.domain.money import USD, Spend
 from rapport.domain.policy import Policy
 from rapport.domain.suggestions import OUR_REACTIONS, topic_hits
-from rapport.email.mime import build_mime
-from rapport.email.render import render_digest
-from rapport.email.view import DigestView, LosingTouch, SpendSummary, TargetStatus
 from rapport.usecases.ports import NotFoundError, Stores
+
+# The email (view model, HTML, MIME) is imported by the functions that build it: 23 of the digest's
+# 24 hourly runs stop at "not the digest hour" and need not load it at cold start.
+if TYPE_CHECKING:
+    from rapport.email.view import DigestView, LosingTouch, SpendSummary
 
 # Sends a raw MIME message; returns the provider's message id.
 SendRaw = Callable[[bytes], str]
@@ -203,6 +206,8 @@ def losing_touch(
     now: datetime,
 ) -> list[LosingTouch]:
     """Targets on the method's ladder with no exchange either way for longer than the cadence."""
+    from rapport.email.view import LosingTouch
+
     found: list[LosingTouch] = []
     for t in targets:
         if t.stage in (Stage.PAUSED, Stage.UNRESPONSIVE):
@@ -339,6 +344,9 @@ def send_digest(
         refs = list(record.suggestion_refs)  # a retry: send exactly what was claimed
     suggestions = tuple(stores.suggestions.suggestions_by_ref(refs))
 
+    from rapport.email.mime import build_mime
+    from rapport.email.render import render_digest
+
     view = build_view(stores, day, suggestions, at, policy=policy, world=world)
     rendered = render_digest(view)
     message_id = send_raw(build_mime(rendered, sender, recipient, sent_at=at))
@@ -369,6 +377,8 @@ def build_view(
     policy: Policy,
     world: _World,
 ) -> DigestView:
+    from rapport.email.view import DigestView, TargetStatus
+
     previous = world.previous
     changed_since = previous.sent_at if previous and previous.sent_at else datetime.min.replace(tzinfo=UTC)
     targets: list[TargetStatus] = []
@@ -395,6 +405,8 @@ def build_view(
 
 def spend_summary(stores: Stores, policy: Policy, at: datetime) -> SpendSummary:
     """X API spend per UTC day, as collect records it: yesterday, this month so far, the budget."""
+    from rapport.email.view import SpendSummary
+
     today = at.astimezone(UTC).date()
     yesterday = today - timedelta(days=1)
     first = today.replace(day=1)

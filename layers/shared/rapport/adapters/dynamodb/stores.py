@@ -8,11 +8,17 @@ from rapport.adapters.dynamodb.suggestions import DynamoSuggestionStore
 from rapport.adapters.dynamodb.table import bind
 from rapport.adapters.dynamodb.targets import DynamoEvidenceStore, DynamoTargetStore
 from rapport.adapters.dynamodb.values import DynamoCollectorStateStore, DynamoSettingsStore
+from rapport.domain.policy import PolicyDefaults
 from rapport.usecases.ports import Stores
 
 
-def dynamodb_stores(table_name: str, region: str | None = None) -> Stores:
-    """The stores on ``table_name``, talking to the AWS (or local endpoint) of this moment."""
+def dynamodb_stores(
+    table_name: str, region: str | None = None, policy_defaults: PolicyDefaults | None = None
+) -> Stores:
+    """The stores on ``table_name``, talking to the AWS (or local endpoint) of this moment.
+
+    ``policy_defaults`` are the stack's answers for settings never saved (the method's own without).
+    """
     bind(table_name, region)
     return Stores(
         targets=DynamoTargetStore(),
@@ -21,5 +27,5 @@ def dynamodb_stores(table_name: str, region: str | None = None) -> Stores:
         digests=DynamoDigestStore(),
         spend=DynamoSpendStore(),
         collector=DynamoCollectorStateStore(),
-        settings=DynamoSettingsStore(),
+        settings=DynamoSettingsStore(policy_defaults or PolicyDefaults()),
     )

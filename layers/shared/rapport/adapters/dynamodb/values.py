@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from rapport.adapters.dynamodb.table import ValueItem, get_value, put_value
-from rapport.domain.policy import Policy
+from rapport.domain.policy import Policy, PolicyDefaults
 
 CURSOR = "CURSOR"
 COLLECT = "COLLECT"
@@ -33,9 +33,11 @@ class DynamoCollectorStateStore:
 
 
 class DynamoSettingsStore:
+    def __init__(self, defaults: PolicyDefaults) -> None:
+        self.defaults = defaults  # the stack's answers stand in for settings never saved
+
     def policy(self) -> Policy:
-        value = get_value(SETTINGS, "POLICY")
-        return Policy.model_validate(value) if value else Policy()
+        return self.defaults.policy(get_value(SETTINGS, "POLICY"))
 
     def put_policy(self, policy: Policy, at: datetime | None = None) -> None:
         put_value(SETTINGS, "POLICY", policy.model_dump(mode="json"), at)
@@ -49,5 +51,5 @@ class DynamoSettingsStore:
 
     def policy_and_me(self) -> tuple[Policy, dict[str, str] | None]:
         found = {i.sk: json.loads(i.value) for i in ValueItem.query(SETTINGS)}
-        policy = Policy.model_validate(found["POLICY"]) if found.get("POLICY") else Policy()
+        policy = self.defaults.policy(found.get("POLICY"))
         return policy, dict(found["ME"]) if found.get("ME") else None

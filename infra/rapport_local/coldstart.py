@@ -1,0 +1,156 @@
+"""`rapport coldstart`: how long a fresh process takes to import each handler, against `import boto3`.
+
+A Lambda cold start pays for the handler module's imports before the first event is read. boto3 is
+the floor every Python function on Lambda pays anyway, so each handler is reported as a ratio to a
+process that imports boto3 alone. Every figure is the wall time of a whole new interpreter (start,
+imports, exit) with the environment the stack gives the functions, and the median of several runs,
+taken in rounds so that a busy machine slows every module alike.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+HANDLERS = ("collect", "evaluate", "digest", "admin")
+BASELINE = "boto3"
+
+# What template.yaml sets for every function, with local values; LAMBDA_TASK_ROOT makes Powertools
+# behave as it does in Lambda (outside it, Tracer switches itself off).
+LAMBDA_ENV = {
+    "RAPPORT_TABLE_NAME": "rapport-local",
+    "RAPPORT_EVENT_BUS_NAME": "rapport-local",
+    "RAPPORT_X_SECRET_ID": "rapport/x-credentials",
+    "RAPPORT_SENDER": "rapport@example.com",
+    "RAPPORT_RECIPIENT": "ana@example.com",
+    "RAPPORT_DEFAULT_TIMEZONE": "UTC",
+    "RAPPORT_DEFAULT_DIGEST_HOUR": "7",
+    "RAPPORT_DEFAULT_X_MONTHLY_BUDGET_USD": "5",
+    "POWERTOOLS_SERVICE_NAME": "rapport-local",
+    "POWERTOOLS_METRICS_NAMESPACE": "Rapport",
+    "POWERTOOLS_TRACER_CAPTURE_RESPONSE": "false",
+    "LOG_LEVEL": "INFO",
+    "AWS_REGION": "eu-west-1",
+    "AWS_DEFAULT_REGION": "eu-west-1",
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_LAMBDA_FUNCTION_NAME": "rapport-coldstart",
+    "LAMBDA_TASK_ROOT": "/var/task",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ImportTime:
+    module: str
+    median_s: float  # wall time
+    ratio: float  # to the baseline's median wall time
+    cpu_s: float  # user + system time of the process: what a busy machine's other work does not inflate
+    cpu_ratio: float
+
+
+@dataclass(frozen=True, slots=True)
+class Sample:
+    wall_s: float
+    cpu_s: float
+
+
+def lambda_env(tracing: bool = False, source: Path | None = None) -> dict[str, str]:
+    """This process's environment without its AWS settings, plus the stack's (tracing as deployed).
+
+    ``source`` is another checkout whose handlers and package are imported instead of this one's
+    (e.g. a commit before a change, to compare against).
+    """
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "RAPPORT_", "POWERTOOLS_"))}
+    env |= LAMBDA_ENV | {"POWERTOOLS_TRACE_DISABLED": "false" if tracing else "true"}
+    if source is not None:
+        env["PYTHONPATH"] = os.pathsep.join(str(p) for p in (source / "layers/shared", source))
+    return env
+
+
+def handler_module(name: str) -> str:
+    return f"functions.{name}.handler"
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def time_import(module: str, env: Mapping[str, str]) -> Sample:
+    """Wall and CPU seconds for a new interpreter to import ``module`` and exit."""
+    cpu, start = _children_cpu(), time.perf_counter()
+    # From a neutral directory: the working directory comes first on sys.path.
+    subprocess.run(  # noqa: S603
+        [sys.executable, "-c", f"import {module}"], env=dict(env), cwd=tempfile.gettempdir(), check=True
+    )
+    return Sample(time.perf_counter() - start, _children_cpu() - cpu)
+
+
+def measure(
+    handlers: Sequence[str] = HANDLERS, runs: int = 7, tracing: bool = False, source: Path | None = None
+) -> list[ImportTime]:
+    """Median import time of boto3 and of each handler, after one unmeasured round that warms caches."""
+    env = lambda_env(tracing, source)
+    modules = [BASELINE, *(handler_module(h) for h in handlers)]
+    samples: dict[str, list[Sample]] = {m: [] for m in modules}
+    for round_ in range(runs + 1):
+        for module in modules:
+            sample = time_import(module, env)
+            if round_:
+                samples[module].append(sample)
+    wall = {m: statistics.median(x.wall_s for x in s) for m, s in samples.items()}
+    cpu = {m: statistics.median(x.cpu_s for x in s) for m, s in samples.items()}
+    return [ImportTime(m, wall[m], wall[m] / wall[BASELINE], cpu[m], cpu[m] / cpu[BASELINE]) for m in modules]
+
+
+def slowest_imports(
+    module: str, top: int = 10, tracing: bool = False, source: Path | None = None
+) -> list[tuple[str, float]]:
+    """The imports with the largest cumulative time (``python -X importtime``), slowest first."""
+    result = subprocess.run(  # noqa: S603
+        [sys.executable, "-X", "importtime", "-c", f"import {module}"],
+        env=lambda_env(tracing, source),
+        cwd=tempfile.gettempdir(),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    rows: list[tuple[str, float]] = []
+    for line in result.stderr.splitlines():
+        # "import time: self [us] | cumulative | imported package"
+        parts = line.removeprefix("import time:").split("|")
+        if len(parts) != 3 or not parts[1].strip().isdigit():
+            continue
+        rows.append((parts[2].rstrip(), int(parts[1]) / 1_000_000))
+    return sorted(rows, key=lambda row: row[1], reverse=True)[:top]
+
+
+def format_table(rows: Sequence[ImportTime]) -> str:
+    lines = [f"{'module':<28} {'wall s':>7} {'x boto3':>8} {'cpu s':>7} {'x boto3':>8}"]
+    lines += [
+        f"{row.module:<28} {row.median_s:>7.3f} {row.ratio:>8.2f} {row.cpu_s:>7.3f} {row.cpu_ratio:>8.2f}"
+        for row in rows
+    ]
+    return "\n".join(lines)
+
+
+def run_coldstart(
+    runs: int = 7, tracing: bool = False, top: int = 0, source: Path | None = None
+) -> list[ImportTime]:
+    rows = measure(HANDLERS, runs, tracing, source)
+    of = f" of {source}" if source else ""
+    print(f"whole-process import time{of}, median of {runs} runs, tracing {'on' if tracing else 'off'}")
+    print(format_table(rows))
+    for name in HANDLERS if top else ():
+        print(f"\nslowest imports of {handler_module(name)}:")
+        for imported, seconds in slowest_imports(handler_module(name), top, tracing, source):
+            print(f"  {seconds:7.3f} s  {imported}")
+    return rows

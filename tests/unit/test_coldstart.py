@@ -1,0 +1,58 @@
+"""What a cold start loads: each handler imports only what every one of its runs needs."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import tempfile
+
+import pytest
+
+from rapport_local.coldstart import format_table, handler_module, lambda_env, measure
+
+HEAVY = ("aws_xray_sdk", "tweepy", "rapport.usecases.evaluate", "rapport.email.render")
+
+
+def loaded_by(module: str, tracing: bool = False) -> set[str]:
+    """The heavy modules a fresh interpreter holds after importing ``module`` as Lambda would."""
+    probe = f"import sys, json; import {module}; "
+    probe += f"print(json.dumps([m for m in {HEAVY!r} if m in sys.modules]))"
+    result = subprocess.run(
+        [sys.executable, "-c", probe],
+        env=lambda_env(tracing),
+        cwd=tempfile.gettempdir(),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return set(json.loads(result.stdout))
+
+
+@pytest.mark.parametrize(
+    ("handler", "expected"),
+    [
+        ("collect", set()),  # tweepy comes with the run's reader
+        ("evaluate", {"rapport.usecases.evaluate"}),
+        ("digest", set()),  # 23 of 24 hourly runs send nothing
+        ("admin", set()),  # most commands neither read X nor re-evaluate
+    ],
+)
+def test_with_tracing_off_a_handler_loads_only_what_all_its_runs_need(handler: str, expected: set[str]):
+    assert loaded_by(handler_module(handler)) == expected
+
+
+def test_with_tracing_on_the_xray_sdk_is_loaded_and_the_handler_still_imports():
+    assert "aws_xray_sdk" in loaded_by(handler_module("evaluate"), tracing=True)
+
+
+def test_the_benchmark_reports_each_handler_against_boto3():
+    # Given one run of the benchmark over one handler
+    rows = measure(["evaluate"], runs=1)
+
+    # Then boto3 is the unit and the handler is measured against it
+    assert [r.module for r in rows] == ["boto3", "functions.evaluate.handler"]
+    assert rows[0].ratio == rows[0].cpu_ratio == 1.0
+    assert rows[1].median_s > 0
+    assert rows[1].cpu_s > 0
+    assert "functions.evaluate.handler" in format_table(rows)
