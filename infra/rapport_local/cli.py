@@ -53,6 +53,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     bench.add_argument("--every-hours", type=int, default=24, help="hours between collect runs")
     bench.add_argument("--seed", type=int, default=7)
 
+    calls = commands.add_parser(
+        "calls", help="DynamoDB calls per run of collect, evaluate and digest, on a seeded world"
+    )
+    calls.add_argument("--targets", default="10,1000", help="comma-separated sizes (default 10,1000)")
+    calls.add_argument("--hours", type=int, default=24, help="hourly ticks after the targets are added")
+    calls.add_argument("--seed", type=int, default=7)
+
     args = parser.parse_args(argv)
     try:
         if args.command == "demo":
@@ -67,11 +74,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         elif args.command == "bench":
             from rapport_local.bench import run_bench
 
-            sizes = [int(size) for size in str(args.targets).split(",") if size.strip()]
-            result = run_bench(sizes, args.days, args.every_hours, args.seed)
+            result = run_bench(_sizes(args.targets), args.days, args.every_hours, args.seed)
             if any(r["missed"] for r in result):
                 print("rapport: scripted signals were missed", file=sys.stderr)
                 return 1
+        elif args.command == "calls":
+            from rapport_local.calls import run_calls
+
+            run_calls(_sizes(args.targets), args.hours, args.seed)
         elif args.command == "detect":
             from rapport_local.detect_eval import evaluate, format_report, write_detections
 
@@ -85,6 +95,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"rapport: {exc}", file=sys.stderr)
         return 2
     return 0
+
+
+def _sizes(raw: str) -> list[int]:
+    return [int(size) for size in raw.split(",") if size.strip()]
 
 
 def _iso_date(raw: str) -> date:
