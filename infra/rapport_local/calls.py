@@ -21,11 +21,12 @@ from rapport_local.bench import faster_moto, generate
 from rapport_local.stack import open_stack
 
 FUNCTIONS = ("collect", "evaluate", "digest")
+HOURS = 8  # from 00:00 on: the run after the targets are added, steady hours, the 07:00 digest
 UNLIMITED_BUDGET = {"x_monthly_budget_usd": 10_000}
 Echo = Callable[[str], None]
 
 
-def measure_calls(targets: int, hours: int = 24, seed: int = 7) -> dict[str, Any]:
+def measure_calls(targets: int, hours: int = HOURS, seed: int = 7, echo: Echo = print) -> dict[str, Any]:
     """Add ``targets`` people a day into a seeded world, then run ``hours`` hourly ticks."""
     # A day of history before the targets are added, and the world goes on past the last tick.
     world = generate(targets, days=2 + math.ceil(hours / 24), seed=seed).scenario
@@ -39,6 +40,8 @@ def measure_calls(targets: int, hours: int = 24, seed: int = 7) -> dict[str, Any
             if i % 500 == 0:
                 stack.xsim.reset_rate_limits()  # adding 1,000 at once is not the hourly load measured
             stack.admin(action="add_target", username=username)
+        echo(f"  {targets} targets added; {hours} hourly ticks ...")
+        stack.after_tick.append(lambda tick: echo(f"    {tick.at:%Y-%m-%d %H:%M} done"))
         stack.run(added_at, hours)
         runs = {name: stack.by_function(name) for name in FUNCTIONS}
     by_operation = {name: Counter[str]() for name in FUNCTIONS}
@@ -80,12 +83,12 @@ def format_calls(results: Sequence[dict[str, Any]]) -> list[str]:
 
 
 def run_calls(
-    sizes: Sequence[int] = (10, 1000), hours: int = 24, seed: int = 7, echo: Echo = print
+    sizes: Sequence[int] = (10, 1000), hours: int = HOURS, seed: int = 7, echo: Echo = print
 ) -> list[dict[str, Any]]:
     echo(f"rapport calls: {hours} hourly ticks after adding the targets, seed {seed}")
     results = []
     for size in sizes:
-        results.append(measure_calls(size, hours, seed))
+        results.append(measure_calls(size, hours, seed, echo))
         echo(f"  {size} targets: done")
     echo("")
     for line in format_calls(results):

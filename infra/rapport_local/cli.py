@@ -57,7 +57,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "calls", help="DynamoDB calls per run of collect, evaluate and digest, on a seeded world"
     )
     calls.add_argument("--targets", default="10,1000", help="comma-separated sizes (default 10,1000)")
-    calls.add_argument("--hours", type=int, default=24, help="hourly ticks after the targets are added")
+    calls.add_argument("--hours", type=int, default=8, help="hourly ticks after the targets are added")
     calls.add_argument("--seed", type=int, default=7)
 
     args = parser.parse_args(argv)
