@@ -9,6 +9,7 @@ import pytest
 
 from rapport.adapters.dynamodb import Repository
 from rapport_local.aws import LocalAws
+from rapport_local.calls import format_calls, measure_calls
 from rapport_local.scenario import parse_scenario
 from rapport_local.stack import LocalStack, Tick
 from rapport_local.xsim import XSimServer
@@ -80,3 +81,20 @@ def test_a_fault_injected_before_an_hour_defers_that_hours_reads(stack):
     (tick,) = stack.run(START + timedelta(hours=1), hours=1)
 
     assert tick.collect["deferred"]
+
+
+def test_rapport_calls_reports_each_handlers_dynamodb_calls_per_run():
+    # When a small seeded world is played for two hours
+    result = measure_calls(targets=3, hours=2, seed=7, echo=lambda _line: None)
+    # Then each handler ran every hour, and its figures are the calls its runs made
+    for name in ("collect", "evaluate", "digest"):
+        figures = result["dynamodb"][name]
+        assert figures["runs"] == 2
+        assert 0 < figures["mean"] <= figures["max"]
+    # And the first collect, which reads each new target's history, made the most
+    assert result["dynamodb"]["collect"]["first"] == result["dynamodb"]["collect"]["max"]
+    assert (
+        sum(result["dynamodb_by_operation"]["collect"].values()) == 2 * result["dynamodb"]["collect"]["mean"]
+    )
+    lines = format_calls([result])
+    assert any(line.startswith("| 3 | 2 | evaluate | 2 |") for line in lines)
