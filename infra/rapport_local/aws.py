@@ -22,6 +22,8 @@ from moto.core import DEFAULT_ACCOUNT_ID  # type: ignore[attr-defined]
 from moto.server import ThreadedMotoServer
 from moto.ses.models import ses_backends
 
+from rapport_local.template import stack_events
+
 REGION = "eu-west-1"
 TABLE = "rapport-local"
 BUS = "rapport-local"
@@ -151,11 +153,12 @@ def provision(endpoint: str) -> LocalAws:
     queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"][
         "QueueArn"
     ]
-    # The same rule template.yaml declares; locally its target is a queue the demo drains into evaluate.
+    # The rule template.yaml declares for evaluate; locally its target is a queue the local stack
+    # drains into evaluate.
     events.put_rule(
         Name="rapport-collected",
         EventBusName=BUS,
-        EventPattern=json.dumps({"source": ["rapport.collect"], "detail-type": ["InteractionsCollected"]}),
+        EventPattern=json.dumps(stack_events().rule_pattern("evaluate")),
     )
     events.put_targets(
         Rule="rapport-collected", EventBusName=BUS, Targets=[{"Id": "evaluate", "Arn": queue_arn}]

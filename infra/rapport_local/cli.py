@@ -58,6 +58,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     coldstart.add_argument("--tracing", action="store_true", help="as deployed with X-Ray tracing on")
     coldstart.add_argument("--top", type=int, default=0, help="also list each handler's N slowest imports")
     coldstart.add_argument("--source", type=Path, help="measure another checkout (e.g. an older commit)")
+    calls = commands.add_parser(
+        "calls", help="DynamoDB calls per run of collect, evaluate and digest, on a seeded world"
+    )
+    calls.add_argument("--targets", default="10,1000", help="comma-separated sizes (default 10,1000)")
+    calls.add_argument("--hours", type=int, default=8, help="hourly ticks after the targets are added")
+    calls.add_argument("--seed", type=int, default=7)
 
     args = parser.parse_args(argv)
     try:
@@ -73,8 +79,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         elif args.command == "bench":
             from rapport_local.bench import run_bench
 
-            sizes = [int(size) for size in str(args.targets).split(",") if size.strip()]
-            result = run_bench(sizes, args.days, args.every_hours, args.seed)
+            result = run_bench(_sizes(args.targets), args.days, args.every_hours, args.seed)
             if any(r["missed"] for r in result):
                 print("rapport: scripted signals were missed", file=sys.stderr)
                 return 1
@@ -82,6 +87,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from rapport_local.coldstart import run_coldstart
 
             run_coldstart(args.runs, args.tracing, args.top, args.source)
+        elif args.command == "calls":
+            from rapport_local.calls import run_calls
+
+            run_calls(_sizes(args.targets), args.hours, args.seed)
         elif args.command == "detect":
             from rapport_local.detect_eval import evaluate, format_report, write_detections
 
@@ -95,6 +104,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"rapport: {exc}", file=sys.stderr)
         return 2
     return 0
+
+
+def _sizes(raw: str) -> list[int]:
+    return [int(size) for size in raw.split(",") if size.strip()]
 
 
 def _iso_date(raw: str) -> date:

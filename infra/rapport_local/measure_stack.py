@@ -24,29 +24,14 @@ import math
 import statistics
 import subprocess
 import sys
-import time
 from collections import Counter
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager, redirect_stdout
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, cast
 
-import botocore.client
-
-from functions.admin import handler as admin_handler
-from functions.collect import handler as collect_handler
-from functions.digest import handler as digest_handler
-from functions.evaluate import handler as evaluate_handler
-from rapport.adapters.dynamodb.stores import dynamodb_stores
-from rapport.domain.money import read_price
 from rapport.runtime.observability import logger
-from rapport.runtime.services import Services
-from rapport.runtime.settings import StackSettings
-from rapport_local.aws import REGION, TABLE, local_aws
-from rapport_local.demo import LambdaContext
 from rapport_local.scenario import parse_scenario
-from rapport_local.xsim import XSimServer
+from rapport_local.stack import Invocation, open_stack
 
 START = datetime(2026, 3, 2, 0, 0, tzinfo=UTC)
 # Round-trip allowances added per request to stand for Lambda's distance to real endpoints (loopback
@@ -85,100 +70,54 @@ def _z(at: datetime) -> str:
     return at.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-class _Calls:
-    """Every botocore API call in the process (PynamoDB and boto3 both go through it)."""
-
-    def __init__(self) -> None:
-        self.by_operation: Counter[str] = Counter()
-
-    @contextmanager
-    def counting(self) -> Iterator[None]:
-        original = botocore.client.BaseClient._make_api_call
-        calls = self
-
-        def counted(client: Any, operation: str, params: Any) -> Any:
-            calls.by_operation[f"{client.meta.service_model.service_name}:{operation}"] += 1
-            return original(client, operation, params)
-
-        botocore.client.BaseClient._make_api_call = counted
-        try:
-            yield
-        finally:
-            botocore.client.BaseClient._make_api_call = original
-
-
 def measure(targets: int, hours: int) -> dict[str, Any]:
     scenario = parse_scenario(generated_world(targets, hours))
-    calls = _Calls()
     runs: dict[str, list[dict[str, Any]]] = {"admin": [], "collect": [], "evaluate": [], "digest": []}
+    handler_ops: Counter[str] = Counter()  # the handlers' own calls, not the harness's
     logger.setLevel("INFO")  # the stack's default LogLevel, so log bytes are what CloudWatch would get
+    logs = io.StringIO()
+    # The logger's handler holds the stream it was given: its bytes are read off this buffer per run.
+    log_handler = cast(logging.StreamHandler[Any], logger.registered_handler)
+    saved_stream = log_handler.setStream(logs)
 
-    with local_aws() as aws, XSimServer(scenario) as sim, calls.counting():
-        sim.set_now(START)
-        settings = StackSettings.from_env(aws.lambda_env(sim.url))
-        deps = Services(settings, dynamodb_stores(TABLE, REGION))
-        handler_ops: Counter[str] = Counter()  # the handlers' own calls, not the harness's
+    try:
+        with open_stack(scenario, output=io.StringIO()) as stack:
+            sim = stack.xsim
+            sim.set_now(START)
+            seen = {"log": 0, "x": sim.usage()["requests"], "usd": sim.usage()["cost_usd"]}
 
-        def invoke(
-            name: str, handler: Callable[..., dict[str, Any]], event: dict[str, Any]
-        ) -> dict[str, Any]:
-            before_ops, before_x, before_usd = (
-                Counter(calls.by_operation),
-                sim.usage()["requests"],
-                sim.usage()["cost_usd"],
-            )
-            sink = io.StringIO()
-            # The logger's handler holds the stream it was given; point it at the sink too.
-            log_handler = cast(logging.StreamHandler[Any], logger.registered_handler)
-            stream = log_handler.setStream(sink)
-            started = time.perf_counter()
-            try:
-                with redirect_stdout(sink):
-                    result = handler(event, LambdaContext(f"rapport-{name}"), deps=deps)
-            finally:
-                elapsed_ms = (time.perf_counter() - started) * 1000
-                log_handler.setStream(stream)
-            ops = calls.by_operation - before_ops
-            handler_ops.update(ops)
-            aws_calls = ops.total()
-            x_calls = sim.usage()["requests"] - before_x
-            x_usd = sim.usage()["cost_usd"] - before_usd
-            runs[name].append(
-                {
-                    "ms": elapsed_ms,
-                    "aws_calls": aws_calls,
-                    "x_calls": x_calls,
-                    "x_usd": round(x_usd, 4),
-                    "allowance_ms": aws_calls * LATENCY_MS["aws"] + x_calls * LATENCY_MS["x"],
-                    "log_bytes": len(sink.getvalue().encode()),
-                }
-            )
-            return result
+            def record(run: Invocation) -> None:
+                usage = sim.usage()
+                log_bytes = len(logs.getvalue().encode()) - seen["log"]
+                x_calls, x_usd = usage["requests"] - seen["x"], usage["cost_usd"] - seen["usd"]
+                seen.update(log=seen["log"] + log_bytes, x=usage["requests"], usd=usage["cost_usd"])
+                handler_ops.update(run.aws_calls)
+                aws_calls = run.aws_calls.total()
+                runs[run.function].append(
+                    {
+                        "ms": run.ms,
+                        "aws_calls": aws_calls,
+                        "x_calls": x_calls,
+                        "x_usd": round(x_usd, 4),
+                        "allowance_ms": aws_calls * LATENCY_MS["aws"] + x_calls * LATENCY_MS["x"],
+                        "log_bytes": log_bytes + len(run.printed.encode()),
+                    }
+                )
 
-        invoke(
-            "admin",
-            admin_handler.lambda_handler,
-            {"action": "update_settings", "settings": scenario.settings},
-        )
-        for i, username in enumerate(scenario.targets):
-            if i % 500 == 0:
-                sim.reset_rate_limits()  # adding 1,000 targets at once is not the hourly load measured
-            invoke("admin", admin_handler.lambda_handler, {"action": "add_target", "username": username})
-        handler_ops.clear()
-        sim.reset_usage()
+            stack.after_invoke.append(record)
+            stack.admin(action="update_settings", settings=scenario.settings)
+            for i, username in enumerate(scenario.targets):
+                if i % 500 == 0:
+                    sim.reset_rate_limits()  # adding 1,000 targets at once is not the hourly load measured
+                stack.admin(action="add_target", username=username)
+            handler_ops.clear()
+            sim.reset_usage()
+            seen.update(x=sim.usage()["requests"], usd=sim.usage()["cost_usd"])
 
-        collect_reports = []
-        for hour in range(1, hours + 1):
-            now = START + timedelta(hours=hour)
-            sim.set_now(now)
-            tick = {"source": "rapport.schedule", "time": _z(now)}
-            collect_reports.append(
-                invoke("collect", collect_handler.lambda_handler, tick | {"schedule": "collect"})
-            )
-            for envelope in aws.collected_events():
-                invoke("evaluate", evaluate_handler.lambda_handler, envelope)
-            invoke("digest", digest_handler.lambda_handler, tick | {"schedule": "digest"})
-        usage = sim.usage()
+            collect_reports = [tick.collect for tick in stack.run(START, hours)]
+            usage = sim.usage()
+    finally:
+        log_handler.setStream(saved_stream)
 
     def summary(name: str, rows: list[dict[str, Any]]) -> dict[str, Any]:
         return {
@@ -221,7 +160,7 @@ PRICE = {
     "email": 0.10 / 1000,
     "secret": 0.40,
     "secret_call": 0.05 / 1e4,
-    "x_user": read_price("users", owned=False).dollars,
+    "x_user": 0.010,
 }
 MEMORY_GB = 0.25  # template.yaml's MemorySize: 256
 PLATFORM_LOG_BYTES = 300  # Lambda's own START/END/REPORT lines per invocation

@@ -13,26 +13,18 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
-from contextlib import redirect_stdout
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
-from functions.admin import handler as admin_handler
-from functions.collect import handler as collect_handler
-from functions.digest import handler as digest_handler
-from functions.evaluate import handler as evaluate_handler
 from rapport.adapters.dynamodb.stores import dynamodb_stores
 from rapport.domain.policy import Policy
 from rapport.email.render import RenderedDigest, render_digest
 from rapport.runtime.observability import logger
-from rapport.runtime.services import Services
-from rapport.runtime.settings import StackSettings
 from rapport.usecases.digest import preview_digest
-from rapport_local.aws import REGION, TABLE, local_aws
-from rapport_local.demo import LambdaContext, default_scenario, scheduled_event
+from rapport_local.demo import default_scenario
 from rapport_local.scenario import load_scenario
-from rapport_local.xsim import XSimServer
+from rapport_local.stack import open_stack
 
 Echo = Callable[[str], None]
 
@@ -86,31 +78,12 @@ def _from_scenario(day: date | None, scenario_path: Path | None, echo: Echo) -> 
         raise ValueError(f"--date must be between {first} and {last}, the days the scenario covers")
     echo(f"Playing scenario {scenario.name!r} on the local stack up to {due:%Y-%m-%d %H:%M} UTC ...")
     logger.setLevel("ERROR")
-    with local_aws() as aws, XSimServer(scenario) as xsim, redirect_stdout(io.StringIO()):
-        settings = StackSettings.from_env(aws.lambda_env(xsim.url))
-        deps = Services(settings, dynamodb_stores(TABLE, REGION))
-
-        def invoke(handler: Callable[..., dict[str, object]], event: dict[str, object], name: str) -> None:
-            handler(event, LambdaContext(f"rapport-{name}"), deps=deps)
-
-        start = scenario.start.strftime("%Y-%m-%dT%H:%M:%SZ")
-        invoke(
-            admin_handler.lambda_handler,
-            {"action": "update_settings", "settings": scenario.settings, "at": start},
-            "a",
-        )
-        for username in scenario.targets:
-            invoke(
-                admin_handler.lambda_handler, {"action": "add_target", "username": username, "at": start}, "a"
-            )
+    with open_stack(scenario, output=io.StringIO()) as stack:
+        stack.setup(scenario, at=scenario.start)
         now = scenario.start
         while now < due:
             now += timedelta(hours=1)
-            xsim.set_now(now)
-            invoke(collect_handler.lambda_handler, scheduled_event(now, "collect"), "collect")
-            for envelope in aws.collected_events():
-                invoke(evaluate_handler.lambda_handler, envelope, "evaluate")
-            if now < due:  # earlier days' digests go out as usual, so spacing is what it would be
-                invoke(digest_handler.lambda_handler, scheduled_event(now, "digest"), "digest")
-        rendered = render_digest(preview_digest(deps.stores, due))
+            # Earlier days' digests go out as usual, so spacing is what it would be; that day's is shown.
+            stack.tick(now, digest=now < due)
+        rendered = render_digest(preview_digest(stack.deps.stores, due))
     return local_day, rendered

@@ -12,16 +12,10 @@ from typing import Any
 
 import pytest
 
-from functions.admin import handler as admin
-from functions.collect import handler as collect
-from functions.digest import handler as digest
-from functions.evaluate import handler as evaluate
-from rapport.runtime.services import IDEMPOTENCY_PK, Services
-from rapport.runtime.settings import StackSettings
-from rapport.usecases.ports import Stores
+from rapport.runtime.services import IDEMPOTENCY_PK
 from rapport_local.aws import LocalAws
-from rapport_local.demo import LambdaContext
 from rapport_local.scenario import parse_scenario
+from rapport_local.stack import LocalStack
 from rapport_local.xsim import XSimServer
 
 pytestmark = pytest.mark.integration
@@ -51,28 +45,18 @@ WORLD = {
 }
 
 
-def schedule_payload(hours: float, schedule: str) -> dict[str, Any]:
-    """Exactly what template.yaml's schedules send: no id, the scheduled time only."""
-    return {"source": "rapport.schedule", "schedule": schedule, "time": at(hours)}
-
-
 @pytest.fixture
-def deps(aws: LocalAws, table_name: str, stores: Stores) -> Iterator[tuple[Services, XSimServer]]:
+def stack(aws: LocalAws, table_name: str) -> Iterator[LocalStack]:
     scenario = parse_scenario(WORLD)
     with XSimServer(scenario) as sim:
         sim.set_now(START + timedelta(hours=4))
-        env = aws.lambda_env(sim.url) | {"RAPPORT_TABLE_NAME": table_name}
-        services = Services(StackSettings.from_env(env), stores)
-        aws.collected_events()  # nothing left over from another test
-        for command in (
-            {"action": "update_settings", "settings": WORLD["settings"]},
-            {"action": "add_target", "username": "person_x"},
-        ):
-            done = admin.lambda_handler(
-                command | {"at": START.isoformat()}, LambdaContext("admin"), deps=services
-            )
-            assert done["ok"], done
-        yield services, sim
+        local = LocalStack(aws, sim, table=table_name)
+        local.setup(scenario, at=START)
+        yield local
+
+
+def schedule(hours: float) -> datetime:
+    return START + timedelta(hours=hours)
 
 
 def idempotency_records(aws: LocalAws, table_name: str) -> list[dict[str, Any]]:
@@ -85,17 +69,17 @@ def idempotency_records(aws: LocalAws, table_name: str) -> list[dict[str, Any]]:
     return items
 
 
-def test_a_duplicate_scheduled_collect_answers_from_the_first_run_without_reading_x(deps, aws, table_name):
-    services, sim = deps
+def test_a_duplicate_scheduled_collect_answers_from_the_first_run_without_reading_x(stack, aws, table_name):
+    sim = stack.xsim
     # Given one collect for the 12:00 window has run
-    first = collect.lambda_handler(schedule_payload(4, "collect"), LambdaContext("collect"), deps=services)
+    first = stack.collect(schedule(4))
     read_after_first = sim.usage()["requests"]
     events_after_first = aws.collected_events()
     assert first["stored"] > 0
     assert len(events_after_first) == 1
 
     # When the scheduler delivers the same window again
-    again = collect.lambda_handler(schedule_payload(4, "collect"), LambdaContext("collect"), deps=services)
+    again = stack.collect(schedule(4))
 
     # Then it gets the first run's report, X is not read again and evaluate is not woken twice
     assert again == first
@@ -109,50 +93,45 @@ def test_a_duplicate_scheduled_collect_answers_from_the_first_run_without_readin
     assert timedelta(hours=23) < expires - datetime.now(UTC) <= timedelta(days=1)
 
 
-def test_the_next_window_is_a_new_run(deps):
-    services, sim = deps
-    collect.lambda_handler(schedule_payload(4, "collect"), LambdaContext("collect"), deps=services)
-    requests = sim.usage()["requests"]
+def test_the_next_window_is_a_new_run(stack):
+    stack.collect(schedule(4))
+    requests = stack.xsim.usage()["requests"]
 
-    collect.lambda_handler(schedule_payload(5, "collect"), LambdaContext("collect"), deps=services)
+    stack.collect(schedule(5))
 
-    assert sim.usage()["requests"] > requests
+    assert stack.xsim.usage()["requests"] > requests
 
 
-def test_a_run_that_failed_leaves_no_record_so_the_retry_runs(deps, aws, table_name):
-    services, _ = deps
+def test_a_run_that_failed_leaves_no_record_so_the_retry_runs(stack, aws, table_name):
     # Given a delivery whose run raises (an unreadable time)
     broken = {"source": "rapport.schedule", "schedule": "collect", "time": "not a time"}
     with pytest.raises(ValueError, match="not an ISO 8601"):
-        collect.lambda_handler(broken, LambdaContext("collect"), deps=services)
+        stack.invoke("collect", broken)
 
     # Then nothing is remembered for that payload, so Lambda's retry runs it again and fails again
     assert idempotency_records(aws, table_name) == []
     with pytest.raises(ValueError, match="not an ISO 8601"):
-        collect.lambda_handler(broken, LambdaContext("collect"), deps=services)
+        stack.invoke("collect", broken)
 
 
-def test_a_redelivered_eventbridge_event_is_evaluated_once(deps, aws):
-    services, _ = deps
-    collect.lambda_handler(schedule_payload(4, "collect"), LambdaContext("collect"), deps=services)
+def test_a_redelivered_eventbridge_event_is_evaluated_once(stack, aws):
+    stack.collect(schedule(4))
     (envelope,) = aws.collected_events()
 
-    first = evaluate.lambda_handler(envelope, LambdaContext("evaluate"), deps=services)
-    again = evaluate.lambda_handler(envelope, LambdaContext("evaluate"), deps=services)
+    first = stack.invoke("evaluate", envelope)
+    again = stack.invoke("evaluate", envelope)
 
     assert [t["to"] for t in first["transitions"]] == ["answer"]
     assert again == first
 
 
-def test_a_duplicate_digest_tick_sends_nothing_more(deps, aws):
-    services, _ = deps
-    collect.lambda_handler(schedule_payload(4, "collect"), LambdaContext("collect"), deps=services)
-    for envelope in aws.collected_events():
-        evaluate.lambda_handler(envelope, LambdaContext("evaluate"), deps=services)
+def test_a_duplicate_digest_tick_sends_nothing_more(stack, aws):
+    stack.collect(schedule(4))
+    stack.evaluate_collected()
     sent_before = len(aws.sent_emails())
 
-    first = digest.lambda_handler(schedule_payload(23, "digest"), LambdaContext("digest"), deps=services)
-    again = digest.lambda_handler(schedule_payload(23, "digest"), LambdaContext("digest"), deps=services)
+    first = stack.digest(schedule(23))
+    again = stack.digest(schedule(23))
 
     assert first["sent"]
     assert again == first
