@@ -168,7 +168,7 @@ def bind(table_name: str, region: str | None) -> None:
     """
     Item.Meta.table_name = table_name
     Item.Meta.region = region
-    for model in Item.__subclasses__():
+    for model in (Item, *Item.__subclasses__()):  # the base model queries a whole partition
         model._connection = None
 
 
