@@ -11,7 +11,6 @@ is counted as missed.
 
 from __future__ import annotations
 
-import inspect
 import math
 import os
 import random
@@ -34,7 +33,7 @@ from rapport.domain.money import OWNED_PRICE, read_price
 from rapport.domain.policy import Policy
 from rapport.usecases.collect import collect
 from rapport.usecases.ports import EvidenceStore
-from rapport_local.aws import REGION
+from rapport_local.aws import REGION, partition_queries
 from rapport_local.scenario import Event, FollowEvent, PostEvent, RetweetEvent, Scenario, ScenarioUser
 from rapport_local.xsim.behaviour import poisson
 from rapport_local.xsim.inprocess import mount_in_process
@@ -329,7 +328,7 @@ def in_process_dynamodb() -> Iterator[None]:
 def faster_moto() -> Iterator[None]:
     """moto, in this process (mock_aws or a ThreadedMotoServer), without the whole-table work that
     makes a large table slow; what it answers is unchanged."""
-    with _no_transaction_backup(), _partition_queries():
+    with _no_transaction_backup(), partition_queries():
         yield
 
 
@@ -363,38 +362,6 @@ def _no_transaction_backup() -> Iterator[None]:
         yield
     finally:
         backend.transact_write_items = original  # type: ignore[method-assign]
-
-
-@contextmanager
-def _partition_queries() -> Iterator[None]:
-    """moto answers every query from a sorted copy of the whole table; with a month of 1,000 targets
-    that sort, not Rapport, was most of the bench's time. A base-table query is handed just its
-    partition, and an index query the items unsorted: moto filters and sorts the results itself."""
-    from moto.dynamodb.models.table import Table
-
-    original = Table.query
-    signature = inspect.signature(original)
-
-    def query(self: Any, *args: Any, **kwargs: Any) -> Any:
-        arguments = signature.bind(self, *args, **kwargs).arguments
-        hash_key = arguments.get("hash_key")
-        if not self.range_key_attr:
-            return original(self, *args, **kwargs)
-        if arguments.get("index_name") or hash_key is None:
-            candidates = [item for partition in self.items.values() for item in partition.values()]
-        else:
-            candidates = list(self.items.get(hash_key, {}).values())
-        self.all_items = lambda: candidates  # an instance attribute, for this one call
-        try:
-            return original(self, *args, **kwargs)
-        finally:
-            del self.all_items
-
-    Table.query = query  # type: ignore[method-assign]
-    try:
-        yield
-    finally:
-        Table.query = original  # type: ignore[method-assign]
 
 
 def run_bench(

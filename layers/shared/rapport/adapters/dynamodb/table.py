@@ -168,7 +168,8 @@ def bind(table_name: str, region: str | None) -> None:
     """
     Item.Meta.table_name = table_name
     Item.Meta.region = region
-    for model in (Item, *Item.__subclasses__()):  # the base model queries a whole partition
+    models: list[type[Item]] = [Item, *Item.__subclasses__()]  # the base model reads whole partitions
+    for model in models:
         model._connection = None
 
 
