@@ -10,6 +10,7 @@ import inspect
 import json
 import logging
 import os
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -20,8 +21,9 @@ from typing import Any
 import boto3
 import requests
 from moto.core import DEFAULT_ACCOUNT_ID  # type: ignore[attr-defined]
-from moto.server import ThreadedMotoServer
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from moto.ses.models import ses_backends
+from werkzeug.serving import make_server
 
 from rapport_local.template import stack_events
 
@@ -120,16 +122,34 @@ def local_aws() -> Iterator[LocalAws]:
                     os.environ[key] = value
 
 
+class _KeepAliveHandler(MotoRequestHandler):
+    """moto's handler over HTTP/1.1: a client keeps its connection instead of opening one (and the
+    server a thread) per request, which was a good part of a local run's time."""
+
+    protocol_version = "HTTP/1.1"
+
+
 @contextmanager
 def _server() -> Iterator[str]:
     """A moto server on a free loopback port, in this process; yields its endpoint."""
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
+    server = make_server(
+        "127.0.0.1",
+        0,
+        DomainDispatcherApplication(create_backend_app),
+        True,
+        request_handler=_KeepAliveHandler,
+    )
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="moto", daemon=True
+    )
+    thread.start()
+    host, port = server.server_address[:2]
     try:
-        yield f"http://{host}:{port}"
+        yield f"http://{host!s}:{port}"
     finally:
-        server.stop()
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
 
 
 _AWS_ENV = (

@@ -179,6 +179,9 @@ def _text(value: Any, name: str) -> str:
 
 
 class _QuietHandler(WSGIRequestHandler):
+    # Keep-alive, as X itself answers: HTTP/1.0 would cost a new connection (and thread) per request.
+    protocol_version = "HTTP/1.1"
+
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         """The demo prints its own story; one log line per X call would drown it."""
 
