@@ -203,6 +203,9 @@ def partition_queries() -> Iterator[None]:
     unsorted: moto filters and sorts the results itself, so what it answers is unchanged."""
     from moto.dynamodb.models.table import Table
 
+    if getattr(Table.query, "partition_only", False):  # already in force (nested local stacks)
+        yield
+        return
     original = Table.query
     signature = inspect.signature(original)
 
@@ -221,6 +224,7 @@ def partition_queries() -> Iterator[None]:
         finally:
             del self.all_items
 
+    query.partition_only = True  # type: ignore[attr-defined]
     Table.query = query  # type: ignore[method-assign]
     try:
         yield
