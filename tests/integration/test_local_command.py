@@ -178,6 +178,11 @@ def test_without_a_local_stack_the_commands_say_how_to_start_one(
         assert code == 2
         assert "rapport local" in err
 
+    # and the stack-only commands, given without --local, say so
+    code, _, err = rapport(capsys, "run", "--hours", "1")
+    assert code == 2
+    assert "add --local" in err
+
 
 def test_a_stale_local_file_with_nothing_answering_exits_2(
     local_stack: RunningStack,
