@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -28,7 +27,7 @@ def lambda_handler(
         command = parse_command(payload)
         result: dict[str, Any] = {
             "ok": True,
-            **run_command(command, deps.stores, deps.reader, datetime.now(UTC)),
+            **run_command(command, deps.stores, deps.reader, deps.clock()),
         }
         status = 200
     except (ValidationError, json.JSONDecodeError, AdminError, NotFoundError) as exc:

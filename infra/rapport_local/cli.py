@@ -1,13 +1,15 @@
-"""The ``rapport`` command: run the embedded demo, the X API simulator, and the detectors."""
+"""The ``rapport`` command: the embedded demo, the local stack, the X API simulator, the detectors."""
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 
 def _shared_dir() -> Path:
@@ -16,7 +18,37 @@ def _shared_dir() -> Path:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="rapport", description=__doc__)
+    parser.add_argument(
+        "--local", action="store_true", help="act on the local stack `rapport local` serves in this directory"
+    )
     commands = parser.add_subparsers(dest="command", required=True)
+
+    local = commands.add_parser(
+        "local",
+        help="serve a local stack to try Rapport on, until Ctrl-C",
+        description="Serves on loopback: a local AWS (moto), the X API simulator playing the scenario, and "
+        "the admin function behind a local Function URL that checks SigV4 signatures. Prints a line "
+        "beginning with 'ready' when it serves and writes its endpoints to .rapport/local.json; other "
+        "commands given --local act on it.",
+    )
+    local.add_argument("--scenario", type=Path, help="scenario file; default: the shipped one")
+    local.add_argument("--port", type=int, default=0, help="the admin URL's port; default: a free one")
+
+    run = commands.add_parser(
+        "run",
+        help="with --local: play hours on the simulated clock (collect, evaluate, digest)",
+        description="Advances the local stack's simulated clock hour by hour, running collect, evaluate and "
+        "digest as the schedules would. Example: rapport --local run --hours 72",
+    )
+    run.add_argument("--hours", type=int, default=24, help="hours to play (default 24)")
+
+    admin = commands.add_parser(
+        "admin",
+        help="with --local: send a JSON request to the admin function and print its answer",
+        description='Example: rapport --local admin \'{"action": "add_target", "username": "person_x"}\'',
+    )
+    admin.add_argument("body", help="the JSON body to POST to the admin URL")
+    admin.add_argument("--path", default="/", help="the path under the admin URL (default /)")
 
     demo = commands.add_parser("demo", help="run the whole pipeline on a local AWS and a local X API")
     demo.add_argument("--scenario", type=Path, help="scenario file (YAML or JSON); default: the shipped one")
@@ -44,6 +76,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     preview.add_argument("--date", type=_iso_date, help="local date (YYYY-MM-DD); default: the last day")
     preview.add_argument("--out", type=Path, help="HTML file to write (a .txt beside it); default: out/")
+    preview.add_argument("--html", type=Path, help="with --local: also write the digest's HTML to this file")
     preview.add_argument("--scenario", type=Path, help="scenario file; default: the shipped one")
     preview.add_argument("--table", help="read this DynamoDB table instead of playing the scenario")
 
@@ -66,8 +99,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     calls.add_argument("--seed", type=int, default=7)
 
     args = parser.parse_args(argv)
+    if args.local or args.command in ("run", "admin"):
+        from rapport_local.stack_client import NoStack
+
+        try:
+            return _on_local_stack(args)
+        except NoStack as exc:
+            print(f"rapport: {exc}", file=sys.stderr)
+            return 2
     try:
-        if args.command == "demo":
+        if args.command == "local":
+            from rapport_local.demo import default_scenario
+            from rapport_local.local_server import serve_local
+            from rapport_local.scenario import load_scenario
+
+            serve_local(load_scenario(args.scenario or default_scenario()), args.port)
+        elif args.command == "demo":
             from rapport_local.demo import run_demo
 
             run_demo(args.scenario, args.out)
@@ -104,6 +151,52 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"rapport: {exc}", file=sys.stderr)
         return 2
     return 0
+
+
+def _on_local_stack(args: argparse.Namespace) -> int:
+    """The commands that act on the running local stack, through its signed admin URL."""
+    from rapport_local.stack_client import HOW_TO_START, StackClient
+
+    if not args.local:
+        needs = f"`{args.command}` acts on the local stack: add --local"
+        print(f"rapport: {needs}; {HOW_TO_START}", file=sys.stderr)
+        return 2
+    if args.command == "run":
+        reply = StackClient.local().request("POST", "/_local/run", {"hours": args.hours})
+        if reply.ok:
+            _print_run(reply.body)
+    elif args.command == "digest":
+        reply = StackClient.local().request("GET", "/_local/digest/preview")
+        if reply.ok:
+            print(reply.body["text"])
+            if args.html:
+                args.html.parent.mkdir(parents=True, exist_ok=True)
+                args.html.write_text(reply.body["html"], encoding="utf-8")
+                print(f"HTML: {args.html}")
+    elif args.command == "admin":
+        try:
+            body = json.loads(args.body)
+        except json.JSONDecodeError as exc:
+            print(f"rapport: the body is not JSON: {exc}", file=sys.stderr)
+            return 2
+        reply = StackClient.local().request("POST", args.path, body)
+        print(json.dumps(reply.body, indent=2) if not isinstance(reply.body, str) else reply.body)
+    else:
+        print(f"rapport: `{args.command}` does not act on the local stack", file=sys.stderr)
+        return 2
+    if not reply.ok and args.command != "admin":
+        print(f"rapport: the local stack answered {reply.status}: {reply.body}", file=sys.stderr)
+    return 0 if reply.ok else 1
+
+
+def _print_run(summary: dict[str, Any]) -> None:
+    print(f"played {summary['hours']} hours: {summary['from']} -> {summary['now']} (simulated clock)")
+    for t in summary["transitions"]:
+        print(f"  {t['at']}  @{t['target']}: {t['from'] or '(new)'} -> {t['to']} ({t['reason']})")
+    for d in summary["digests"]:
+        print(f"  {d['at']}  digest sent for {d['local_date']}: {d['suggestions']} suggestions")
+    if not summary["transitions"] and not summary["digests"]:
+        print("  nothing happened")
 
 
 def _sizes(raw: str) -> list[int]:

@@ -43,10 +43,16 @@ HANDLERS: dict[str, Handler] = {
 }
 
 
-def build_services(aws: LocalAws, x_api_url: str, table: str = TABLE) -> Services:
-    """The handlers' dependencies, built here and nowhere else in the local tooling."""
+def build_services(
+    aws: LocalAws, x_api_url: str, table: str = TABLE, clock: Callable[[], datetime] | None = None
+) -> Services:
+    """The handlers' dependencies, built here and nowhere else in the local tooling. ``clock`` is
+    what a request without a time of its own (admin) takes as now; default: the wall clock."""
     settings = StackSettings.from_env(aws.lambda_env(x_api_url) | {"RAPPORT_TABLE_NAME": table})
-    return Services(settings, dynamodb_stores(table, REGION, settings.policy_defaults))
+    services = Services(settings, dynamodb_stores(table, REGION, settings.policy_defaults))
+    if clock is not None:
+        services.clock = clock
+    return services
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,7 +132,8 @@ class LocalStack:
     ) -> None:
         self.aws = aws
         self.xsim = xsim
-        self.deps = build_services(aws, xsim.url, table)
+        # The simulator's clock is the stack's: admin runs in the time collect reads X at.
+        self.deps = build_services(aws, xsim.url, table, clock=lambda: xsim.now)
         self.events = events or stack_events()
         self.output = output  # where the handlers' prints (EMF metrics) go; None: standard output
         self.invocations: list[Invocation] = []

@@ -55,6 +55,9 @@ class Services:
     _clients: dict[str, Any] = field(default_factory=dict)
     _idempotency: DynamoDBPersistenceLayer | None = None
     _secrets: parameters.SecretsProvider | None = None
+    # What "now" is for a request that carries no time of its own (admin); a local stack passes the
+    # simulated clock, so what it is told happens in the same time as what it collects.
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
 
     def _client(self, name: str) -> Any:
         if name not in self._clients:

@@ -1,0 +1,76 @@
+"""A client for the admin function's URL: each request is SigV4-signed by botocore, as AWS_IAM auth
+requires. ``StackClient.local()`` reads the running local stack's endpoints from ``.rapport/local.json``;
+a deployed stack gives the same client its Function URL and the person's own credentials."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import requests
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
+
+LOCAL_FILE = Path(".rapport") / "local.json"
+HOW_TO_START = "start one with `rapport local` in another terminal, in this directory"
+
+
+class NoStack(Exception):
+    """Nothing to talk to: no local stack described here, or nothing answering at its URL."""
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    status: int
+    body: Any  # the JSON answer, or the text when it is not JSON
+
+    @property
+    def ok(self) -> bool:
+        return 200 <= self.status < 300
+
+
+@dataclass(frozen=True, slots=True)
+class StackClient:
+    url: str  # the admin Function URL
+    credentials: Credentials
+    region: str
+    timeout: float = 3600.0  # playing many simulated hours takes minutes
+
+    @classmethod
+    def local(cls, directory: Path | None = None) -> StackClient:
+        """The client of the local stack whose endpoints ``directory/.rapport/local.json`` holds."""
+        path = (directory or Path.cwd()) / LOCAL_FILE
+        try:
+            endpoints = json.loads(path.read_text(encoding="utf-8"))
+            keys = endpoints["credentials"]
+            return cls(
+                endpoints["admin_url"],
+                Credentials(keys["access_key_id"], keys["secret_access_key"]),
+                endpoints["region"],
+            )
+        except FileNotFoundError as exc:
+            missing = f"no local stack is running here ({LOCAL_FILE} is missing)"
+            raise NoStack(f"{missing}: {HOW_TO_START}") from exc
+        except (ValueError, KeyError, TypeError) as exc:
+            raise NoStack(f"{path} does not describe a local stack ({exc}): {HOW_TO_START}") from exc
+
+    def request(self, method: str, path: str = "/", body: Any = None) -> Reply:
+        """Send ``body`` as JSON (when given) to ``path`` under the URL, signed; the answer."""
+        data = b"" if body is None else json.dumps(body).encode()
+        headers = {"content-type": "application/json"} if body is not None else {}
+        signed = AWSRequest(method=method, url=self.url.rstrip("/") + path, data=data, headers=headers)
+        SigV4Auth(self.credentials, "lambda", self.region).add_auth(signed)
+        prepared = signed.prepare()
+        try:
+            answer = requests.request(
+                method, prepared.url, headers=dict(prepared.headers), data=data, timeout=self.timeout
+            )
+        except requests.ConnectionError as exc:
+            raise NoStack(f"nothing answers at {self.url}: {HOW_TO_START}") from exc
+        try:
+            return Reply(answer.status_code, answer.json())
+        except ValueError:
+            return Reply(answer.status_code, answer.text)
