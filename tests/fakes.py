@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import copy
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from rapport.domain.model import DigestRecord, Interaction, Post, Stage, Suggestion, Target, Transition
@@ -52,6 +53,7 @@ class Memory:
     collect: dict[str, Any] = field(default_factory=dict)
     policy: Policy | None = None
     me: dict[str, str] | None = None
+    leases: dict[str, tuple[str, int]] = field(default_factory=dict)  # name -> (holder, expiry epoch s)
 
 
 @dataclass(slots=True)
@@ -277,6 +279,24 @@ class MemorySettingsStore:
         return self.policy(), self.me()
 
 
+@dataclass(slots=True)
+class MemoryLeaseStore:
+    memory: Memory
+
+    def acquire(self, name: str, holder: str, now: datetime, ttl: timedelta) -> bool:
+        held = self.memory.leases.get(name)
+        if held is not None and held[0] != holder and held[1] > now.timestamp():
+            return False
+        # Whole seconds rounded up, as the table keeps them (its TTL attribute).
+        self.memory.leases[name] = (holder, math.ceil((now + ttl).timestamp()))
+        return True
+
+    def release(self, name: str, holder: str) -> None:
+        held = self.memory.leases.get(name)
+        if held is not None and held[0] == holder:
+            del self.memory.leases[name]
+
+
 def memory_stores(memory: Memory | None = None) -> Stores:
     """Every store in memory, sharing one ``Memory`` (removing a target removes its records)."""
     memory = memory or Memory()
@@ -288,6 +308,7 @@ def memory_stores(memory: Memory | None = None) -> Stores:
         spend=MemorySpendStore(memory),
         collector=MemoryCollectorStateStore(memory),
         settings=MemorySettingsStore(memory),
+        leases=MemoryLeaseStore(memory),
     )
 
 

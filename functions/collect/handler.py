@@ -19,7 +19,19 @@ def lambda_handler(
     event: dict[str, Any], context: LambdaContext, deps: Services | None = None
 ) -> dict[str, Any]:
     deps = deps or services(CollectSettings)
-    return deps.once("collect", event, context, lambda: _collect(event, deps))
+    # The lease is taken inside the idempotent run: a repeated delivery is answered from its record.
+    return deps.once(
+        "collect",
+        event,
+        context,
+        lambda: deps.alone("collect", context, lambda: _collect(event, deps), _skipped),
+    )
+
+
+def _skipped() -> dict[str, Any]:
+    # Nothing is lost: the next scheduled run reads this window too, from the cursors.
+    logger.warning("another collect run is in progress; this one reads nothing")
+    return {"skipped": "another collect run is in progress"}
 
 
 def _collect(event: dict[str, Any], deps: Services) -> dict[str, Any]:

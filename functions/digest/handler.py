@@ -21,7 +21,8 @@ def lambda_handler(
     deps = deps or services(DigestSettings)
     # No idempotency record: the day's claim already makes a repeated tick send nothing, and 23 of the
     # 24 hourly ticks are not the digest hour; a record would add two writes to each.
-    return _digest(event, deps)
+    # Held by another run: RunInProgressError, so Lambda's retry brings the tick (its time) back later.
+    return deps.alone("digest", context, lambda: _digest(event, deps))
 
 
 def _digest(event: dict[str, Any], deps: Services) -> dict[str, Any]:

@@ -19,7 +19,10 @@ def lambda_handler(
     event: dict[str, Any], context: LambdaContext, deps: Services | None = None
 ) -> dict[str, Any]:
     deps = deps or services(EvaluateSettings)
-    return deps.once("evaluate", event, context, lambda: _evaluate(event, deps))
+    # Held by another run: RunInProgressError, so Lambda's retry brings this event's news back later.
+    return deps.once(
+        "evaluate", event, context, lambda: deps.alone("evaluate", context, lambda: _evaluate(event, deps))
+    )
 
 
 def _evaluate(event: dict[str, Any], deps: Services) -> dict[str, Any]:

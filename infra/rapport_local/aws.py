@@ -25,7 +25,7 @@ from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoReque
 from moto.ses.models import ses_backends
 from werkzeug.serving import make_server
 
-from rapport_local.template import stack_events
+from rapport_local.template import stack_events, timeout_seconds
 
 REGION = "eu-west-1"
 TABLE = "rapport-local"
@@ -56,6 +56,8 @@ class LocalAws:
             "RAPPORT_SENDER": SENDER,
             "RAPPORT_RECIPIENT": RECIPIENT,
             "RAPPORT_X_API_URL": x_api_url,
+            # collect, evaluate and digest share one figure; the local stack runs them on one setting.
+            "RAPPORT_TIMEOUT_SECONDS": str(timeout_seconds("collect")),
             "AWS_REGION": REGION,
         }
 

@@ -83,3 +83,26 @@ def stack_events(path: Path = TEMPLATE) -> StackEvents:
             elif event.get("Type") == "EventBridgeRule":
                 patterns[function] = dict(given["Pattern"])
     return StackEvents(inputs, patterns)
+
+
+def _resolve(template: dict[str, Any], value: Any) -> Any:
+    """A value as CloudFormation reads it: a Mappings lookup (!FindInMap) is resolved, else as written."""
+    if isinstance(value, dict) and "Fn::FindInMap" in value:
+        mapping, top, second = value["Fn::FindInMap"]
+        return template["Mappings"][mapping][top][second]
+    return value
+
+
+@cache
+def timeout_seconds(function: str, path: Path = TEMPLATE) -> int:
+    """The function's Timeout (its own, else the Globals'): how long a run may last, and its lease."""
+    template = read_template(path)
+    for resource in template.get("Resources", {}).values():
+        properties = resource.get("Properties") or {}
+        if (
+            resource.get("Type") == "AWS::Serverless::Function"
+            and Path(str(properties.get("CodeUri", ""))).name == function
+        ):
+            given = properties.get("Timeout", template["Globals"]["Function"]["Timeout"])
+            return int(_resolve(template, given))
+    raise ValueError(f"template.yaml has no function {function}")

@@ -6,7 +6,7 @@ cannot drift from the table.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 
@@ -224,3 +224,41 @@ def test_a_target_history_is_read_at_once_with_its_evidence_transitions_and_sugg
     # And a target that does not exist is not found
     with pytest.raises(NotFoundError):
         stores.evidence.history("999")
+
+
+# --- leases -------------------------------------------------------------------------------------
+
+FIVE_MINUTES = timedelta(seconds=300)
+
+
+def test_a_lease_is_held_by_one_run_at_a_time_until_it_is_released(stores: Stores):
+    # Given a run holding the collect lease
+    assert stores.leases.acquire("collect", "run-1", at(0), FIVE_MINUTES)
+    # Then another run cannot take it while it is held, nor release it
+    assert not stores.leases.acquire("collect", "run-2", at(0) + timedelta(seconds=299), FIVE_MINUTES)
+    stores.leases.release("collect", "run-2")
+    assert not stores.leases.acquire("collect", "run-2", at(0) + timedelta(seconds=1), FIVE_MINUTES)
+    # And another function's lease is its own
+    assert stores.leases.acquire("digest", "run-2", at(0), FIVE_MINUTES)
+    # When the holder releases it
+    stores.leases.release("collect", "run-1")
+    # Then the next run takes it at once
+    assert stores.leases.acquire("collect", "run-2", at(0) + timedelta(seconds=2), FIVE_MINUTES)
+
+
+def test_a_retry_of_the_holder_takes_its_own_lease_again(stores: Stores):
+    assert stores.leases.acquire("evaluate", "request-1", at(0), FIVE_MINUTES)
+    assert stores.leases.acquire("evaluate", "request-1", at(0) + timedelta(seconds=60), FIVE_MINUTES)
+    # And its new expiry counts from the retry: another run is still kept out after the first expiry
+    assert not stores.leases.acquire("evaluate", "request-2", at(0) + timedelta(seconds=330), FIVE_MINUTES)
+
+
+def test_a_crashed_runs_lease_expires_after_its_ttl(stores: Stores):
+    # Given a run that took the lease and never released it (killed at its timeout)
+    assert stores.leases.acquire("digest", "crashed", at(0), FIVE_MINUTES)
+    # Then the lease keeps others out until the ttl has passed, and not after
+    assert not stores.leases.acquire("digest", "next", at(0) + timedelta(seconds=299), FIVE_MINUTES)
+    assert stores.leases.acquire("digest", "next", at(0) + FIVE_MINUTES, FIVE_MINUTES)
+    # And the crashed run, were it to release late, no longer frees what the next run holds
+    stores.leases.release("digest", "crashed")
+    assert not stores.leases.acquire("digest", "third", at(0) + timedelta(seconds=301), FIVE_MINUTES)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import ast
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -35,6 +35,7 @@ STACK_ENV = {
     "RAPPORT_DEFAULT_TIMEZONE": "Europe/Madrid",
     "RAPPORT_DEFAULT_DIGEST_HOUR": "9",
     "RAPPORT_DEFAULT_X_MONTHLY_BUDGET_USD": "12.5",
+    "RAPPORT_TIMEOUT_SECONDS": "300",
     "AWS_REGION": "eu-west-1",
 }
 
@@ -61,17 +62,17 @@ def test_the_default_x_api_is_the_one_the_reader_calls_by_default():
 
 
 def test_each_function_asks_only_for_what_it_uses():
-    # Given an environment holding nothing but the table
-    table_only = {"RAPPORT_TABLE_NAME": "rapport-prod"}
+    # Given an environment holding nothing but the table and the background runs' timeout
+    given = {"RAPPORT_TABLE_NAME": "rapport-prod", "RAPPORT_TIMEOUT_SECONDS": "300"}
 
     # Then evaluate starts, and every other function names what it misses
-    assert EvaluateSettings.from_env(table_only).table_name == "rapport-prod"
+    assert EvaluateSettings.from_env(given).lease_ttl == timedelta(minutes=5)
     with pytest.raises(ConfigurationError, match="RAPPORT_X_SECRET_ID"):
-        AdminSettings.from_env(table_only)
+        AdminSettings.from_env(given)
     with pytest.raises(ConfigurationError, match="RAPPORT_EVENT_BUS_NAME"):
-        CollectSettings.from_env(table_only)
+        CollectSettings.from_env(given)
     with pytest.raises(ConfigurationError, match="RAPPORT_SENDER"):
-        DigestSettings.from_env(table_only)
+        DigestSettings.from_env(given)
 
 
 @pytest.mark.parametrize(
@@ -81,6 +82,7 @@ def test_each_function_asks_only_for_what_it_uses():
         (CollectSettings, "RAPPORT_EVENT_BUS_NAME"),
         (CollectSettings, "RAPPORT_X_SECRET_ID"),
         (EvaluateSettings, "RAPPORT_TABLE_NAME"),
+        (EvaluateSettings, "RAPPORT_TIMEOUT_SECONDS"),
         (DigestSettings, "RAPPORT_SENDER"),
         (DigestSettings, "RAPPORT_RECIPIENT"),
         (AdminSettings, "RAPPORT_X_SECRET_ID"),
@@ -100,6 +102,7 @@ def test_a_missing_variable_is_named_as_required(kind: type[FunctionSettings], m
         (EvaluateSettings, "RAPPORT_DEFAULT_DIGEST_HOUR", "25"),
         (DigestSettings, "RAPPORT_SENDER", "not-an-address"),
         (DigestSettings, "RAPPORT_DEFAULT_TIMEZONE", "Mars/Olympus"),
+        (DigestSettings, "RAPPORT_TIMEOUT_SECONDS", "0"),
         (AdminSettings, "RAPPORT_X_API_URL", "api.x.com"),
         (AdminSettings, "RAPPORT_DEFAULT_X_MONTHLY_BUDGET_USD", "-1"),
     ],

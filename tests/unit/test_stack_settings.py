@@ -5,7 +5,7 @@ from __future__ import annotations
 from rapport.domain.policy import Policy, PolicyDefaults
 from rapport.runtime.settings import EvaluateSettings
 
-STACK_ENV = {"RAPPORT_TABLE_NAME": "rapport-test"}
+STACK_ENV = {"RAPPORT_TABLE_NAME": "rapport-test", "RAPPORT_TIMEOUT_SECONDS": "300"}
 
 
 def test_without_deploy_time_answers_the_methods_defaults_apply():

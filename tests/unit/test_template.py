@@ -576,11 +576,21 @@ def test_asynchronous_failures_go_to_the_dead_letter_queue_after_two_retries(tem
         ]
 
 
-def test_runs_that_could_race_are_serialised(templates: Templates) -> None:
+def test_no_function_reserves_concurrency_so_a_new_account_can_deploy(templates: Templates) -> None:
+    # A new account's concurrency quota is 10 and Lambda keeps 100 unreserved: reserving any fails
+    for name in FUNCTIONS:
+        assert "ReservedConcurrentExecutions" not in function(templates.cfn, name), name
+
+
+def test_background_runs_hold_their_lease_as_long_as_they_may_run(templates: Templates) -> None:
+    mappings = templates.cfn["Mappings"]
     for name in ("collect", "evaluate", "digest"):
-        assert function(templates.cfn, name)["ReservedConcurrentExecutions"] == 1, name
-    # The admin function is interactive and takes nothing from the account's concurrency pool
-    assert "ReservedConcurrentExecutions" not in function(templates.cfn, "admin")
+        props = function(templates.cfn, name)
+        # Then the lease's ttl is the function's Timeout, read from one figure
+        given = props["Environment"]["Variables"]["RAPPORT_TIMEOUT_SECONDS"]
+        assert given == props["Timeout"] == {"Fn::FindInMap": ["Runs", "Background", "TimeoutSeconds"]}, name
+    # And that figure is the five minutes collect needs to page X for many targets
+    assert mappings["Runs"]["Background"]["TimeoutSeconds"] == 300
 
 
 def test_the_table_is_recoverable_encrypted_and_protected_from_deletion(templates: Templates) -> None:

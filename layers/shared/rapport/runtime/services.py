@@ -7,6 +7,7 @@ fails at the first invocation with a message that names the variable, not deep i
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -23,6 +24,7 @@ from rapport.runtime.settings import (
     DigestSettings,
     FunctionSettings,
     ReadsXSettings,
+    RunsAloneSettings,
     StackSettings,
 )
 from rapport.usecases.ports import Stores
@@ -33,7 +35,7 @@ if TYPE_CHECKING:
 
     from rapport.adapters.x_client import XReader
 
-__all__ = ["ConfigurationError", "Services", "event_time", "services"]
+__all__ = ["ConfigurationError", "RunInProgressError", "Services", "event_time", "services"]
 
 EVENT_SOURCE = "rapport.collect"
 EVENT_COLLECTED = "InteractionsCollected"
@@ -46,12 +48,21 @@ IDEMPOTENCY_EXPIRY = timedelta(days=1)
 SettingsT = TypeVar("SettingsT", bound=FunctionSettings)
 
 
+class RunInProgressError(RuntimeError):
+    """Another run of the function holds its lease; this event is to be delivered again later."""
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
 @dataclass(slots=True)
 class Services:
     """What the handlers need from the outside world; tests build their own."""
 
     settings: FunctionSettings
     stores: Stores
+    clock: Callable[[], datetime] = _now  # the wall clock leases expire by (runs are about event time)
     _clients: dict[str, Any] = field(default_factory=dict)
     _idempotency: DynamoDBPersistenceLayer | None = None
     _secrets: parameters.SecretsProvider | None = None
@@ -130,6 +141,31 @@ class Services:
         )(run)
         result: dict[str, Any] = once(delivery={"handler": name, "event": dict(event)})
         return result
+
+    def alone(
+        self,
+        name: str,
+        context: Any,
+        work: Callable[[], dict[str, Any]],
+        when_held: Callable[[], dict[str, Any]] | None = None,
+    ) -> dict[str, Any]:
+        """Run ``work`` while holding the function's lease, so two runs of it never overlap.
+
+        The holder is the invocation (Lambda keeps the request id across its retries, so a retry
+        after a crash takes its own lease back); the lease lasts the function's timeout and is given
+        back when ``work`` ends, also on error. While another run holds it: ``when_held``'s answer,
+        or ``RunInProgressError`` so that Lambda's asynchronous retry delivers the event again.
+        """
+        holder = str(getattr(context, "aws_request_id", "") or uuid.uuid4())
+        ttl = self.settings_of(RunsAloneSettings).lease_ttl
+        if not self.stores.leases.acquire(name, holder, self.clock(), ttl):
+            if when_held is None:
+                raise RunInProgressError(f"another {name} run is in progress; this event is retried later")
+            return when_held()
+        try:
+            return work()
+        finally:
+            self.stores.leases.release(name, holder)
 
     def publish_collected(self, at: datetime, target_ids: list[str]) -> None:
         self._client("events").put_events(

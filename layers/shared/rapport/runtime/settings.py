@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from datetime import timedelta
 from typing import Self
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -70,7 +71,19 @@ class FunctionSettings(BaseModel):
         )
 
 
-class EvaluateSettings(FunctionSettings):
+class RunsAloneSettings(FunctionSettings):
+    """A function whose runs must not overlap: each run holds a lease for as long as it may last."""
+
+    # template.yaml gives the function's Timeout here, from the one figure both read.
+    timeout_seconds: int = Field(alias="RAPPORT_TIMEOUT_SECONDS", ge=1, le=900)
+
+    @property
+    def lease_ttl(self) -> timedelta:
+        """A run cannot outlive its timeout, so neither need its lease."""
+        return timedelta(seconds=self.timeout_seconds)
+
+
+class EvaluateSettings(RunsAloneSettings):
     """evaluate reads and writes the table only."""
 
 
@@ -86,7 +99,7 @@ class ReadsXSettings(FunctionSettings):
     x_api_url: str = Field(default=X_API_URL, alias="RAPPORT_X_API_URL", pattern=r"^https?://")
 
 
-class CollectSettings(ReadsXSettings):
+class CollectSettings(ReadsXSettings, RunsAloneSettings):
     """collect reads X and announces what it stored on the stack's bus."""
 
     event_bus_name: str = Field(alias="RAPPORT_EVENT_BUS_NAME", min_length=1)
@@ -96,7 +109,7 @@ class AdminSettings(ReadsXSettings):
     """admin reads X to look a new target up."""
 
 
-class DigestSettings(FunctionSettings):
+class DigestSettings(RunsAloneSettings):
     """digest emails one recipient from one verified sender."""
 
     sender: str = Field(alias="RAPPORT_SENDER", pattern=EMAIL)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any, Protocol
 
 from rapport.domain.model import DigestRecord, Interaction, Stage, Suggestion, Target, Transition
@@ -190,6 +190,23 @@ class SettingsStore(Protocol):
         ...
 
 
+class LeaseStore(Protocol):
+    """One run at a time per name: a lease taken with a conditional write, lasting until its expiry.
+
+    A run killed before it releases its lease (a timeout, the process dying) blocks others only
+    until the lease expires.
+    """
+
+    def acquire(self, name: str, holder: str, now: datetime, ttl: timedelta) -> bool:
+        """Hold ``name`` until ``now + ttl``. True when it was free, had expired, or was already
+        ``holder``'s (a retry of the same invocation); False while another holder has it."""
+        ...
+
+    def release(self, name: str, holder: str) -> None:
+        """Give the lease up; one that another holder took since (ours had expired) is left alone."""
+        ...
+
+
 @dataclass(frozen=True, slots=True)
 class Stores:
     """One store of each kind: what the use cases receive."""
@@ -201,6 +218,7 @@ class Stores:
     spend: SpendStore
     collector: CollectorStateStore
     settings: SettingsStore
+    leases: LeaseStore
 
 
 class XSource(Protocol):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from rapport.adapters.dynamodb.digests import DynamoDigestStore
+from rapport.adapters.dynamodb.leases import DynamoLeaseStore
 from rapport.adapters.dynamodb.spend import DynamoSpendStore
 from rapport.adapters.dynamodb.suggestions import DynamoSuggestionStore
 from rapport.adapters.dynamodb.table import bind
@@ -28,4 +29,5 @@ def dynamodb_stores(
         spend=DynamoSpendStore(),
         collector=DynamoCollectorStateStore(),
         settings=DynamoSettingsStore(policy_defaults or PolicyDefaults()),
+        leases=DynamoLeaseStore(),
     )

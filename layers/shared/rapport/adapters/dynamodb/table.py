@@ -11,9 +11,11 @@ Access patterns (see docs/data-model.md):
   X API spend ................. pk=USAGE        sk=<UTC date>    (reads deferred for the budget too)
   collect runs ................ pk=RUN          sk=<iso time>    (what each run read and what it cost)
   collector state ............. pk=COLLECT      sk=<name>        (followers head, rotation, checks)
+  run leases .................. pk=LEASE        sk=<function>    (holder, expires_at: one run at a time)
 
 Every write that could be repeated by a retry is conditional or keyed by a natural id, so a
-repeated run writes nothing new.
+repeated run writes nothing new. A lease is taken with a conditional put (no item, an expired one,
+or our own) and given back with a delete conditional on its holder.
 """
 
 from __future__ import annotations
@@ -156,6 +158,12 @@ class UsageItem(Item):
     deferred_for_budget = NumberAttribute(null=True)  # reads collect left undone to stay in budget
     # "kind:id" of the users read this day: X bills them once a day, however many runs read them.
     billed = UnicodeSetAttribute(null=True)
+
+
+class LeaseItem(Item):
+    holder = UnicodeAttribute()
+    # Epoch seconds: the table's TTL attribute, so a lease nobody released also ages out of the table.
+    expires_at = NumberAttribute()
 
 
 def bind(table_name: str, region: str | None) -> None:
