@@ -62,13 +62,12 @@ class Services:
 
     settings: FunctionSettings
     stores: Stores
-    clock: Callable[[], datetime] = _now  # the wall clock leases expire by (runs are about event time)
+    # Now, for what carries no time of its own: when a lease expires, when an admin command happens
+    # (runs are about their event's time). A local stack passes its simulated clock.
+    clock: Callable[[], datetime] = _now
     _clients: dict[str, Any] = field(default_factory=dict)
     _idempotency: DynamoDBPersistenceLayer | None = None
     _secrets: parameters.SecretsProvider | None = None
-    # What "now" is for a request that carries no time of its own (admin); a local stack passes the
-    # simulated clock, so what it is told happens in the same time as what it collects.
-    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
 
     def _client(self, name: str) -> Any:
         if name not in self._clients:
