@@ -20,14 +20,22 @@ def lambda_handler(
 ) -> dict[str, Any]:
     deps = deps or services(DigestSettings)
     # No idempotency record: the day's claim already makes a repeated tick send nothing, and 23 of the
-    # 24 hourly ticks are not the digest hour; a record would add two writes to each.
-    # Held by another run: RunInProgressError, so Lambda's retry brings the tick (its time) back later.
-    return deps.alone("digest", context, lambda: _digest(event, deps))
+    # 24 hourly ticks are not the digest hour; a record would add two writes to each. The lease is
+    # taken at the digest hour only; held by another run: RunInProgressError, so Lambda's retry
+    # brings the tick (its time) back later.
+    return _digest(event, context, deps)
 
 
-def _digest(event: dict[str, Any], deps: Services) -> dict[str, Any]:
+def _digest(event: dict[str, Any], context: LambdaContext, deps: Services) -> dict[str, Any]:
     s = deps.settings_of(DigestSettings)
-    report = send_digest(deps.stores, deps.send_raw, s.sender, s.recipient, event_time(event))
+    report = send_digest(
+        deps.stores,
+        deps.send_raw,
+        s.sender,
+        s.recipient,
+        event_time(event),
+        alone=lambda work: deps.alone("digest", context, work),
+    )
     if report.sent:
         metrics.add_metric("DigestsSent", MetricUnit.Count, 1)
         metrics.add_metric("DigestSuggestions", MetricUnit.Count, len(report.suggestions))

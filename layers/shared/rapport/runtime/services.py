@@ -52,6 +52,9 @@ class RunInProgressError(RuntimeError):
     """Another run of the function holds its lease; this event is to be delivered again later."""
 
 
+T = TypeVar("T")
+
+
 def _now() -> datetime:
     return datetime.now(UTC)
 
@@ -145,9 +148,9 @@ class Services:
         self,
         name: str,
         context: Any,
-        work: Callable[[], dict[str, Any]],
-        when_held: Callable[[], dict[str, Any]] | None = None,
-    ) -> dict[str, Any]:
+        work: Callable[[], T],
+        when_held: Callable[[], T] | None = None,
+    ) -> T:
         """Run ``work`` while holding the function's lease, so two runs of it never overlap.
 
         The holder is the invocation (Lambda keeps the request id across its retries, so a retry

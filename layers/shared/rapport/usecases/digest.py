@@ -42,6 +42,8 @@ if TYPE_CHECKING:
 
 # Sends a raw MIME message; returns the provider's message id.
 SendRaw = Callable[[bytes], str]
+# Runs the sending while no other run of the digest can (the runtime's lease); returns what it returns.
+Alone = Callable[[Callable[[], "DigestReport"]], "DigestReport"]
 
 # What moves a relationship most, first. An answer counts as "on our topics" when its question
 # mentions one of the policy's topics; off-topic questions come after the step-3 question.
@@ -318,14 +320,42 @@ def choose(stores: Stores, world: _World, policy: Policy, at: datetime) -> Selec
     )
 
 
+def _directly(work: Callable[[], DigestReport]) -> DigestReport:
+    return work()
+
+
 def send_digest(
-    stores: Stores, send_raw: SendRaw, sender: str, recipient: str, at: datetime, *, force: bool = False
+    stores: Stores,
+    send_raw: SendRaw,
+    sender: str,
+    recipient: str,
+    at: datetime,
+    *,
+    force: bool = False,
+    alone: Alone = _directly,
 ) -> DigestReport:
-    """Send the day's digest if the local digest hour has come and it was not sent yet."""
+    """Send the day's digest if the local digest hour has come and it was not sent yet.
+
+    ``alone`` runs the sending so that no other run of the digest overlaps it (the function's lease);
+    it is taken only at the digest hour, so the other 23 hourly ticks cost one read.
+    """
     policy, me = stores.settings.policy_and_me()
     local_day, due = digest_due(at, policy)
     if not due and not force:
         return DigestReport(None, False, f"not the digest hour ({at.astimezone(policy.zone):%H:%M} local)")
+    return alone(lambda: _send(stores, send_raw, sender, recipient, at, policy, me, local_day))
+
+
+def _send(  # noqa: PLR0917 - the sending half of send_digest, with what the first half read
+    stores: Stores,
+    send_raw: SendRaw,
+    sender: str,
+    recipient: str,
+    at: datetime,
+    policy: Policy,
+    me: dict[str, str] | None,
+    local_day: date,
+) -> DigestReport:
     day = local_day.isoformat()
     record = stores.digests.digest(day)
     if record is not None and record.status == "sent":
