@@ -41,9 +41,15 @@ unit: $(INSTALLED)
 # pytest's exit code 5 (no test collected) is not a failure of the code under test.
 # The template is checked by sam validate --lint, cfn-lint and checkov here; `sam build` and the
 # offline transform run inside pytest (tests/integration/test_sam_build.py, tests/unit/test_template.py).
+# Two phases, cheapest first: the unit tests (no network) in seconds, then everything that talks to
+# moto and the X simulator on loopback, spread over two workers (each with its own local AWS).
+PYTEST_RUN = status=$$?; if [ $$status -eq 5 ]; then echo "no tests collected"; status=0; fi; [ $$status -eq 0 ]
 test: lint typecheck validate-template cfn-lint checkov chromium
-	$(BIN)/pytest --cov --cov-report=term:skip-covered -q; status=$$?; \
-	if [ $$status -eq 5 ]; then echo "no tests collected"; exit 0; fi; exit $$status
+	@echo "== test phase 1/2: unit (no network) =="
+	$(BIN)/pytest tests/unit --cov --cov-report= -q; $(PYTEST_RUN)
+	@echo "== test phase 2/2: contract, integration, e2e (moto server and X simulator on loopback, 2 workers) =="
+	$(BIN)/pytest tests/contract tests/integration tests/e2e -n 2 --dist loadfile --cov --cov-append \
+	  --cov-report=term:skip-covered -q; $(PYTEST_RUN)
 
 # The digest's browser tests render it in Debian's chromium; install it when missing (CI runs as root).
 chromium:
