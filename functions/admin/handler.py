@@ -304,7 +304,7 @@ def openapi_document() -> dict[str, Any]:
                 responses["404"] = {**refused, "description": "not a target"}
     document["paths"]["/targets/import"]["post"]["requestBody"] = _IMPORT_BODY
     schemas = document["components"]["schemas"]
-    for unused in ("HTTPValidationError", "ValidationError"):
+    for unused in ("HTTPValidationError", "ValidationError", "ResponseValidationError"):
         schemas.pop(unused, None)
     schemas["Errors"] = _ERRORS_SCHEMA
     schemas.setdefault("NewTarget", _new_target_schema())
