@@ -14,7 +14,7 @@ from rapport.domain.x import XUser
 from rapport.runtime.services import Services
 from rapport.runtime.settings import AdminSettings
 from rapport_local.stack import LambdaContext
-from tests.factories import ME, ME_ID
+from tests.factories import ME, ME_ID, function_url_event
 from tests.fakes import FakeX, Memory, memory_stores
 
 PEOPLE = {
@@ -49,7 +49,9 @@ class Api:
 
     def __call__(self, method: str, path: str, body: Any = None, **query: str) -> Reply:
         raw = body if isinstance(body, str) or body is None else json.dumps(body)
-        event = _event(method, path, raw, query, "text/csv" if isinstance(body, str) else "application/json")
+        event = function_url_event(
+            method, path, raw, query, "text/csv" if isinstance(body, str) else "application/json"
+        )
         response = lambda_handler(event, LambdaContext("rapport-admin"), deps=self.deps)
         content_type = {k.lower(): v for k, v in response["headers"].items()}["content-type"]
         text = response["body"]
@@ -59,32 +61,6 @@ class Api:
 
     def snapshot(self) -> Memory:
         return copy.deepcopy(self.memory)
-
-
-def _event(
-    method: str, path: str, body: str | None, query: dict[str, str], content_type: str
-) -> dict[str, Any]:
-    return {
-        "version": "2.0",
-        "routeKey": "$default",
-        "rawPath": path,
-        "rawQueryString": "&".join(f"{k}={v}" for k, v in query.items()),
-        "queryStringParameters": query or None,
-        "headers": {"content-type": content_type, "host": "abc.lambda-url.eu-west-1.on.aws"},
-        "requestContext": {
-            "accountId": "123456789012",
-            "apiId": "abc",
-            "domainName": "abc.lambda-url.eu-west-1.on.aws",
-            "http": {"method": method, "path": path, "protocol": "HTTP/1.1", "sourceIp": "127.0.0.1"},
-            "requestId": "r1",
-            "routeKey": "$default",
-            "stage": "$default",
-            "time": "02/Mar/2026:08:00:00 +0000",
-            "timeEpoch": 1772438400000,
-        },
-        "body": body,
-        "isBase64Encoded": False,
-    }
 
 
 @pytest.fixture
