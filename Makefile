@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 SOURCES := layers/shared/rapport infra/rapport_local functions tests
 
-.PHONY: demo bench bench-coldstart test lint typecheck unit install clean chromium
+.PHONY: demo bench bench-coldstart admin-openapi test lint typecheck unit install clean chromium
 
 $(INSTALLED): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,9 @@ bench: $(INSTALLED)
 # Each handler's whole-process import time against `import boto3` (docs/coldstart.md).
 bench-coldstart: $(INSTALLED)
 	$(BIN)/rapport coldstart $(if $(RUNS),--runs $(RUNS)) $(if $(TRACING),--tracing) $(if $(TOP),--top $(TOP))
+
+admin-openapi: $(INSTALLED)  # regenerates docs/admin-openapi.json from the admin routes
+	$(BIN)/python -m rapport_local.admin_openapi
 
 lint: $(INSTALLED)
 	$(BIN)/ruff check .

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from itertools import count
+from typing import Any
 
 from rapport.domain.model import Interaction, InteractionKind, Post, Suggestion, SuggestionKind, Target
 
@@ -72,3 +73,35 @@ def suggestion(
     }
     defaults.update(kw)
     return Suggestion(kind=kind, **defaults)  # type: ignore[arg-type]
+
+
+def function_url_event(
+    method: str,
+    path: str,
+    body: str | None = None,
+    query: dict[str, str] | None = None,
+    content_type: str = "application/json",
+) -> dict[str, Any]:
+    """A request as a Lambda Function URL delivers it (payload format 2.0)."""
+    query = query or {}
+    return {
+        "version": "2.0",
+        "routeKey": "$default",
+        "rawPath": path,
+        "rawQueryString": "&".join(f"{k}={v}" for k, v in query.items()),
+        "queryStringParameters": query or None,
+        "headers": {"content-type": content_type, "host": "abc.lambda-url.eu-west-1.on.aws"},
+        "requestContext": {
+            "accountId": "123456789012",
+            "apiId": "abc",
+            "domainName": "abc.lambda-url.eu-west-1.on.aws",
+            "http": {"method": method, "path": path, "protocol": "HTTP/1.1", "sourceIp": "127.0.0.1"},
+            "requestId": "r1",
+            "routeKey": "$default",
+            "stage": "$default",
+            "time": "02/Mar/2026:08:00:00 +0000",
+            "timeEpoch": 1772438400000,
+        },
+        "body": body,
+        "isBase64Encoded": False,
+    }

@@ -88,6 +88,11 @@ class MemoryTargetStore:
         if held is not None:
             held.target = replace(held.target, topics=tuple(topics))
 
+    def set_note(self, target_id: str, note: str) -> None:
+        held = self.memory.targets.get(target_id)
+        if held is not None:
+            held.target = replace(held.target, note=note)
+
     def remove_target(self, target_id: str) -> int:
         held = self.memory.targets.pop(target_id, None)
         if held is None:

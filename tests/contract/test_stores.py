@@ -49,6 +49,17 @@ def test_targets_are_listed_by_username_with_their_stage_topics_and_follow_flag(
     assert (zoe.stage, zoe.topics, zoe.follows_us) == (Stage.ANSWER, ("lambda", "dynamodb"), False)
 
 
+def test_a_target_keeps_its_note_from_adding_to_editing(stores: Stores):
+    # Given a target added with a note
+    stores.targets.put_target(target("zoe_dev", "300", note="met at re:Invent"))
+    assert stores.targets.get_target("300").note == "met at re:Invent"
+    # When the note is changed, then it reads back changed, and the rest is kept
+    stores.targets.set_note("300", "wrote the Lambda layers post")
+    zoe = stores.targets.get_target("300")
+    assert (zoe.note, zoe.username) == ("wrote the Lambda layers post", "zoe_dev")
+    assert stores.targets.find_target("zoe_dev") == zoe
+
+
 # --- evidence -----------------------------------------------------------------------------------
 
 

@@ -9,6 +9,7 @@ import pytest
 from rapport.domain.model import Stage
 from rapport.domain.x import XUser
 from rapport.usecases.admin import AdminError, parse_command, run_command
+from rapport.usecases.importing import ImportRejected
 from rapport.usecases.ports import Stores
 from tests.factories import ME, ME_ID, at
 from tests.fakes import FakeX, memory_stores
@@ -70,3 +71,19 @@ def test_settings_are_merged_validated_and_stored():
     admin("update_settings", settings={"daily_actions": 3})
     assert admin.stores.settings.policy().daily_actions == 3
     assert admin("get_settings")["settings"]["daily_actions"] == 3
+
+
+def test_a_pasted_profile_link_adds_the_target_with_its_note():
+    admin = Admin()
+    added = admin("add_target", username="https://twitter.com/Person_X?s=20", note="  met at a meetup ")
+    assert (added["target"]["username"], added["target"]["note"]) == ("Person_X", "met at a meetup")
+    admin("edit_target", username="person_x", note="wrote the layers post")
+    assert admin.stores.targets.get_target("200").note == "wrote the layers post"
+
+
+def test_a_direct_import_with_a_bad_row_reports_it_and_adds_nothing():
+    admin = Admin()
+    with pytest.raises(ImportRejected) as refused:
+        admin("import_targets", csv="username\nperson_x\nnobody_here\n")
+    assert [(p.row, p.value) for p in refused.value.problems] == [(3, "nobody_here")]
+    assert admin.stores.targets.list_targets() == []

@@ -134,6 +134,7 @@ class Target:
     stage: Stage = Stage.RETWEET
     topics: tuple[str, ...] = field(default_factory=tuple)
     follows_us: bool = False  # as last seen by collect; the evidence is the FOLLOW/UNFOLLOW interaction
+    note: str = ""  # the user's own words about them; the method never reads it
 
 
 def suggestion_ref(s: Suggestion) -> str:

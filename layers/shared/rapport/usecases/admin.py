@@ -6,19 +6,83 @@ import re
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    TypeAdapter,
+    model_validator,
+)
 
 from rapport.domain.model import Interaction, InteractionKind, Stage, Target
+from rapport.domain.money import USD
 from rapport.domain.policy import Policy
+from rapport.domain.x import XUser
 from rapport.usecases.ports import Stores, XSource
 
-USERNAME = re.compile(r"^@?[A-Za-z0-9_]{1,15}$")
+USERNAME = re.compile(r"^[A-Za-z0-9_]{1,15}$")
+# A pasted profile link: https://x.com/name, https://twitter.com/name/ (www. and mobile. too).
+PROFILE_URL = re.compile(
+    r"^(?:https?://)?(?:www\.|mobile\.)?(?:x|twitter)\.com/(?P<name>[^/?#]*)/?(?:[?#].*)?$", re.IGNORECASE
+)
+USERNAME_RULE = "an X username is 1-15 letters, digits or underscores (name, @name or https://x.com/name)"
+NOTE_MAX = 1000
+POST_URL = "https://x.com/{username}/status/{post_id}"
 
 
 class AdminError(ValueError):
-    """A command that cannot be carried out; the message says why, for the user."""
+    """A command that cannot be carried out; the message says why, for the user, ``field`` what."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class UnknownTarget(AdminError):
+    """The command names someone who is not a target."""
+
+
+def normalize_username(value: str) -> str:
+    """``name``, ``@name`` or a profile URL on x.com or twitter.com, as the bare username."""
+    text = value.strip()
+    if (url := PROFILE_URL.match(text)) is not None:
+        text = url.group("name")
+    text = text.removeprefix("@")
+    if not USERNAME.match(text):
+        raise ValueError(USERNAME_RULE)
+    return text
+
+
+Username = Annotated[str, AfterValidator(normalize_username)]
+Topic = Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True, min_length=1, max_length=50)]
+Note = Annotated[str, StringConstraints(strip_whitespace=True, max_length=NOTE_MAX)]
+
+
+class NewTarget(BaseModel):
+    """Someone to add: the body of an add, and one row of an import."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    username: Username = Field(description="name, @name or https://x.com/name")
+    topics: tuple[Topic, ...] = Field(default=(), description="what they post about that you know")
+    note: Note = Field(default="", description="your own words about them")
+
+
+class TargetChanges(BaseModel):
+    """What an edit may change; what is left out stays as it is."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    topics: tuple[Topic, ...] | None = Field(default=None, description="replaces the topics")
+    note: Note | None = Field(default=None, description="replaces the note")
+
+    @model_validator(mode="after")
+    def _changes_something(self) -> TargetChanges:
+        if self.topics is None and self.note is None:
+            raise ValueError("give topics, note or both")
+        return self
 
 
 class _Command(BaseModel):
@@ -27,24 +91,17 @@ class _Command(BaseModel):
 
 
 class _TargetCommand(_Command):
-    username: str
-
-    @field_validator("username")
-    @classmethod
-    def _valid_username(cls, value: str) -> str:
-        if not USERNAME.match(value):
-            raise ValueError("an X username is 1-15 letters, digits or underscores, with or without @")
-        return value.lstrip("@")
+    username: Username
 
 
 class AddTarget(_TargetCommand):
     action: Literal["add_target"]
-    topics: tuple[str, ...] = ()
+    topics: tuple[Topic, ...] = ()
+    note: Note = ""
 
 
-class EditTarget(_TargetCommand):
+class EditTarget(_TargetCommand, TargetChanges):
     action: Literal["edit_target"]
-    topics: tuple[str, ...]
 
 
 class PauseTarget(_TargetCommand):
@@ -76,6 +133,31 @@ class UpdateSettings(_Command):
     settings: dict[str, Any]
 
 
+class ImportTargets(_Command):
+    """Many targets at once: every row is checked before any is added."""
+
+    action: Literal["import_targets"]
+    rows: tuple[dict[str, Any], ...] | None = Field(default=None, description="username, topics, note")
+    csv: str | None = Field(default=None, description="a username column; topics (;-separated), note")
+    skip_invalid: bool = Field(default=False, description="add the good rows even when some are bad")
+    dry_run: bool = Field(default=False, description="say what would happen; change nothing")
+
+    @model_validator(mode="after")
+    def _one_input(self) -> ImportTargets:
+        if (self.rows is None) == (self.csv is None):
+            raise ValueError("give either rows or csv")
+        return self
+
+
+class ExportTargets(_Command):
+    action: Literal["export_targets"]
+    format: Literal["csv", "json"] = "json"
+
+
+class Status(_Command):
+    action: Literal["status"]
+
+
 Command = Annotated[
     AddTarget
     | EditTarget
@@ -85,10 +167,15 @@ Command = Annotated[
     | ShowTarget
     | ListTargets
     | GetSettings
-    | UpdateSettings,
+    | UpdateSettings
+    | ImportTargets
+    | ExportTargets
+    | Status,
     Field(discriminator="action"),
 ]
 COMMAND: TypeAdapter[Command] = TypeAdapter(Command)
+# The action names, which pydantic puts first in a command's error locations.
+ACTIONS = frozenset(get_args(m.model_fields["action"].annotation)[0] for m in get_args(get_args(Command)[0]))
 
 
 def parse_command(payload: object) -> Command:
@@ -104,6 +191,7 @@ def target_view(target: Target) -> dict[str, Any]:
         "topics": list(target.topics),
         "follows_you": target.follows_us,
         "added_at": target.added_at.isoformat() if target.added_at else None,
+        "note": target.note,
     }
 
 
@@ -124,38 +212,55 @@ def run_command(
             policy = Policy.model_validate(merged)
             stores.settings.put_policy(policy, at)
             return {"settings": policy.model_dump(mode="json")}
-        case AddTarget(username=username, topics=topics):
-            return _add_target(stores, reader, username, topics, at)
+        case AddTarget(username=username, topics=topics, note=note):
+            return _add_target(stores, reader, NewTarget(username=username, topics=topics, note=note), at)
+        case ImportTargets():
+            from rapport.usecases.importing import import_targets
+
+            def add(user: XUser, new: NewTarget) -> Target:
+                return _add_found(stores, user, new, at)
+
+            return import_targets(command, stores, reader, add)
+        case ExportTargets(format=form):
+            from rapport.usecases.importing import export_targets
+
+            return export_targets(stores.targets.list_targets(), form)
+        case Status():
+            return status(stores, at)
         case _TargetCommand(username=username):
             target = stores.targets.find_target(username)
             if target is None:
-                raise AdminError(f"@{username} is not a target; add it first")
+                raise UnknownTarget(f"@{username} is not a target; add it first", field="username")
             return _on_target(command, stores, target, at)
     raise AdminError(f"unknown command {command!r}")  # pragma: no cover - the union is exhaustive
 
 
 def _add_target(
-    stores: Stores, reader: Callable[[], XSource], username: str, topics: tuple[str, ...], at: datetime
+    stores: Stores, reader: Callable[[], XSource], new: NewTarget, at: datetime
 ) -> dict[str, Any]:
-    existing = stores.targets.find_target(username)
+    existing = stores.targets.find_target(new.username)
     if existing is not None:
         return {"target": target_view(existing), "created": False}
-    found = reader().users_by_username([username])  # the id is looked up once, here
+    found = reader().users_by_username([new.username])  # the id is looked up once, here
     if not found:
-        raise AdminError(f"@{username} does not exist on X (or is suspended)")
-    user = found[0]
+        raise AdminError(f"@{new.username} does not exist on X (or is suspended)", field="username")
+    return {"target": target_view(_add_found(stores, found[0], new, at)), "created": True}
+
+
+def _add_found(stores: Stores, user: XUser, new: NewTarget, at: datetime) -> Target:
+    """Store a user X confirmed as a new target, with its first evidence and stage."""
     target = Target(
         id=user.id,
         username=user.username,
         name=user.name,
         added_at=at,
-        topics=tuple(t.lower() for t in topics),
+        topics=new.topics,
+        note=new.note,
         follows_us=False,  # a follow already in place shows up as evidence at the next collect
     )
     stores.targets.put_target(target)
     stores.evidence.add_interaction(Interaction(f"added:{_stamp(at)}", user.id, InteractionKind.ADDED, at))
-    stage = _reevaluate(stores, target, at)
-    return {"target": target_view(_with_stage(target, stage)), "created": True}
+    return _with_stage(target, _reevaluate(stores, target, at))
 
 
 def _on_target(command: Command, stores: Stores, target: Target, at: datetime) -> dict[str, Any]:
@@ -171,12 +276,16 @@ def _on_target(command: Command, stores: Stores, target: Target, at: datetime) -
                         "to": t.to_stage,
                         "reason": t.reason,
                         "evidence": list(t.evidence),
+                        "evidence_links": _post_links(target.username, t.evidence),
                     }
                     for t in history
                 ],
             }
-        case EditTarget(topics=topics):
-            stores.targets.set_topics(target.id, [t.lower() for t in topics])
+        case EditTarget(topics=topics, note=note):
+            if topics is not None:
+                stores.targets.set_topics(target.id, topics)
+            if note is not None:
+                stores.targets.set_note(target.id, note)
             return {"target": target_view(stores.targets.get_target(target.id))}
         case RemoveTarget():
             deleted = stores.targets.remove_target(target.id)
@@ -206,3 +315,29 @@ def _with_stage(target: Target, stage: Stage) -> Target:
 
 def _stamp(at: datetime) -> str:
     return at.astimezone(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+
+
+def _post_links(username: str, evidence: tuple[str, ...]) -> list[str]:
+    """Links to the posts among the evidence (the rest are events such as "added" or "pause")."""
+    return [POST_URL.format(username=username, post_id=e) for e in evidence if e.isdigit()]
+
+
+def status(stores: Stores, at: datetime) -> dict[str, Any]:
+    """Where things stand: X spend this month against the budget, and how many targets per stage."""
+    policy = stores.settings.policy()
+    day = at.astimezone(UTC).date()
+    spent = sum((d.spend.cost for d in stores.spend.days(day.replace(day=1), day).values()), start=USD())
+    budget = USD.of(policy.x_monthly_budget_usd)
+    stages = {stage.value: 0 for stage in Stage}
+    for target in stores.targets.list_targets():
+        stages[target.stage.value] += 1
+    return {
+        "x_spend": {
+            "month": day.strftime("%Y-%m"),
+            "spent_usd": spent.dollars,
+            "budget_usd": budget.dollars,
+            "share": round(spent.share_of(budget), 4) if budget.micros else None,
+        },
+        "targets_by_stage": stages,
+        "targets": sum(stages.values()),
+    }

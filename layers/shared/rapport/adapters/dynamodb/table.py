@@ -95,6 +95,7 @@ class TargetItem(Item):
     stage_since = UTCDateTimeAttribute(null=True)
     topics = ListAttribute[str](of=UnicodeAttribute, default=list)  # type: ignore[arg-type]
     follows_us = BooleanAttribute(default=False)
+    note = UnicodeAttribute(default="")
 
 
 class InteractionItem(Item):

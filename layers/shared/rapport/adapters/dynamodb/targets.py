@@ -44,6 +44,7 @@ class DynamoTargetStore:
             stage=target.stage.value,
             topics=list(target.topics),
             follows_us=target.follows_us,
+            note=target.note,
         ).save()
 
     def get_target(self, target_id: str) -> Target:
@@ -70,6 +71,10 @@ class DynamoTargetStore:
     def set_topics(self, target_id: str, topics: Iterable[str]) -> None:
         item = TargetItem(target_pk(target_id), PROFILE)
         item.update(actions=[TargetItem.topics.set(list(topics))])
+
+    def set_note(self, target_id: str, note: str) -> None:
+        item = TargetItem(target_pk(target_id), PROFILE)
+        item.update(actions=[TargetItem.note.set(note)])
 
     def remove_target(self, target_id: str) -> int:
         deleted = 0
@@ -173,6 +178,7 @@ def _target(i: TargetItem) -> Target:
         stage=Stage(i.stage),
         topics=tuple(i.topics or ()),
         follows_us=bool(i.follows_us),
+        note=i.note or "",
     )
 
 

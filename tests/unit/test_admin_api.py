@@ -1,0 +1,278 @@
+"""The admin REST API through its handler: Function URL requests (payload 2.0) on in-memory stores."""
+
+from __future__ import annotations
+
+import copy
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from functions.admin.handler import lambda_handler
+from rapport.domain.x import XUser
+from rapport.runtime.services import Services
+from rapport.runtime.settings import AdminSettings
+from rapport_local.stack import LambdaContext
+from tests.factories import ME, ME_ID, function_url_event
+from tests.fakes import FakeX, Memory, memory_stores
+
+PEOPLE = {
+    "200": XUser("200", "Person_X", "Person X"),
+    "201": XUser("201", "zoe_dev", "Zoe"),
+    "202": XUser("202", "quiet_q", "Q"),
+}
+
+
+@dataclass(slots=True)
+class _Services(Services):
+    x: FakeX | None = None
+
+    def reader(self) -> Any:
+        return self.x
+
+
+@dataclass
+class Reply:
+    status: int
+    body: Any
+    content_type: str
+
+
+class Api:
+    def __init__(self) -> None:
+        self.memory = Memory()
+        self.x = FakeX(XUser(ME_ID, ME, "Ana"), users=dict(PEOPLE))
+        settings = AdminSettings(table_name="rapport", x_secret_id="x")
+        self.deps = _Services(settings, memory_stores(self.memory), x=self.x)
+        self.deps.stores.settings.put_me(ME_ID, ME)
+
+    def __call__(self, method: str, path: str, body: Any = None, **query: str) -> Reply:
+        raw = body if isinstance(body, str) or body is None else json.dumps(body)
+        event = function_url_event(
+            method, path, raw, query, "text/csv" if isinstance(body, str) else "application/json"
+        )
+        response = lambda_handler(event, LambdaContext("rapport-admin"), deps=self.deps)
+        content_type = {k.lower(): v for k, v in response["headers"].items()}["content-type"]
+        text = response["body"]
+        return Reply(
+            response["statusCode"], json.loads(text) if "json" in content_type else text, content_type
+        )
+
+    def snapshot(self) -> Memory:
+        return copy.deepcopy(self.memory)
+
+
+@pytest.fixture
+def api() -> Api:
+    return Api()
+
+
+# --- targets -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "given", ["person_x", "@Person_X", "https://x.com/person_x", "https://twitter.com/Person_X/"]
+)
+def test_a_target_is_added_from_a_name_a_handle_or_a_profile_link(api: Api, given: str):
+    # When someone is added with topics and a note
+    added = api("POST", "/targets", {"username": given, "topics": ["Lambda"], "note": "met at a meetup"})
+    # Then it is created at step 1, and listed with its note
+    assert added.status == 201
+    assert (added.body["target"]["username"], added.body["target"]["stage"]) == ("Person_X", "retweet")
+    listed = api("GET", "/targets").body["targets"]
+    assert [(t["username"], t["topics"], t["note"]) for t in listed] == [
+        ("Person_X", ["lambda"], "met at a meetup")
+    ]
+
+
+def test_adding_a_target_twice_changes_nothing_and_asks_x_once(api: Api):
+    api("POST", "/targets", {"username": "person_x"})
+    again = api("POST", "/targets", {"username": "@person_x", "note": "other"})
+    assert (again.status, again.body["created"]) == (200, False)
+    assert api.x.calls.count("users/by") == 1
+    assert api("GET", "/targets/person_x").body["target"]["note"] == ""
+
+
+def test_showing_a_target_gives_its_history_with_links_to_the_evidence_posts(api: Api):
+    # Given a target added, paused and resumed
+    api("POST", "/targets", {"username": "person_x"})
+    assert api("POST", "/targets/person_x/pause").body["target"]["stage"] == "paused"
+    assert api("POST", "/targets/person_x/resume").body["target"]["stage"] == "retweet"
+    # When it is shown
+    shown = api("GET", "/targets/Person_X").body
+    # Then each transition has its date, stages and reason; the links point at X posts only
+    steps = [(t["from"], t["to"]) for t in shown["transitions"]]
+    assert steps == [(None, "retweet"), ("retweet", "paused"), ("paused", "retweet")]
+    assert all(t["at"] and t["reason"] for t in shown["transitions"])
+    assert all(t["evidence_links"] == [] for t in shown["transitions"])  # "added", "pause", "resume"
+
+
+def test_a_transition_proved_by_a_post_links_to_it(api: Api):
+    from rapport.domain.model import Stage, Transition
+    from tests.factories import at
+
+    api("POST", "/targets", {"username": "person_x"})
+    api.deps.stores.evidence.add_transitions(
+        "200", [Transition(at(5), Stage.RETWEET, Stage.ANSWER, "thanked", ("987",))]
+    )
+    shown = api("GET", "/targets/person_x").body["transitions"]
+    thanked = next(t for t in shown if t["reason"] == "thanked")
+    assert thanked["evidence_links"] == ["https://x.com/Person_X/status/987"]
+
+
+def test_topics_and_note_are_edited_separately(api: Api):
+    api("POST", "/targets", {"username": "person_x", "topics": ["lambda"], "note": "first"})
+    edited = api("PATCH", "/targets/person_x", {"note": "second"}).body["target"]
+    assert (edited["topics"], edited["note"]) == (["lambda"], "second")
+    edited = api("PATCH", "/targets/person_x", {"topics": ["DynamoDB", "sam"]}).body["target"]
+    assert (edited["topics"], edited["note"]) == (["dynamodb", "sam"], "second")
+
+
+def test_removing_a_target_forgets_it(api: Api):
+    api("POST", "/targets", {"username": "person_x"})
+    removed = api("DELETE", "/targets/person_x")
+    assert (removed.status, removed.body["removed"]) == (200, "Person_X")
+    assert api("GET", "/targets/person_x").status == 404
+
+
+# --- errors: a field, a message, a 4xx, and nothing changed --------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "status", "field", "words"),
+    [
+        ("POST", "/targets", {"username": "not a name!"}, 400, "username", "1-15 letters"),
+        ("POST", "/targets", {"username": "https://x.com/"}, 400, "username", "1-15 letters"),
+        ("POST", "/targets", {"username": "nobody_here"}, 400, "username", "does not exist on X"),
+        ("POST", "/targets", {"topics": ["a"]}, 400, "username", "Field required"),
+        ("POST", "/targets", {"username": "zoe_dev", "colour": "red"}, 400, "colour", "Extra inputs"),
+        ("POST", "/targets", {"username": "zoe_dev", "note": "x" * 1001}, 400, "note", "1000"),
+        ("PATCH", "/targets/friend_y", {"note": "hi"}, 404, "username", "not a target"),
+        ("PATCH", "/targets/person_x", {}, 400, "body", "topics, note or both"),
+        ("POST", "/targets/friend_y/pause", None, 404, "username", "not a target"),
+        ("DELETE", "/targets/bad!name", None, 400, "username", "1-15 letters"),
+        ("PATCH", "/settings", {"timezone": "Mars/Olympus"}, 400, "timezone", "time zone"),
+        ("PATCH", "/settings", {"thanks_to_advance": 0}, 400, "thanks_to_advance", "greater than or equal"),
+        ("PATCH", "/settings", {"daily_actions": 3, "colour": "red"}, 400, "colour", "Extra inputs"),
+        ("GET", "/nowhere", None, 404, "path", "no route GET /nowhere"),
+    ],
+)
+def test_a_bad_request_is_refused_naming_the_field_and_changes_nothing(
+    api: Api, method: str, path: str, body: Any, status: int, field: str, words: str
+):
+    # Given a target and default settings
+    api("POST", "/targets", {"username": "person_x", "note": "kept"})
+    before = api.snapshot()
+    # When a bad request comes
+    reply = api(method, path, body)
+    # Then it is refused with the field and the problem, and nothing changed
+    assert reply.status == status
+    assert any(e["field"] == field and words in e["message"] for e in reply.body["error"]), reply.body
+    assert api.memory == before
+
+
+def test_settings_are_read_and_changed_in_part(api: Api):
+    changed = api("PATCH", "/settings", {"daily_actions": 3})
+    assert changed.status == 200
+    settings = api("GET", "/settings").body["settings"]
+    assert (settings["daily_actions"], settings["thanks_to_advance"]) == (3, 1)
+
+
+def test_status_counts_targets_by_stage_and_the_months_x_spend(api: Api):
+    api("POST", "/targets", {"username": "person_x"})
+    api("POST", "/targets", {"username": "zoe_dev"})
+    api("POST", "/targets/zoe_dev/pause")
+    status = api("GET", "/status").body
+    assert (status["targets_by_stage"]["retweet"], status["targets_by_stage"]["paused"]) == (1, 1)
+    assert status["x_spend"]["budget_usd"] == 5.0
+
+
+def test_a_command_posted_to_the_root_is_still_carried_out(api: Api):
+    # Given a client of the first admin URL, which POSTs a direct-invoke command to "/"
+    reply = api("POST", "/", {"action": "add_target", "username": "person_x"})
+    # Then it is carried out and answered as before
+    assert (reply.status, reply.body["ok"], reply.body["created"]) == (200, True, True)
+    assert [t["username"] for t in api("GET", "/targets").body["targets"]] == ["Person_X"]
+
+
+# --- import and export -------------------------------------------------------------------------
+
+GOOD_CSV = "username,topics,note\n@Person_X,lambda;sam,met at a meetup\nhttps://x.com/zoe_dev,,\n"
+
+
+def test_a_csv_import_adds_everyone_once_and_a_second_import_adds_nothing(api: Api):
+    first = api("POST", "/targets/import", GOOD_CSV)
+    assert (first.status, first.body["added"], first.body["existing"]) == (200, ["Person_X", "zoe_dev"], [])
+    again = api("POST", "/targets/import", GOOD_CSV)
+    assert (again.body["added"], again.body["existing"]) == ([], ["Person_X", "zoe_dev"])
+    person = api("GET", "/targets/person_x").body["target"]
+    assert (person["topics"], person["note"]) == (["lambda", "sam"], "met at a meetup")
+
+
+def test_a_bad_row_is_reported_with_every_other_and_nothing_is_added(api: Api):
+    # Given a file with a malformed name, someone X does not know, a repeat and one good row
+    text = "username,topics\nzoe_dev,lambda\nnot a name!,\nnobody_here,\nZoe_Dev,\n"
+    before = api.snapshot()
+    # When it is imported
+    reply = api("POST", "/targets/import", text)
+    # Then each bad row is named by its line, value and problem, and nothing was added
+    assert reply.status == 400
+    problems = [(e["row"], e["value"], e["message"]) for e in reply.body["error"]]
+    assert [(row, value) for row, value, _ in problems] == [
+        (3, "not a name!"),
+        (4, "nobody_here"),
+        (5, "Zoe_Dev"),
+    ]
+    assert "1-15 letters" in problems[0][2]
+    assert "does not exist on X" in problems[1][2]
+    assert "already on row 2" in problems[2][2]
+    assert api.memory == before
+
+
+def test_skip_invalid_adds_the_good_rows_and_lists_the_bad(api: Api):
+    reply = api("POST", "/targets/import", "username\nzoe_dev\nnobody_here\n", skip_invalid="true")
+    assert (reply.status, reply.body["added"]) == (200, ["zoe_dev"])
+    assert [p["row"] for p in reply.body["invalid"]] == [3]
+
+
+def test_a_dry_run_says_what_would_happen_and_changes_nothing(api: Api):
+    before = api.snapshot()
+    reply = api("POST", "/targets/import", GOOD_CSV, dry_run="true")
+    assert (reply.body["dry_run"], reply.body["added"]) == (True, ["Person_X", "zoe_dev"])
+    assert api.memory == before
+
+
+def test_unknown_users_are_looked_up_on_x_in_batches_of_100(api: Api):
+    # Given 150 people X knows, none of them targets yet
+    for n in range(150):
+        api.x.users[str(1000 + n)] = XUser(str(1000 + n), f"user_{n}", "")
+    rows = [{"username": f"user_{n}"} for n in range(150)]
+    # When they are imported as JSON
+    reply = api("POST", "/targets/import", rows, dry_run="true")
+    # Then X was asked twice
+    assert (len(reply.body["added"]), reply.body["x_lookups"]) == (150, 2)
+    assert api.x.calls.count("users/by") == 2
+
+
+def test_a_json_row_with_a_bad_field_is_reported_by_its_number(api: Api):
+    reply = api("POST", "/targets/import", [{"username": "zoe_dev"}, {"username": "quiet_q", "topics": "x"}])
+    assert reply.status == 400
+    assert [(e["row"], e["field"]) for e in reply.body["error"]] == [(2, "topics")]
+    assert api("GET", "/targets").body["targets"] == []
+
+
+@pytest.mark.parametrize("form", ["csv", "json"])
+def test_an_export_imports_back_to_the_same_targets(api: Api, form: str):
+    # Given targets with topics and notes (one with a comma and quotes in it)
+    api("POST", "/targets", {"username": "person_x", "topics": ["lambda", "sam"], "note": 'said "hi", twice'})
+    api("POST", "/targets", {"username": "zoe_dev"})
+    exported = api("GET", "/targets/export", format=form)
+    assert exported.content_type.startswith("text/csv" if form == "csv" else "application/json")
+    # When the export is imported into an empty stack
+    fresh = Api()
+    imported = fresh("POST", "/targets/import", exported.body)
+    # Then the same targets, topics and notes are there, and importing it again adds nothing
+    assert imported.body["added"] == ["Person_X", "zoe_dev"]
+    assert fresh("GET", "/targets/export", format=form).body == exported.body
+    assert api("POST", "/targets/import", exported.body).body["added"] == []
