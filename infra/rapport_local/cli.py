@@ -9,7 +9,11 @@ import time
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from rapport_local.deployed import StackAddress
+    from rapport_local.stack_client import StackClient
 
 
 def _shared_dir() -> Path:
@@ -21,7 +25,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--local", action="store_true", help="act on the local stack `rapport local` serves in this directory"
     )
+    _add_stack_flags(parser, default=None)
     commands = parser.add_subparsers(dest="command", required=True)
+
+    status = commands.add_parser(
+        "status",
+        help="where the stack stands: schedules, runs, failures, alarms, X spend, secret, SES",
+        description="Reads the deployed stack with your AWS credentials (or, with --local, what the local "
+        "stack can answer). The stack is the one samconfig.toml names, unless flags say otherwise. "
+        "Examples: rapport status; rapport status --json; "
+        "rapport --profile work status --stack-name rapport-test",
+    )
+    status.add_argument("--json", action="store_true", help="print the report as JSON, for scripts")
+    _add_stack_flags(status, default=argparse.SUPPRESS)
 
     local = commands.add_parser(
         "local",
@@ -99,6 +115,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     calls.add_argument("--seed", type=int, default=7)
 
     args = parser.parse_args(argv)
+    if args.command == "status":
+        return _status(args)
     if args.local or args.command in ("run", "admin"):
         from rapport_local.stack_client import NoStack
 
@@ -187,6 +205,56 @@ def _on_local_stack(args: argparse.Namespace) -> int:
     if not reply.ok and args.command != "admin":
         print(f"rapport: the local stack answered {reply.status}: {reply.body}", file=sys.stderr)
     return 0 if reply.ok else 1
+
+
+def _add_stack_flags(parser: argparse.ArgumentParser, default: Any) -> None:
+    """Which deployed stack: flags win over samconfig.toml. On a command, SUPPRESS keeps the main
+    parser's value when the flag is not repeated after the command."""
+    parser.add_argument("--profile", default=default, help="AWS profile (default: samconfig.toml's)")
+    parser.add_argument("--region", default=default, help="AWS region (default: samconfig.toml's)")
+    parser.add_argument("--stack-name", default=default, help="the stack's name (default: samconfig.toml's)")
+
+
+def _stack_client(args: argparse.Namespace) -> StackClient:
+    """The admin API of the stack a command acts on: the local stack with --local, else the deployed
+    one. Raises NoStack (exit 2) naming what is missing."""
+    from rapport_local.deployed import open_deployed
+    from rapport_local.stack_client import StackClient
+
+    if args.local:
+        return StackClient.local()
+    return open_deployed(_stack_address(args)).stack_client()
+
+
+def _stack_address(args: argparse.Namespace) -> StackAddress:
+    from rapport_local.deployed import read_samconfig, stack_address
+
+    flags = {"stack_name": args.stack_name, "region": args.region, "profile": args.profile}
+    return stack_address(read_samconfig(), **flags)
+
+
+def _status(args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
+    from rich.console import Console
+
+    from rapport_local.deployed import open_deployed
+    from rapport_local.stack_client import NoStack
+    from rapport_local.status import admin_refused, deployed_status, local_status, print_status
+
+    try:
+        if args.local:
+            report = local_status()
+        else:
+            report = deployed_status(open_deployed(_stack_address(args)), datetime.now(UTC))
+    except NoStack as exc:
+        print(f"rapport: {exc}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps(report, indent=2))
+    else:
+        print_status(report, Console())
+    return 1 if admin_refused(report) else 0
 
 
 def _print_run(summary: dict[str, Any]) -> None:

@@ -38,6 +38,7 @@ class StackClient:
     credentials: Credentials
     region: str
     timeout: float = 3600.0  # playing many simulated hours takes minutes
+    unreachable: str = HOW_TO_START  # what to do when nothing answers at the URL
 
     @classmethod
     def local(cls, directory: Path | None = None) -> StackClient:
@@ -69,7 +70,7 @@ class StackClient:
                 method, prepared.url, headers=dict(prepared.headers), data=data, timeout=self.timeout
             )
         except requests.ConnectionError as exc:
-            raise NoStack(f"nothing answers at {self.url}: {HOW_TO_START}") from exc
+            raise NoStack(f"nothing answers at {self.url}: {self.unreachable}") from exc
         try:
             return Reply(answer.status_code, answer.json())
         except ValueError:
