@@ -62,7 +62,7 @@ def test_without_samconfig_or_flags_the_missing_stack_name_is_named(tmp_path):
 def test_a_broken_samconfig_is_named(tmp_path):
     broken = tmp_path / "samconfig.toml"
     broken.write_text("[default.deploy.parameters\nstack_name = 1\n")
-    with pytest.raises(NoStack, match="samconfig.toml is not valid TOML"):
+    with pytest.raises(NoStack, match=r"samconfig\.toml is not valid TOML"):
         read_samconfig(broken)
 
 
