@@ -20,8 +20,13 @@ from rapport_local.cli import main
 from rapport_local.deployed import StackAddress, open_deployed
 from rapport_local.function_url import Forbidden, LocalCredentials, Received, verify_signature
 from rapport_local.status import deployed_status
+from tests.integration import test_local_command
 
 pytestmark = pytest.mark.integration
+
+# `rapport local` in a subprocess, as test_local_command starts it (a stack of this module's own)
+local_stack = test_local_command.local_stack
+in_stack_dir = test_local_command.in_stack_dir
 
 ADMIN_STATUS = {
     "x_spend": {"month": "2026-11", "spent_usd": "1.25", "budget_usd": "5", "share": 0.25},
@@ -205,3 +210,16 @@ def test_a_stack_without_the_admin_url_output_exits_2_naming_the_output(
     # When its status is asked, Then the missing output is named
     assert main(["status", "--stack-name", name]) == 2
     assert "has no output AdminFunctionUrl" in capsys.readouterr().err
+
+
+def test_local_status_answers_what_the_local_stack_can(in_stack_dir, capsys):
+    # Given a running local stack (its X secret and sender identity made as the stack makes them)
+    # When `rapport --local status --json` asks it
+    code = main(["--local", "status", "--json"])
+    # Then the admin API's status comes through the signed URL, with the secret and SES identity
+    report = json.loads(capsys.readouterr().out)
+    assert code == 0
+    assert report["stack"]["name"] == "local"
+    assert report["x_secret"]["set"] is True
+    assert [i["identity"] for i in report["ses_identities"]] == ["rapport@example.com"]
+    assert report["admin"]["targets"] == sum(report["admin"]["targets_by_stage"].values())
