@@ -1,4 +1,5 @@
-"""The ``rapport`` command: the embedded demo, the local stack, the X API simulator, the detectors."""
+"""The ``rapport`` command: targets and settings on a stack, the embedded demo, the local stack, the X API
+simulator, the detectors."""
 
 from __future__ import annotations
 
@@ -9,7 +10,10 @@ import time
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from rapport_local.stack_client import StackClient
 
 
 def _shared_dir() -> Path:
@@ -98,7 +102,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     calls.add_argument("--hours", type=int, default=8, help="hourly ticks after the targets are added")
     calls.add_argument("--seed", type=int, default=7)
 
+    from rapport_local.stack_commands import add_parsers as add_stack_parsers
+
+    add_stack_parsers(commands)
+
     args = parser.parse_args(argv)
+    if args.command in ("targets", "settings"):
+        from rapport_local.stack_commands import run as run_on_stack
+
+        return run_on_stack(args, lambda: _stack_client(args))
     if args.local or args.command in ("run", "admin"):
         from rapport_local.stack_client import NoStack
 
@@ -151,6 +163,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"rapport: {exc}", file=sys.stderr)
         return 2
     return 0
+
+
+def _stack_client(args: argparse.Namespace) -> StackClient:
+    """The client of the stack the command acts on: the local one with --local."""
+    from rapport_local.stack_client import HOW_TO_START, NoStack, StackClient
+
+    if args.local:
+        return StackClient.local()
+    raise NoStack(f"`rapport {args.command}` acts on a stack: add --local for the local one ({HOW_TO_START})")
 
 
 def _on_local_stack(args: argparse.Namespace) -> int:
