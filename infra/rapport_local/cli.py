@@ -1,4 +1,5 @@
-"""The ``rapport`` command: the embedded demo, the local stack, the X API simulator, the detectors."""
+"""The ``rapport`` command: targets and settings on a stack, the embedded demo, the local stack, the X API
+simulator, the detectors."""
 
 from __future__ import annotations
 
@@ -114,9 +115,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     calls.add_argument("--hours", type=int, default=8, help="hourly ticks after the targets are added")
     calls.add_argument("--seed", type=int, default=7)
 
+    from rapport_local.stack_commands import add_parsers as add_stack_parsers
+
+    add_stack_parsers(commands)
+
     args = parser.parse_args(argv)
     if args.command == "status":
         return _status(args)
+    if args.command in ("targets", "settings"):
+        from rapport_local.stack_commands import run as run_on_stack
+
+        return run_on_stack(args, lambda: _stack_client(args))
     if args.local or args.command in ("run", "admin"):
         from rapport_local.stack_client import NoStack
 

@@ -62,6 +62,13 @@ class StackClient:
         """Send ``body`` as JSON (when given) to ``path`` under the URL, signed; the answer."""
         data = b"" if body is None else json.dumps(body).encode()
         headers = {"content-type": "application/json"} if body is not None else {}
+        return self._send(method, path, data, headers)
+
+    def send_text(self, method: str, path: str, text: str, content_type: str) -> Reply:
+        """Send ``text`` (CSV, say) as it is, signed; the answer."""
+        return self._send(method, path, text.encode(), {"content-type": f"{content_type}; charset=utf-8"})
+
+    def _send(self, method: str, path: str, data: bytes, headers: dict[str, str]) -> Reply:
         signed = AWSRequest(method=method, url=self.url.rstrip("/") + path, data=data, headers=headers)
         SigV4Auth(self.credentials, "lambda", self.region).add_auth(signed)
         prepared = signed.prepare()

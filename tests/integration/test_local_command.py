@@ -7,76 +7,17 @@ signs each request to the local Function URL (CLI -> signed HTTP -> admin handle
 from __future__ import annotations
 
 import json
-import os
 import signal
-import subprocess
-import sys
-import time
-from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pytest
 from botocore.credentials import Credentials
 
 from rapport_local.cli import main
 from rapport_local.stack_client import StackClient
+from tests.integration.local_stack import RunningStack, start_local, wait_ready
 
 pytestmark = pytest.mark.integration
-
-READY_WITHIN = 120  # seconds: moto, the simulator and the first imports on a busy machine
-
-
-@dataclass(frozen=True, slots=True)
-class RunningStack:
-    directory: Path
-    endpoints: dict[str, Any]
-    process: subprocess.Popen[str]
-
-
-def _start(directory: Path) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "rapport_local.cli", "local"],
-        cwd=directory,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=os.environ | {"PYTHONUNBUFFERED": "1"},
-    )
-
-
-def _wait_ready(process: subprocess.Popen[str]) -> str:
-    assert process.stdout is not None
-    deadline = time.monotonic() + READY_WITHIN
-    while time.monotonic() < deadline:
-        line = process.stdout.readline()
-        if line.startswith("ready"):
-            return line
-        if not line and process.poll() is not None:
-            break
-    process.kill()
-    raise AssertionError(f"`rapport local` never said ready: {process.communicate()[1][-2000:]}")
-
-
-@pytest.fixture(scope="module")
-def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
-    directory = tmp_path_factory.mktemp("local-stack")
-    process = _start(directory)
-    try:
-        _wait_ready(process)
-        endpoints = json.loads((directory / ".rapport" / "local.json").read_text())
-        yield RunningStack(directory, endpoints, process)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait(timeout=10)
-
-
-@pytest.fixture
-def in_stack_dir(local_stack: RunningStack, monkeypatch: pytest.MonkeyPatch) -> RunningStack:
-    monkeypatch.chdir(local_stack.directory)
-    return local_stack
 
 
 def rapport(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -205,8 +146,8 @@ def test_a_stale_local_file_with_nothing_answering_exits_2(
 
 def test_sigterm_stops_the_stack_and_removes_its_file(tmp_path: Path) -> None:
     # Given a running local stack
-    process = _start(tmp_path)
-    _wait_ready(process)
+    process = start_local(tmp_path)
+    wait_ready(process)
     assert (tmp_path / ".rapport" / "local.json").exists()
 
     # When it is terminated

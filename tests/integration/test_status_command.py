@@ -20,13 +20,10 @@ from rapport_local.cli import main
 from rapport_local.deployed import StackAddress, open_deployed
 from rapport_local.function_url import Forbidden, LocalCredentials, Received, verify_signature
 from rapport_local.status import deployed_status
-from tests.integration import test_local_command
 
 pytestmark = pytest.mark.integration
 
-# `rapport local` in a subprocess, as test_local_command starts it (a stack of this module's own)
-local_stack = test_local_command.local_stack
-in_stack_dir = test_local_command.in_stack_dir
+# `local_stack` and `in_stack_dir` (rapport local in a subprocess) come from the integration conftest.
 
 ADMIN_STATUS = {
     "x_spend": {"month": "2026-11", "spent_usd": "1.25", "budget_usd": "5", "share": 0.25},

@@ -1,0 +1,521 @@
+"""``rapport targets`` and ``rapport settings``: the admin API's targets and settings as commands.
+
+Each command sends one or a few signed requests to the stack's admin URL (a ``StackClient``). With
+``--json`` it prints the API's JSON for scripts; otherwise readable tables (rich). Exit codes: 0 done,
+1 the stack refused the request (4xx), 2 a usage or connection problem (5xx included).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from contextlib import suppress
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urlencode
+
+from rich.console import Console
+from rich.table import Table
+
+from rapport.usecases.admin import normalize_username
+from rapport_local.stack_client import NoStack, Reply, StackClient
+
+DONE, REFUSED, TROUBLE = 0, 1, 2
+LIST_SETTINGS = frozenset({"topics"})  # settings given as comma-separated lists
+
+
+class Trouble(Exception):
+    """A usage or connection problem: exit 2 with the message."""
+
+
+class Refused(Exception):
+    """The stack answered 4xx: exit 1, with the API's answer."""
+
+    def __init__(self, reply: Reply) -> None:
+        super().__init__(reply.status)
+        self.reply = reply
+
+
+# --- the pure parts: parsing what the person typed, rendering what the API answered ------------
+
+
+def parse_topics(raw: str) -> list[str]:
+    """``a, b,c`` as ``["a", "b", "c"]``; an empty string clears them."""
+    return [topic.strip() for topic in raw.split(",") if topic.strip()]
+
+
+def parse_settings(pairs: Sequence[str]) -> dict[str, Any]:
+    """``KEY=VALUE`` pairs as the body of a settings change: a value is JSON when it parses as JSON,
+    else the string itself; a list setting (topics) may be comma-separated."""
+    changes: dict[str, Any] = {}
+    for pair in pairs:
+        key, equals, raw = pair.partition("=")
+        key = key.strip()
+        if not equals or not key:
+            raise Trouble(f"{pair!r} is not KEY=VALUE (e.g. digest_hour=8)")
+        try:
+            value: Any = json.loads(raw)
+        except ValueError:
+            value = raw
+        if key in LIST_SETTINGS and not isinstance(value, list):
+            value = parse_topics(raw)
+        changes[key] = value
+    return changes
+
+
+def exit_code(status: int) -> int:
+    if 200 <= status < 300:
+        return DONE
+    return REFUSED if 400 <= status < 500 else TROUBLE
+
+
+def problems(body: Any) -> list[dict[str, Any]]:
+    """The problems a refusal lists (``{"error": [...]}``), or one made of whatever else it said."""
+    if isinstance(body, dict):
+        if isinstance(body.get("error"), list):
+            return [p for p in body["error"] if isinstance(p, dict)]
+        said = body.get("message") or body.get("error")
+        if said:
+            return [{"field": "request", "message": str(said)}]
+    return [{"field": "request", "message": str(body)}]
+
+
+def describe_problem(problem: dict[str, Any]) -> str:
+    where = problem.get("field", "request")
+    if "row" in problem:
+        return f"row {problem['row']}: {where} {problem.get('value')!r}: {problem.get('message')}"
+    return f"{where}: {problem.get('message')}"
+
+
+def since(target: dict[str, Any], transitions: Sequence[dict[str, Any]]) -> str:
+    """When the target reached its current stage: the last transition into it, else when it was added."""
+    into = [t["at"] for t in transitions if t.get("to") == target.get("stage")]
+    return _when(into[-1] if into else target.get("added_at"))
+
+
+def targets_table(targets: Sequence[dict[str, Any]], histories: dict[str, list[dict[str, Any]]]) -> Table:
+    """One row a target. Last contact and the next suggestion are not in the API's answers: blank."""
+    table = Table(title=f"{len(targets)} target(s)", title_justify="left")
+    for column in ("username", "stage", "since", "follows you", "last contact", "next suggestion"):
+        table.add_column(column, no_wrap=column == "username")
+    for target in targets:
+        history = histories.get(target["username"], [])
+        follows = _yes_no(target.get("follows_you"))
+        table.add_row(f"@{target['username']}", target["stage"], since(target, history), follows, "", "")
+    return table
+
+
+def target_summary(target: dict[str, Any]) -> Table:
+    table = Table(show_header=False, box=None, title=f"@{target['username']}", title_justify="left")
+    table.add_column(style="bold")
+    table.add_column()
+    rows = {
+        "name": target.get("name") or "",
+        "stage": target.get("stage") or "",
+        "topics": ", ".join(target.get("topics") or ()),
+        "note": target.get("note") or "",
+        "follows you": _yes_no(target.get("follows_you")),
+        "added": _when(target.get("added_at")),
+    }
+    for label, value in rows.items():
+        table.add_row(label, value)
+    return table
+
+
+def history_table(transitions: Sequence[dict[str, Any]]) -> Table:
+    """The stage history, oldest first: when, from, to, why, and the posts that were the evidence."""
+    table = Table(title="stage history", title_justify="left")
+    table.add_column("when", no_wrap=True)
+    table.add_column("from")
+    table.add_column("to")
+    table.add_column("reason")
+    table.add_column("evidence", no_wrap=True)
+    for t in transitions:
+        links = "\n".join(t.get("evidence_links") or ())
+        table.add_row(_when(t.get("at")), t.get("from") or "(new)", t.get("to") or "", t.get("reason"), links)
+    return table
+
+
+def settings_table(settings: dict[str, Any], only: Sequence[str] | None = None) -> Table:
+    table = Table(title="settings", title_justify="left")
+    table.add_column("key", no_wrap=True)
+    table.add_column("value")
+    for key in only if only is not None else sorted(settings):
+        value = settings.get(key)
+        shown = ", ".join(map(str, value)) if isinstance(value, list) else _plain(value)
+        table.add_row(key, shown)
+    return table
+
+
+def problems_table(rows: Sequence[dict[str, Any]]) -> Table:
+    table = Table(title="bad rows", title_justify="left")
+    table.add_column("row", justify="right")
+    table.add_column("value")
+    table.add_column("why")
+    for p in rows:
+        table.add_row(str(p.get("row", "")), _plain(p.get("value")), f"{p.get('field')}: {p.get('message')}")
+    return table
+
+
+def _when(iso: str | None) -> str:
+    return iso[:16].replace("T", " ") if iso else ""
+
+
+def _yes_no(flag: Any) -> str:
+    return "" if flag is None else ("yes" if flag else "no")
+
+
+def _plain(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+# --- the commands -----------------------------------------------------------------------------
+
+
+def add_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    flags = argparse.ArgumentParser(add_help=False)
+    flags.add_argument(
+        "--json", action="store_true", default=argparse.SUPPRESS, help="print the API's JSON, for scripts"
+    )
+    raw = argparse.RawDescriptionHelpFormatter
+
+    def command(parent: Any, name: str, help_text: str, epilog: str) -> argparse.ArgumentParser:
+        parser: argparse.ArgumentParser = parent.add_parser(
+            name, help=help_text, description=help_text, epilog=epilog, formatter_class=raw, parents=[flags]
+        )
+        return parser
+
+    targets = command(
+        commands,
+        "targets",
+        "the people you build relationships with: list them, add, show, edit, pause, remove, import, export",
+        "examples:\n  rapport --local targets\n  rapport --local targets add @person_x --topics serverless\n"
+        "  rapport --local targets show person_x\n  rapport --local targets import people.csv --dry-run\n"
+        "  rapport --local targets export --format csv > people.csv",
+    )
+    actions = targets.add_subparsers(dest="targets_command", metavar="ACTION")
+    add = command(
+        actions,
+        "add",
+        "add people as targets (each is looked up on X)",
+        "examples:\n  rapport --local targets add person_x @friend_y https://x.com/quiet_q\n"
+        "  rapport --local targets add person_x --topics serverless,python --note 'met at a meetup'\n"
+        "With --json: the API's answer, or a list of answers for several names.",
+    )
+    add.add_argument("names", nargs="+", metavar="NAME", help="name, @name or https://x.com/name")
+    add.add_argument("--topics", type=parse_topics, help="comma-separated topics they post about")
+    add.add_argument("--note", help="your own words about them")
+    show = command(
+        actions, "show", "a target and its stage history", "example:\n  rapport --local targets show person_x"
+    )
+    show.add_argument("name", metavar="NAME")
+    edit = command(
+        actions,
+        "edit",
+        "replace a target's topics or note (what is not given is kept)",
+        "examples:\n  rapport --local targets edit person_x --topics lambda,python\n"
+        "  rapport --local targets edit person_x --note 'wrote the layers post'\n"
+        "  rapport --local targets edit person_x --topics ''   (no topics)",
+    )
+    edit.add_argument("name", metavar="NAME")
+    edit.add_argument("--topics", type=parse_topics, help="comma-separated; replaces the topics")
+    edit.add_argument("--note", help="replaces the note")
+    for name, what in (("pause", "no suggestions until resumed"), ("resume", "back to the stage it earned")):
+        example = f"example:\n  rapport --local targets {name} person_x"
+        paused = command(actions, name, f"{name} a target: {what}", example)
+        paused.add_argument("name", metavar="NAME")
+    remove = command(
+        actions,
+        "remove",
+        "forget a target and all its history (asks first, or --yes)",
+        "example:\n  rapport --local targets remove quiet_q --yes\n"
+        "Without a terminal to ask on, --yes is required.",
+    )
+    remove.add_argument("name", metavar="NAME")
+    remove.add_argument("--yes", action="store_true", help="do not ask")
+    imports = command(
+        actions,
+        "import",
+        "add many targets from a CSV or JSON file; every row is checked before any is added",
+        "CSV: a username column, optional topics (;-separated) and note. JSON: a list of\n"
+        '{"username", "topics", "note"} (what `targets export --format json` writes).\n'
+        "If any row is bad, every bad row is shown and nothing is added. Importing a file twice adds\n"
+        "nothing the second time.\n"
+        "examples:\n  rapport --local targets import people.csv --dry-run\n"
+        "  rapport --local targets import people.csv --skip-invalid\n"
+        "  rapport --local targets export | rapport --local targets import -",
+    )
+    imports.add_argument("file", metavar="FILE", help="a .csv or .json file, or - for stdin")
+    imports.add_argument("--skip-invalid", action="store_true", help="add the good rows even if some are bad")
+    imports.add_argument("--dry-run", action="store_true", help="show what would be added; add nothing")
+    export = command(
+        actions,
+        "export",
+        "write every target (username, topics, note) to stdout, as import reads it back",
+        "examples:\n  rapport --local targets export > people.json\n"
+        "  rapport --local targets export --format csv > people.csv",
+    )
+    export.add_argument("--format", choices=("csv", "json"), default="json", help="default: json")
+
+    settings = command(
+        commands,
+        "settings",
+        "the settings: show them, or change some with `settings set KEY=VALUE ...`",
+        "examples:\n  rapport --local settings\n"
+        "  rapport --local settings set digest_hour=8 timezone=Europe/Paris\n"
+        "  rapport --local settings set topics=serverless,python send_empty_digest=false",
+    )
+    changes = settings.add_subparsers(dest="settings_command", metavar="ACTION")
+    set_ = command(
+        changes,
+        "set",
+        "change some settings; the stack validates them as a whole and changes nothing if one is bad",
+        'Values are read as JSON when they parse (8, false, 5.5, ["a"]), else as text; topics may be\n'
+        "comma-separated.\nexample:\n  rapport --local settings set digest_hour=8 topics=serverless,python",
+    )
+    set_.add_argument("pairs", nargs="+", metavar="KEY=VALUE")
+
+
+def run(args: argparse.Namespace, client_of: Callable[[], StackClient]) -> int:
+    """Carry out ``rapport targets ...`` or ``rapport settings ...`` on the stack ``client_of`` gives."""
+    as_json: bool = getattr(args, "json", False)
+    try:
+        client = client_of()
+        if args.command == "settings":
+            return _settings(client, args, as_json)
+        return _targets(client, args, as_json)
+    except Refused as refused:
+        _show_refusal(refused.reply, as_json)
+        return REFUSED
+    except (Trouble, NoStack) as exc:
+        print(f"rapport: {exc}", file=sys.stderr)
+        return TROUBLE
+
+
+def _targets(client: StackClient, args: argparse.Namespace, as_json: bool) -> int:
+    action = args.targets_command
+    if action is None:
+        return _list(client, as_json)
+    if action == "add":
+        return _add(client, args, as_json)
+    if action == "import":
+        return _import(client, args, as_json)
+    if action == "export":
+        return _export(client, args.format)
+    path = _target_path(args.name)
+    if action == "show":
+        body = _call(client, "GET", path)
+        if as_json:
+            return _print_json(body)
+        out = _console()
+        out.print(target_summary(body["target"]))
+        out.print(history_table(body["transitions"]))
+        return DONE
+    if action == "edit":
+        changes = {k: v for k, v in (("topics", args.topics), ("note", args.note)) if v is not None}
+        if not changes:
+            raise Trouble("give --topics, --note or both")
+        return _show_target(_call(client, "PATCH", path, changes), as_json, "changed")
+    if action in ("pause", "resume"):
+        return _show_target(_call(client, "POST", f"{path}/{action}"), as_json, f"{action}d")
+    return _remove(client, args, path, as_json)
+
+
+def _list(client: StackClient, as_json: bool) -> int:
+    body = _call(client, "GET", "/targets")
+    if as_json:
+        return _print_json(body)
+    targets = body["targets"]
+    histories: dict[str, list[dict[str, Any]]] = {}
+    with _Working(f"reading the history of {len(targets)} target(s)"):
+        for target in targets:
+            shown = _call(client, "GET", _target_path(target["username"]))
+            histories[target["username"]] = shown["transitions"]
+    _console().print(targets_table(targets, histories))
+    return DONE
+
+
+def _add(client: StackClient, args: argparse.Namespace, as_json: bool) -> int:
+    answers: list[Any] = []
+    worst = DONE
+    for name in args.names:
+        body: dict[str, Any] = {"username": name}
+        body |= {k: v for k, v in (("topics", args.topics), ("note", args.note)) if v is not None}
+        reply = _send(client, "POST", "/targets", body)
+        answers.append(reply.body)
+        worst = max(worst, exit_code(reply.status))
+        if as_json:
+            continue
+        if reply.ok:
+            target = reply.body["target"]
+            done = "added" if reply.body.get("created") else "already a target:"
+            print(f"{done} @{target['username']} ({target['name']}), stage {target['stage']}")
+        else:
+            for problem in problems(reply.body):
+                print(f"rapport: {name!r} refused: {describe_problem(problem)}", file=sys.stderr)
+    if as_json:
+        _print_json(answers[0] if len(answers) == 1 else answers)
+    return worst
+
+
+def _remove(client: StackClient, args: argparse.Namespace, path: str, as_json: bool) -> int:
+    if not args.yes:
+        if not sys.stdin.isatty():
+            refusal = f"not removing @{args.name} without --yes (no terminal to ask on)"
+            print(f"rapport: {refusal}", file=sys.stderr)
+            return REFUSED
+        answer = input(f"Remove @{args.name} and everything stored about them? [y/N] ")
+        if answer.strip().lower() not in ("y", "yes"):
+            print("nothing removed")
+            return REFUSED
+    body = _call(client, "DELETE", path)
+    if as_json:
+        return _print_json(body)
+    print(f"removed @{body['removed']} ({body['items_deleted']} items)")
+    return DONE
+
+
+def _import(client: StackClient, args: argparse.Namespace, as_json: bool) -> int:
+    text, is_json = _read_import(args.file)
+    query = urlencode({"skip_invalid": "true"} if args.skip_invalid else {})
+    query = "&".join(q for q in (query, "dry_run=true" if args.dry_run else "") if q)
+    path = "/targets/import" + (f"?{query}" if query else "")
+    # One request: the stack checks the whole file (X lookups included) before adding any row.
+    with _Working("checking every row, then importing"):
+        if is_json:
+            rows = json.loads(text)
+            reply = _send(client, "POST", path, rows.get("targets") if isinstance(rows, dict) else rows)
+        else:
+            reply = client.send_text("POST", path, text, "text/csv")
+    if not reply.ok:
+        bad = [p for p in problems(reply.body) if "row" in p]
+        if as_json or not bad:
+            raise Refused(reply)
+        _console(stderr=True).print(problems_table(bad))
+        refusal = f"{len(bad)} bad row(s): nothing imported (fix them, or --skip-invalid)"
+        print(f"rapport: {refusal}", file=sys.stderr)
+        return REFUSED
+    if as_json:
+        return _print_json(reply.body)
+    answer = reply.body
+    added = "would add" if answer["dry_run"] else "added"
+    print(f"{added} {len(answer['added'])}: {', '.join('@' + u for u in answer['added']) or '-'}")
+    if answer["existing"]:
+        print(f"already targets, left as they are: {', '.join('@' + u for u in answer['existing'])}")
+    if answer["invalid"]:
+        _console().print(problems_table(answer["invalid"]))
+        print(f"skipped {len(answer['invalid'])} bad row(s)")
+    return DONE
+
+
+def _read_import(file: str) -> tuple[str, bool]:
+    """The file's text, and whether it is JSON (by its suffix, else by its first character)."""
+    try:
+        text = sys.stdin.read() if file == "-" else Path(file).read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        raise Trouble(f"cannot read {file}: {exc.strerror or exc}") from exc
+    suffix = Path(file).suffix.lower()
+    is_json = suffix == ".json" or (suffix != ".csv" and text.lstrip()[:1] in ("[", "{"))
+    if is_json:
+        try:
+            json.loads(text)
+        except ValueError as exc:
+            raise Trouble(f"{file} is not JSON: {exc}") from exc
+    return text, is_json
+
+
+def _export(client: StackClient, form: str) -> int:
+    body = _call(client, "GET", f"/targets/export?format={form}")
+    if isinstance(body, str):
+        sys.stdout.write(body)
+    else:
+        _print_json(body)
+    return DONE
+
+
+def _settings(client: StackClient, args: argparse.Namespace, as_json: bool) -> int:
+    if args.settings_command is None:
+        body = _call(client, "GET", "/settings")
+        if as_json:
+            return _print_json(body)
+        _console().print(settings_table(body["settings"]))
+        return DONE
+    changes = parse_settings(args.pairs)
+    body = _call(client, "PATCH", "/settings", changes)
+    if as_json:
+        return _print_json(body)
+    _console().print(settings_table(body["settings"], only=list(changes)))
+    return DONE
+
+
+# --- talking to the stack, and printing -------------------------------------------------------
+
+
+def _target_path(name: str) -> str:
+    """The target's resource; ``@name`` and profile links name it as an add does."""
+    with suppress(ValueError):  # else sent as typed: the stack says what is wrong with it
+        name = normalize_username(name)
+    return f"/targets/{quote(name, safe='')}"
+
+
+def _send(client: StackClient, method: str, path: str, body: Any = None) -> Reply:
+    reply = client.request(method, path, body)
+    if exit_code(reply.status) == TROUBLE:
+        raise Trouble(_failure(reply))
+    return reply
+
+
+def _call(client: StackClient, method: str, path: str, body: Any = None) -> Any:
+    """The answer's body; a refusal raises ``Refused``, a failure of the stack ``Trouble``."""
+    reply = _send(client, method, path, body)
+    if not reply.ok:
+        raise Refused(reply)
+    return reply.body
+
+
+def _failure(reply: Reply) -> str:
+    return f"the stack failed ({reply.status}): {'; '.join(map(describe_problem, problems(reply.body)))}"
+
+
+def _show_target(body: dict[str, Any], as_json: bool, done: str) -> int:
+    if as_json:
+        return _print_json(body)
+    target = body["target"]
+    print(f"{done} @{target['username']}: stage {target['stage']}")
+    _console().print(target_summary(target))
+    return DONE
+
+
+def _show_refusal(reply: Reply, as_json: bool) -> None:
+    if as_json:
+        _print_json(reply.body)
+    for problem in problems(reply.body):
+        print(f"rapport: refused ({reply.status}): {describe_problem(problem)}", file=sys.stderr)
+
+
+def _print_json(body: Any) -> int:
+    print(json.dumps(body, indent=2, ensure_ascii=False))
+    return DONE
+
+
+def _console(*, stderr: bool = False) -> Console:
+    stream = sys.stderr if stderr else sys.stdout
+    # Piped or captured output is not cut to 80 columns: links and names stay whole.
+    return Console(file=stream, width=None if stream.isatty() else 200, highlight=False)
+
+
+class _Working:
+    """A status line on a terminal while the stack works; nothing when output is not a terminal."""
+
+    def __init__(self, what: str) -> None:
+        self._status = _console(stderr=True).status(what) if sys.stderr.isatty() else None
+
+    def __enter__(self) -> None:
+        if self._status is not None:
+            self._status.start()
+
+    def __exit__(self, *exc: object) -> None:
+        if self._status is not None:
+            self._status.stop()

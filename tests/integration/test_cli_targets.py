@@ -1,0 +1,298 @@
+"""`rapport targets` and `rapport settings` end to end: the CLI signs each request to `rapport local`
+(a subprocess in a temporary directory), whose admin handler works on moto and the X simulator."""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from rapport_local.cli import main
+from rapport_local.demo import default_scenario
+from tests.integration.local_stack import RunningStack, running_local_stack
+
+pytestmark = pytest.mark.integration
+
+# People on the simulated X besides the shipped scenario's: each test adds its own, so the tests
+# sharing the stack do not depend on one another's order.
+EXTRA_USERS = ("add_a", "add_b", "add_c", "edit_e", "gone_g", "csv_1", "csv_2", "csv_3", "rt_1", "rt_2")
+
+
+@pytest.fixture(scope="module")
+def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
+    directory = tmp_path_factory.mktemp("cli-targets")
+    scenario = yaml.safe_load(default_scenario().read_text(encoding="utf-8"))
+    scenario["users"] += [
+        {"id": str(900 + i), "username": u, "name": u.upper()} for i, u in enumerate(EXTRA_USERS)
+    ]
+    path = directory / "scenario.yaml"
+    path.write_text(yaml.safe_dump(scenario), encoding="utf-8")
+    with running_local_stack(directory, "--scenario", str(path)) as stack:
+        yield stack
+
+
+def rapport(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(["--local", *argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def listed(capsys: pytest.CaptureFixture[str]) -> dict[str, dict[str, Any]]:
+    code, out, _ = rapport(capsys, "targets", "--json")
+    assert code == 0
+    return {t["username"]: t for t in json.loads(out)["targets"]}
+
+
+def settings(capsys: pytest.CaptureFixture[str]) -> dict[str, Any]:
+    code, out, _ = rapport(capsys, "settings", "--json")
+    assert code == 0
+    settings: dict[str, Any] = json.loads(out)["settings"]
+    return settings
+
+
+def test_add_takes_a_name_an_at_name_and_a_profile_link_and_the_table_lists_them(
+    in_stack_dir: RunningStack, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # When the person adds three people, written three ways, with topics and a note
+    code, out, _ = rapport(
+        capsys,
+        "targets",
+        "add",
+        "add_a",
+        "@add_b",
+        "https://x.com/add_c",
+        "--topics",
+        "Lambda, python",
+        "--note",
+        "met at a meetup",
+    )
+
+    # Then each was looked up on X and added at step 1
+    assert code == 0
+    assert "added @add_a (ADD_A), stage retweet" in out
+    assert "added @add_c (ADD_C)" in out
+    stored = listed(capsys)
+    assert stored["add_b"]["topics"] == ["lambda", "python"]
+    assert stored["add_c"]["note"] == "met at a meetup"
+
+    # And the table shows them with their stage and since when
+    code, out, _ = rapport(capsys, "targets")
+    assert code == 0
+    row = next(line for line in out.splitlines() if "@add_b" in line)
+    assert "retweet" in row
+    assert "2026-03-02" in row
+    assert "username" in out
+    assert "next suggestion" in out
+
+    # And adding one again changes nothing
+    code, out, _ = rapport(capsys, "targets", "add", "add_a")
+    assert (code, "already a target" in out) == (0, True)
+
+
+def test_an_unknown_x_user_is_refused_with_exit_1_and_nothing_added(
+    in_stack_dir: RunningStack, capsys: pytest.CaptureFixture[str]
+) -> None:
+    before = listed(capsys)
+
+    code, _, err = rapport(capsys, "targets", "add", "nobody_here")
+
+    assert code == 1
+    assert "does not exist on X" in err
+    assert listed(capsys) == before
+
+    # and a script gets the API's reason as JSON
+    code, out, _ = rapport(capsys, "targets", "add", "nobody_here", "--json")
+    assert code == 1
+    assert json.loads(out)["error"][0]["field"] == "username"
+
+
+def test_show_gives_the_stage_history_with_reasons_and_links_to_the_evidence(
+    in_stack_dir: RunningStack, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given person_x is a target, and a day and a half passes: they thank the person for a retweet
+    rapport(capsys, "targets", "add", "person_x")
+    assert rapport(capsys, "run", "--hours", "30")[0] == 0
+
+    # When the person looks at them
+    code, out, _ = rapport(capsys, "targets", "show", "@person_x")
+
+    # Then the history says when they were added and why they moved on, with the thanks' link
+    assert code == 0
+    assert "Person X" in out
+    assert "added as a target" in out
+    moved = next(line for line in out.splitlines() if "retweet" in line and "answer" in line)
+    assert "2026-03-03" in moved
+    assert "https://x.com/person_x/status/1002" in moved
+
+    # And an unknown name is refused
+    code, _, err = rapport(capsys, "targets", "show", "nobody_here")
+    assert code == 1
+    assert "not a target" in err
+
+
+def test_edit_pause_and_resume_a_target(
+    in_stack_dir: RunningStack, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rapport(capsys, "targets", "add", "edit_e", "--topics", "go", "--note", "first")
+
+    code, _, _ = rapport(capsys, "targets", "edit", "edit_e", "--note", "wrote the layers post")
+    assert code == 0
+    assert (listed(capsys)["edit_e"]["note"], listed(capsys)["edit_e"]["topics"]) == (
+        "wrote the layers post",
+        ["go"],
+    )
+
+    code, _, _ = rapport(capsys, "targets", "edit", "edit_e", "--topics", "")
+    assert (code, listed(capsys)["edit_e"]["topics"]) == (0, [])
+
+    code, out, _ = rapport(capsys, "targets", "pause", "edit_e")
+    assert (code, "paused @edit_e: stage paused" in out) == (0, True)
+    assert listed(capsys)["edit_e"]["stage"] == "paused"
+
+    code, _, _ = rapport(capsys, "targets", "resume", "edit_e")
+    assert (code, listed(capsys)["edit_e"]["stage"]) == (0, "retweet")
+
+    # an edit that changes nothing is a usage mistake, caught before asking the stack
+    code, _, err = rapport(capsys, "targets", "edit", "edit_e")
+    assert (code, "--topics, --note" in err) == (2, True)
+
+
+def test_remove_needs_yes_without_a_terminal(
+    in_stack_dir: RunningStack, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a target, and input that is not a terminal
+    rapport(capsys, "targets", "add", "gone_g")
+    monkeypatch.setattr("sys.stdin", io.StringIO("y\n"))
+
+    # When it is removed without --yes, it is refused and kept
+    code, _, err = rapport(capsys, "targets", "remove", "gone_g")
+    assert code == 1
+    assert "--yes" in err
+    assert "gone_g" in listed(capsys)
+
+    # With --yes it is forgotten
+    code, out, _ = rapport(capsys, "targets", "remove", "gone_g", "--yes")
+    assert code == 0
+    assert "removed @gone_g" in out
+    assert "gone_g" not in listed(capsys)
+
+
+def test_an_import_with_a_bad_row_adds_nothing_and_shows_every_bad_row(
+    in_stack_dir: RunningStack, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    # Given a CSV with two good rows, a malformed name and someone X does not know
+    people = tmp_path / "people.csv"
+    people.write_text("username,topics,note\ncsv_1,aws;python,hi\nnot a name!,,\n@csv_2,,\nnobody_zz,,\n")
+    before = listed(capsys)
+
+    # When it is imported, it is refused: every bad row is shown, and nothing is added
+    code, _, err = rapport(capsys, "targets", "import", str(people))
+    assert code == 1
+    assert "not a name!" in err
+    assert "nobody_zz" in err
+    assert "does not exist on X" in err
+    assert "2 bad row(s)" in err
+    assert listed(capsys) == before
+
+    # A dry run skipping the bad rows says what would be added, and adds nothing
+    code, out, _ = rapport(capsys, "targets", "import", str(people), "--skip-invalid", "--dry-run")
+    assert code == 0
+    assert "would add 2: @csv_1, @csv_2" in out
+    assert listed(capsys) == before
+
+    # Skipping them for real adds the good rows; importing the file again adds nothing
+    code, out, _ = rapport(capsys, "targets", "import", str(people), "--skip-invalid")
+    assert (code, "added 2" in out) == (0, True)
+    assert listed(capsys)["csv_1"]["topics"] == ["aws", "python"]
+    code, out, _ = rapport(capsys, "targets", "import", str(people), "--skip-invalid", "--json")
+    assert (code, json.loads(out)["added"]) == (0, [])
+
+
+@pytest.mark.parametrize("form", ["csv", "json"])
+def test_an_export_imports_back_to_the_same_targets(
+    form: str, in_stack_dir: RunningStack, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    # Given two targets with topics and a note holding a comma and quotes
+    rapport(capsys, "targets", "add", "rt_1", "rt_2", "--topics", "a,b", "--note", 'said "hi", then left')
+    before = listed(capsys)
+
+    # When every target is exported to a file
+    code, exported, _ = rapport(capsys, "targets", "export", "--format", form)
+    assert code == 0
+    export = tmp_path / f"export.{form}"
+    export.write_text(exported)
+
+    # Then importing it as it is adds nothing: everyone in it is a target already
+    code, out, _ = rapport(capsys, "targets", "import", str(export), "--json")
+    assert code == 0
+    assert json.loads(out)["added"] == []
+    assert sorted(json.loads(out)["existing"]) == sorted(before)
+
+    # And once the two are removed, importing it brings them back with their topics and note
+    for name in ("rt_1", "rt_2"):
+        assert rapport(capsys, "targets", "remove", name, "--yes")[0] == 0
+    code, out, _ = rapport(capsys, "targets", "import", str(export))
+    assert (code, "added 2: @rt_1, @rt_2" in out) == (0, True)
+    after = listed(capsys)
+    for name in ("rt_1", "rt_2"):
+        assert (after[name]["topics"], after[name]["note"]) == (["a", "b"], 'said "hi", then left')
+
+
+def test_settings_are_shown_and_set_and_a_malformed_one_changes_nothing(
+    in_stack_dir: RunningStack, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = rapport(capsys, "settings")
+    assert (code, "digest_hour" in out, "timezone" in out) == (0, True, True)
+
+    # Setting several values, typed as JSON where they parse and topics as a comma-separated list
+    code, out, _ = rapport(
+        capsys,
+        "settings",
+        "set",
+        "digest_hour=9",
+        "topics=aws, typing",
+        "send_empty_digest=false",
+        "timezone=Europe/Paris",
+    )
+    assert code == 0
+    assert "Europe/Paris" in out
+    now = settings(capsys)
+    assert (now["digest_hour"], now["topics"], now["send_empty_digest"]) == (9, ["aws", "typing"], False)
+
+    # A value out of range is refused with the setting's name, and nothing changes
+    code, _, err = rapport(capsys, "settings", "set", "digest_hour=25", "daily_actions=3")
+    assert code == 1
+    assert "digest_hour" in err
+    assert settings(capsys) == now
+
+    # Something that is not KEY=VALUE is a usage mistake
+    code, _, err = rapport(capsys, "settings", "set", "digest_hour")
+    assert (code, "KEY=VALUE" in err) == (2, True)
+    assert settings(capsys) == now
+
+
+def test_without_a_local_stack_every_command_exits_2_and_says_how_to_start_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "people.csv").write_text("username\nperson_x\n")
+
+    commands = (
+        ["targets"],
+        ["targets", "add", "person_x"],
+        ["targets", "show", "person_x"],
+        ["targets", "import", "people.csv"],
+        ["targets", "export"],
+        ["targets", "remove", "person_x", "--yes"],
+        ["settings"],
+        ["settings", "set", "digest_hour=8"],
+    )
+    for argv in commands:
+        code, _, err = rapport(capsys, *argv)
+        assert code == 2, argv
+        assert "rapport local" in err
