@@ -6,6 +6,7 @@ The tests share one local stack and run in order: the first finds no targets yet
 from __future__ import annotations
 
 import json
+import uuid
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -14,10 +15,13 @@ import boto3
 import pytest
 import requests
 
-from rapport_local.aws import SECRET
+from rapport_local.aws import SECRET, LocalAws
 from rapport_local.cli import main
 from rapport_local.stack_client import StackClient
 from tests.integration.local_stack import RunningStack
+from tests.integration.test_status_command import _deploy, admin_url
+
+__all__ = ["admin_url"]  # a fixture: the deployed stack's admin URL, answering GET /status
 
 GOOD_KEYS = {
     "consumer_key": "setup-consumer-key",
@@ -172,3 +176,35 @@ def test_setup_without_a_local_stack_says_how_to_start_one(
 
     assert code == 2
     assert "rapport local" in err
+
+
+def test_on_a_deployed_stack_setup_resends_the_verification_mails_and_lists_what_is_missing(
+    aws: LocalAws,
+    admin_url: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # Given a deployed stack: its secret empty, its sender unverified, its recipient unknown to SES
+    monkeypatch.chdir(tmp_path)
+    name = f"rapport-{uuid.uuid4().hex[:6]}"
+    _deploy(aws, name, admin_url)
+    sesv2 = aws.client("sesv2")
+
+    # When setup runs without a terminal and without a keys file
+    code, out, _ = rapport(capsys, "setup", "--stack-name", name)
+
+    # Then it asks for nothing it cannot, sends both verification mails, and sends no test digest
+    assert code == 0
+    assert "X keys: not asked without a terminal" in out
+    assert f"SES me@{name}.example: NOT verified" in out
+    assert f"SES you@{name}.example: NOT verified (state: not in SES)" in out
+    assert sesv2.get_email_identity(EmailIdentity=f"you@{name}.example")["IdentityType"] == "EMAIL_ADDRESS"
+    assert "Test digest: not sent" in out
+
+    # And it ends with what is still missing: the keys and both verifications (the stack has targets)
+    missing = out.split("Still missing:", 1)[1]
+    assert "X keys" in missing
+    assert f"SES has not verified me@{name}.example" in missing
+    assert f"SES has not verified you@{name}.example" in missing
+    assert "no targets yet" not in missing
