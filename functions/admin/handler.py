@@ -18,11 +18,12 @@ from aws_lambda_powertools.event_handler.exceptions import NotFoundError as Rout
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from botocore.exceptions import ClientError
 from pydantic import ValidationError
 
 from rapport.runtime.observability import logger, tracer
 from rapport.runtime.services import Services, services
-from rapport.runtime.settings import AdminSettings, describe_errors
+from rapport.runtime.settings import AdminSettings, SendsEmailSettings, describe_errors
 from rapport.usecases.admin import (
     ACTIONS,
     AdminError,
@@ -32,6 +33,7 @@ from rapport.usecases.admin import (
     parse_command,
     run_command,
 )
+from rapport.usecases.digest import send_test_digest
 from rapport.usecases.ports import NotFoundError
 
 API_TITLE = "Rapport admin API"
@@ -185,6 +187,28 @@ def get_settings() -> dict[str, Any]:
 @app.patch("/settings", summary="Change some settings; the rest are kept", tags=["settings"])
 def update_settings(changes: Annotated[dict[str, Any], Body()]) -> dict[str, Any]:
     return _run("update_settings", settings=changes)
+
+
+@app.post(
+    "/digest/test",
+    summary="Email the digest as it would be now, its subject marked [test]",
+    description=(
+        "Checks the email path end to end. The day is not claimed and no suggestion is marked sent, "
+        "so the day's real digest still goes out at the digest hour."
+    ),
+    tags=["digest"],
+)
+def test_digest() -> dict[str, Any]:
+    deps: Services = app.context["services"]
+    settings = deps.settings_of(SendsEmailSettings)
+    try:
+        report = send_test_digest(
+            deps.stores, deps.send_raw, settings.sender, settings.recipient, deps.clock()
+        )
+    except ClientError as exc:  # SES refused: the sender (or, in the sandbox, recipient) is unverified
+        message = exc.response.get("Error", {}).get("Message") or str(exc)
+        raise AdminError(f"SES refused the test digest: {message}", field="email") from exc
+    return report.as_dict()
 
 
 @app.get("/status", summary="X spend this month against the budget, and targets by stage", tags=["status"])

@@ -40,6 +40,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     status.add_argument("--json", action="store_true", help="print the report as JSON, for scripts")
     _add_stack_flags(status, default=argparse.SUPPRESS)
 
+    setup = commands.add_parser(
+        "setup",
+        help="guided set-up, safe to re-run: X keys, SES identities, a test digest, what is missing",
+        description="Asks for your X app's four keys (hidden), checks them with X (GET /2/users/me) and "
+        "only then stores them in the stack's secret; shows the SES identities' verification state and "
+        "offers to send the verification mail again; sends a test digest marked [test] that leaves the "
+        "day's digest to come; ends with what is still missing. With --local, on the local stack and "
+        "its X simulator. Examples: rapport setup; rapport setup --keep-keys; "
+        "rapport --local setup --x-keys-file keys.json",
+    )
+    keys = setup.add_mutually_exclusive_group()
+    keys.add_argument(
+        "--x-keys-file",
+        type=Path,
+        help="JSON with consumer_key, consumer_secret, access_token, access_token_secret (for scripts)",
+    )
+    keys.add_argument("--keep-keys", action="store_true", help="keep the keys already stored, ask nothing")
+    setup.add_argument("--json", action="store_true", help="print the outcome as JSON, for scripts")
+    _add_stack_flags(setup, default=argparse.SUPPRESS)
+
     local = commands.add_parser(
         "local",
         help="serve a local stack to try Rapport on, until Ctrl-C",
@@ -122,6 +142,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "status":
         return _status(args)
+    if args.command == "setup":
+        return _setup(args)
     if args.command in ("targets", "settings"):
         from rapport_local.stack_commands import run as run_on_stack
 
@@ -264,6 +286,39 @@ def _status(args: argparse.Namespace) -> int:
     else:
         print_status(report, Console())
     return 1 if admin_refused(report) else 0
+
+
+def _setup(args: argparse.Namespace) -> int:
+    """Exit 0 whatever is left to do (the list is guidance), 1 when X refuses the keys, 2 on a usage
+    or connection problem."""
+    from rapport_local.deployed import open_deployed
+    from rapport_local.setup import (
+        KeysRefused,
+        Options,
+        SetupProblem,
+        Terminal,
+        deployed_target,
+        local_target,
+    )
+    from rapport_local.setup import run_setup as run_guided_setup
+    from rapport_local.stack_client import NoStack
+
+    def say(line: str) -> None:
+        print(line, file=sys.stderr if args.json else sys.stdout, flush=True)
+
+    try:
+        target = local_target() if args.local else deployed_target(open_deployed(_stack_address(args)))
+        options = Options(keys_file=args.x_keys_file, keep_keys=args.keep_keys)
+        report = run_guided_setup(target, options, Terminal(say), say)
+    except KeysRefused as exc:
+        print(f"rapport: {exc}", file=sys.stderr)
+        return 1
+    except (NoStack, SetupProblem) as exc:
+        print(f"rapport: {exc}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps(report, indent=2))
+    return 0
 
 
 def _print_run(summary: dict[str, Any]) -> None:

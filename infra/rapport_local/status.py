@@ -41,8 +41,8 @@ def deployed_status(stack: DeployedStack, now: datetime) -> dict[str, Any]:
         "functions": _part(lambda: _runs(stack.client("cloudwatch"), functions, now)),
         "dead_letter_queue": _part(lambda: _queue_depth(stack.client("sqs"), stack.output(DLQ_OUTPUT))),
         "alarms_in_alarm": _part(lambda: _alarms(stack)),
-        "x_secret": _part(lambda: _secret(stack.client("secretsmanager"), stack.output("XSecretArn"))),
-        "ses_identities": _part(lambda: [_identity(stack.client("sesv2"), i) for i in identities]),
+        "x_secret": _part(lambda: secret_state(stack.client("secretsmanager"), stack.output("XSecretArn"))),
+        "ses_identities": _part(lambda: [identity_state(stack.client("sesv2"), i) for i in identities]),
         "admin": _admin(stack.stack_client()),
     }
 
@@ -62,8 +62,8 @@ def local_status(directory: Path | None = None) -> dict[str, Any]:
 
     return {
         "stack": {"name": "local", "region": endpoints["region"], "admin_url": endpoints["admin_url"]},
-        "x_secret": _part(lambda: _secret(aws("secretsmanager"), SECRET)),
-        "ses_identities": _part(lambda: [_identity(aws("sesv2"), SENDER)]),
+        "x_secret": _part(lambda: secret_state(aws("secretsmanager"), SECRET)),
+        "ses_identities": _part(lambda: [identity_state(aws("sesv2"), SENDER)]),
         "admin": _admin(client),
     }
 
@@ -156,14 +156,14 @@ def _alarms(stack: DeployedStack) -> list[dict[str, Any]]:
     ]
 
 
-def _secret(secretsmanager: Any, secret_id: str) -> dict[str, Any]:
+def secret_state(secretsmanager: Any, secret_id: str) -> dict[str, Any]:
     """Whether the secret holds a value, from its versions' stages: the value itself is never read."""
     described = secretsmanager.describe_secret(SecretId=secret_id)
     stages = described.get("VersionIdsToStages", {}).values()
     return {"id": secret_id, "set": any("AWSCURRENT" in s for s in stages)}
 
 
-def _identity(sesv2: Any, identity: str) -> dict[str, Any]:
+def identity_state(sesv2: Any, identity: str) -> dict[str, Any]:
     try:
         found = sesv2.get_email_identity(EmailIdentity=identity)
     except ClientError as exc:

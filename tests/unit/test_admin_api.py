@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
@@ -27,9 +27,14 @@ PEOPLE = {
 @dataclass(slots=True)
 class _Services(Services):
     x: FakeX | None = None
+    mailbox: list[bytes] = field(default_factory=list)
 
     def reader(self) -> Any:
         return self.x
+
+    def send_raw(self, raw: bytes) -> str:
+        self.mailbox.append(raw)
+        return f"message-{len(self.mailbox)}"
 
 
 @dataclass
@@ -43,7 +48,9 @@ class Api:
     def __init__(self) -> None:
         self.memory = Memory()
         self.x = FakeX(XUser(ME_ID, ME, "Ana"), users=dict(PEOPLE))
-        settings = AdminSettings(table_name="rapport", x_secret_id="x")
+        settings = AdminSettings(
+            table_name="rapport", x_secret_id="x", sender="rapport@example.com", recipient="ana@example.com"
+        )
         self.deps = _Services(settings, memory_stores(self.memory), x=self.x)
         self.deps.stores.settings.put_me(ME_ID, ME)
 
@@ -276,3 +283,19 @@ def test_an_export_imports_back_to_the_same_targets(api: Api, form: str):
     assert imported.body["added"] == ["Person_X", "zoe_dev"]
     assert fresh("GET", "/targets/export", format=form).body == exported.body
     assert api("POST", "/targets/import", exported.body).body["added"] == []
+
+
+def test_a_test_digest_is_emailed_without_using_up_the_day_s_digest(api: Api):
+    # Given a target
+    api("POST", "/targets", {"username": "person_x"})
+
+    # When a test digest is asked for
+    reply = api("POST", "/digest/test")
+
+    # Then one email went out, its subject marked as a test, and the day is still unclaimed
+    assert reply.status == 200
+    assert reply.body["subject"].startswith("[test] ")
+    assert reply.body["message_id"] == "message-1"
+    assert len(api.deps.mailbox) == 1
+    assert b"Subject: [test] " in api.deps.mailbox[0]
+    assert api.deps.stores.digests.digest(reply.body["local_date"]) is None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from rapport_local.cli import main
 
 
@@ -27,3 +29,12 @@ def test_a_missing_or_malformed_file_is_a_clear_error_not_a_traceback(tmp_path, 
     no_text.write_text("body\nhello\n")
     assert main(["detect", "--file", str(no_text)]) == 2
     assert "text" in capsys.readouterr().err
+
+
+def test_setup_takes_either_a_keys_file_or_keep_keys_not_both(tmp_path, capsys):
+    # When both are given
+    with pytest.raises(SystemExit) as exited:
+        main(["--local", "setup", "--keep-keys", "--x-keys-file", str(tmp_path / "keys.json")])
+    # Then it is a usage error naming the clash, before any stack is reached
+    assert exited.value.code == 2
+    assert "not allowed with argument" in capsys.readouterr().err

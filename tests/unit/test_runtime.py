@@ -86,6 +86,7 @@ def test_each_function_asks_only_for_what_it_uses():
         (DigestSettings, "RAPPORT_SENDER"),
         (DigestSettings, "RAPPORT_RECIPIENT"),
         (AdminSettings, "RAPPORT_X_SECRET_ID"),
+        (AdminSettings, "RAPPORT_SENDER"),
     ],
 )
 def test_a_missing_variable_is_named_as_required(kind: type[FunctionSettings], missing: str):

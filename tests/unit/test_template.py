@@ -398,13 +398,17 @@ def test_only_collect_and_admin_may_read_the_x_secret(templates: Templates) -> N
             assert statements == [], name
 
 
-def test_digest_may_only_send_mail_as_the_sender_to_the_recipient(templates: Templates) -> None:
+@pytest.mark.parametrize("function", ["digest", "admin"])
+def test_only_digest_and_admin_may_send_mail_as_the_sender_to_the_recipient(
+    templates: Templates, function: str
+) -> None:
     # Given the SES permissions of every function
     ses = {name: statements_with_prefix(templates.cfn, name, "ses:") for name in FUNCTIONS}
 
-    # Then only digest has any, and they are the two send actions on named identities, never "*"
-    assert {name for name, statements in ses.items() if statements} == {"digest"}
-    (statement,) = ses["digest"]
+    # Then only digest (the digest) and admin (the test digest) have any, and they are the two send
+    # actions on named identities, never "*"
+    assert {name for name, statements in ses.items() if statements} == {"digest", "admin"}
+    (statement,) = ses[function]
     assert sorted(actions(statement)) == ["ses:SendEmail", "ses:SendRawEmail"]
     identity_arns = resources(statement)
     assert "*" not in identity_arns

@@ -146,6 +146,8 @@ class XApi:
                 problem = _problem(503, "about:blank", _STATUS_TITLES[503], _STATUS_TITLES[503])
                 problem.delay_seconds = self.faults.timeout_seconds
                 return problem
+            if fault == 401:  # the keys refused, as X answers a bad signature
+                return _problem(401, "about:blank", "Unauthorized", "Unauthorized")
             if fault == 429:
                 return _rate_limited(
                     self.limiter.exhaust(route.template, auth.credential, auth.user_context, now)

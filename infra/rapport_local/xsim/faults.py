@@ -1,4 +1,4 @@
-"""Injected failures: the next N requests to an endpoint answer 429 or 5xx, time out, or arrive cut."""
+"""Injected failures: the next N requests to an endpoint answer 401, 429 or 5xx, time out, or arrive cut."""
 
 from __future__ import annotations
 
@@ -10,8 +10,9 @@ TIMEOUT: Final = 0  # not an HTTP status: the answer comes only after ``Faults.t
 # Not a status either: the endpoint's normal answer, sent with the Content-Length of its whole body, then
 # the connection closes halfway through the body (server.py cuts it), as a connection dropped mid-body.
 TRUNCATED: Final = "truncated"
-FAULT_STATUSES: frozenset[int | str] = frozenset({429, 500, 502, 503, 504, TIMEOUT, TRUNCATED})
-_ALLOWED = f'429, 500, 502, 503, 504, {TIMEOUT} (a time-out) or "{TRUNCATED}"'
+# 401: X refuses the credentials (wrong or revoked keys), as a signature check would.
+FAULT_STATUSES: frozenset[int | str] = frozenset({401, 429, 500, 502, 503, 504, TIMEOUT, TRUNCATED})
+_ALLOWED = f'401, 429, 500, 502, 503, 504, {TIMEOUT} (a time-out) or "{TRUNCATED}"'
 
 
 @dataclass(slots=True)

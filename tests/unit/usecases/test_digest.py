@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from rapport.domain.money import USD, Spend
 from rapport.domain.policy import Policy
-from rapport.usecases.digest import send_digest
+from rapport.usecases.digest import send_digest, send_test_digest
 from rapport.usecases.ports import Stores
 from tests.factories import ME, ME_ID, suggestion, target
 from tests.fakes import memory_stores
@@ -76,3 +76,28 @@ def test_the_digest_shows_yesterday_s_x_spend_as_dollars_and_cents():
     stores.spend.add_spend(datetime(2026, 3, 2).date(), Spend(requests=3, cost=USD.of("0.256")))
     send(stores, mailbox, DIGEST_HOUR)
     assert b"X API spend yesterday: $0.26" in mailbox.sent[0]
+
+
+def test_a_test_digest_is_marked_as_a_test_and_leaves_the_day_s_real_digest_to_come():
+    stores, mailbox = given_a_pending_retweet(), Mailbox()
+    before_the_hour = datetime(2026, 3, 3, 6, 30, tzinfo=UTC)
+
+    # When a test digest is sent before the digest hour
+    report = send_test_digest(
+        stores, mailbox.send_raw, "rapport@example.com", "ana@example.com", before_the_hour
+    )
+
+    # Then it went out with the suggestion a digest would show, its subject marked as a test
+    assert (report.sent, report.local_date, len(mailbox.sent)) == (True, "2026-03-03", 1)
+    assert report.subject.startswith("[test] ")
+    assert b"Subject: [test] " in mailbox.sent[0]
+    assert b"person_x" in mailbox.sent[0]
+    # And the day is not claimed, the retweet still waits
+    assert stores.digests.digest("2026-03-03") is None
+    assert [s.post_id for s in stores.suggestions.pending_suggestions(until=DIGEST_HOUR)] == ["1001"]
+
+    # When the digest hour comes, the real digest goes out with the same retweet
+    assert send(stores, mailbox, DIGEST_HOUR) == "sent"
+    assert len(mailbox.sent) == 2
+    assert b"[test]" not in mailbox.sent[1].split(b"\n\n", 1)[0]
+    assert b"person_x" in mailbox.sent[1]

@@ -21,10 +21,10 @@ from rapport.adapters.dynamodb.stores import dynamodb_stores
 from rapport.runtime.settings import (
     CollectSettings,
     ConfigurationError,
-    DigestSettings,
     FunctionSettings,
     ReadsXSettings,
     RunsAloneSettings,
+    SendsEmailSettings,
     StackSettings,
 )
 from rapport.usecases.ports import Stores
@@ -183,7 +183,7 @@ class Services:
         )
 
     def send_raw(self, raw: bytes) -> str:
-        settings = self.settings_of(DigestSettings)
+        settings = self.settings_of(SendsEmailSettings)
         response = self._client("sesv2").send_email(
             FromEmailAddress=settings.sender,
             Destination={"ToAddresses": [settings.recipient]},

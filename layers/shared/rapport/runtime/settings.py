@@ -105,15 +105,19 @@ class CollectSettings(ReadsXSettings, RunsAloneSettings):
     event_bus_name: str = Field(alias="RAPPORT_EVENT_BUS_NAME", min_length=1)
 
 
-class AdminSettings(ReadsXSettings):
-    """admin reads X to look a new target up."""
-
-
-class DigestSettings(RunsAloneSettings):
-    """digest emails one recipient from one verified sender."""
+class SendsEmailSettings(FunctionSettings):
+    """A function that emails one recipient from one verified sender."""
 
     sender: str = Field(alias="RAPPORT_SENDER", pattern=EMAIL)
     recipient: str = Field(alias="RAPPORT_RECIPIENT", pattern=EMAIL)
+
+
+class AdminSettings(ReadsXSettings, SendsEmailSettings):
+    """admin reads X to look a new target up, and emails a test digest on request."""
+
+
+class DigestSettings(SendsEmailSettings, RunsAloneSettings):
+    """digest emails the day's digest."""
 
 
 class StackSettings(CollectSettings, DigestSettings):

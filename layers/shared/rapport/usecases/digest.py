@@ -15,7 +15,7 @@ only window for a repeat is a crash between SES accepting the message and the "s
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence, Set
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING
 
@@ -396,6 +396,28 @@ def preview_digest(stores: Stores, at: datetime) -> DigestView:
     else:
         chosen = choose(stores, world, policy, at).chosen
     return build_view(stores, local_day.isoformat(), chosen, at, policy=policy, world=world)
+
+
+TEST_SUBJECT_PREFIX = "[test] "
+
+
+def send_test_digest(
+    stores: Stores, send_raw: SendRaw, sender: str, recipient: str, at: datetime
+) -> DigestReport:
+    """Email the digest ``preview_digest`` shows at ``at``, its subject marked as a test.
+
+    Nothing is written: the day is not claimed and no suggestion is marked sent, so the day's real
+    digest still goes out at the digest hour with the same choices.
+    """
+    from rapport.email.mime import build_mime
+    from rapport.email.render import render_digest
+
+    view = preview_digest(stores, at)
+    rendered = render_digest(view)
+    rendered = replace(rendered, subject=TEST_SUBJECT_PREFIX + rendered.subject)
+    message_id = send_raw(build_mime(rendered, sender, recipient, sent_at=at))
+    day = view.local_date.isoformat()
+    return DigestReport(day, True, "test sent", view.suggestions, rendered.subject, message_id)
 
 
 def build_view(
