@@ -147,9 +147,11 @@ class MemoryEvidenceStore:
         if held is None or not held.profile:
             raise NotFoundError(f"no target with id {target_id}")
         suggestions = [held.suggestions[k] for k in sorted(held.suggestions)]
-        return TargetHistory(
-            replace(held.target), self.interactions(target_id), self.transitions(target_id), suggestions
-        )
+        made = [self.memory.made.get(f"{target_id}|{s.key}") for s in suggestions]
+        waiting = [m for m in made if m and m.digest_date is None and m.expired_on is None]
+        pending = frozenset(m.suggestion.key for m in waiting)
+        interactions, transitions = self.interactions(target_id), self.transitions(target_id)
+        return TargetHistory(replace(held.target), interactions, transitions, suggestions, pending)
 
 
 @dataclass(slots=True)
@@ -331,6 +333,7 @@ class FakeX:
     users: dict[str, XUser] = field(default_factory=dict)  # by id
     posts: list[Post] = field(default_factory=list)
     followers: list[str] = field(default_factory=list)  # newest first
+    following_ids: list[str] = field(default_factory=list)  # whom we follow, newest first
     rate_limited: dict[str, datetime] = field(default_factory=dict)  # endpoint -> reset
     usage: ReadUsage = field(default_factory=ReadUsage)
     calls: list[str] = field(default_factory=list)
@@ -351,6 +354,12 @@ class FakeX:
         wanted = {u.lower() for u in usernames}
         found = [u for u in self.users.values() if u.username.lower() in wanted]
         self.usage.charge("users", [u.id for u in found], owned=False)
+        return found
+
+    def following(self, user_id: str, limit: int) -> list[XUser]:
+        self._call("users/:id/following")
+        found = [self.users[i] for i in self.following_ids[:limit] if i in self.users]
+        self.usage.charge("users", [u.id for u in found], owned=user_id == self.me_user.id)
         return found
 
     def users_by_id(self, ids: list[str]) -> list[XUser]:

@@ -26,6 +26,7 @@ from rapport.runtime.services import Services, services
 from rapport.runtime.settings import AdminSettings, SendsEmailSettings, describe_errors
 from rapport.usecases.admin import (
     ACTIONS,
+    FOLLOWING_LIMIT,
     AdminError,
     NewTarget,
     TargetChanges,
@@ -177,6 +178,18 @@ def resume_target(username: str) -> dict[str, Any]:
 @app.delete("/targets/<username>", summary="Forget a target and all its history", tags=["targets"])
 def remove_target(username: str) -> dict[str, Any]:
     return _run("remove_target", username=username)
+
+
+@app.get(
+    "/following",
+    summary="The people you follow on X, to pick targets from (an owned read: $0.001 a user)",
+    description="Most recent follow first, each marked if already a target; counted in the X spend.",
+    tags=["import and export"],
+)
+def list_following(
+    limit: Annotated[int, Query(ge=1, le=FOLLOWING_LIMIT, description="read at most this many")] = 1000,
+) -> dict[str, Any]:
+    return _run("list_following", limit=limit)
 
 
 @app.get("/settings", summary="The settings (the method's thresholds, time zone, budget)", tags=["settings"])

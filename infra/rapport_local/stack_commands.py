@@ -8,6 +8,8 @@ Each command sends one or a few signed requests to the stack's admin URL (a ``St
 from __future__ import annotations
 
 import argparse
+import csv
+import io
 import json
 import sys
 from collections.abc import Callable, Sequence
@@ -17,6 +19,7 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
 from rapport.usecases.admin import normalize_username
@@ -24,6 +27,7 @@ from rapport_local.stack_client import NoStack, Reply, StackClient
 
 DONE, REFUSED, TROUBLE = 0, 1, 2
 LIST_SETTINGS = frozenset({"topics"})  # settings given as comma-separated lists
+CHUNK_ROWS = 200  # a longer import is checked whole, then sent in parts of this many rows with a bar
 
 
 class Trouble(Exception):
@@ -89,22 +93,64 @@ def describe_problem(problem: dict[str, Any]) -> str:
     return f"{where}: {problem.get('message')}"
 
 
-def since(target: dict[str, Any], transitions: Sequence[dict[str, Any]]) -> str:
-    """When the target reached its current stage: the last transition into it, else when it was added."""
-    into = [t["at"] for t in transitions if t.get("to") == target.get("stage")]
-    return _when(into[-1] if into else target.get("added_at"))
-
-
-def targets_table(targets: Sequence[dict[str, Any]], histories: dict[str, list[dict[str, Any]]]) -> Table:
-    """One row a target. Last contact and the next suggestion are not in the API's answers: blank."""
+def targets_table(targets: Sequence[dict[str, Any]]) -> Table:
+    """One row a target: where it stands, since when, the last exchange either way, and what comes next."""
     table = Table(title=f"{len(targets)} target(s)", title_justify="left")
     for column in ("username", "stage", "since", "follows you", "last contact", "next suggestion"):
         table.add_column(column, no_wrap=column == "username")
     for target in targets:
-        history = histories.get(target["username"], [])
-        follows = _yes_no(target.get("follows_you"))
-        table.add_row(f"@{target['username']}", target["stage"], since(target, history), follows, "", "")
+        table.add_row(
+            f"@{target['username']}",
+            target["stage"],
+            _when(target.get("since")),
+            _yes_no(target.get("follows_you")),
+            _when(target.get("last_contact")),
+            next_suggestion(target.get("next_suggestion")),
+        )
     return table
+
+
+def next_suggestion(suggestion: dict[str, Any] | None) -> str:
+    """``kind: reason`` of the suggestion that waits first for a digest; blank when none does."""
+    if not suggestion:
+        return ""
+    return f"{suggestion.get('kind')}: {suggestion.get('reason')}"
+
+
+def following_table(people: Sequence[dict[str, Any]]) -> Table:
+    """The people you follow, numbered from 1, to pick from."""
+    table = Table(title=f"{len(people)} to pick from", title_justify="left")
+    table.add_column("#", justify="right")
+    table.add_column("username", no_wrap=True)
+    table.add_column("name")
+    for number, person in enumerate(people, start=1):
+        table.add_row(str(number), f"@{person['username']}", person.get("name") or "")
+    return table
+
+
+def parse_pick(raw: str, people: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``1,3,5``, ``all``, or usernames (``a,@b``) as the people picked among ``people``."""
+    if raw.strip().lower() == "all":
+        return list(people)
+    picked: list[dict[str, Any]] = []
+    for part in (p.strip() for p in raw.split(",")):
+        if part and (person := _one_pick(part, people)) not in picked:
+            picked.append(person)
+    return picked
+
+
+def _one_pick(part: str, people: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    if part.isdigit():
+        if not 1 <= int(part) <= len(people):
+            raise Trouble(f"{part} is not a number from the list (1-{len(people)})")
+        return people[int(part) - 1]
+    name = part
+    with suppress(ValueError):
+        name = normalize_username(part)
+    for person in people:
+        if person["username"].lower() == name.lower():
+            return person
+    raise Trouble(f"@{name} is not among the people you follow who are not targets yet")
 
 
 def target_summary(target: dict[str, Any]) -> Table:
@@ -242,14 +288,30 @@ def add_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
         "CSV: a username column, optional topics (;-separated) and note. JSON: a list of\n"
         '{"username", "topics", "note"} (what `targets export --format json` writes).\n'
         "If any row is bad, every bad row is shown and nothing is added. Importing a file twice adds\n"
-        "nothing the second time.\n"
+        f"nothing the second time. A file of more than {CHUNK_ROWS} rows is checked whole, then sent in\n"
+        "parts with a progress bar.\n"
+        "--from-following lists the people you follow on X who are not targets yet, numbered, and asks\n"
+        "which to add (1,3,5 or all); without a terminal, give --pick or --all. With --json and\n"
+        "neither, it prints them (the candidates) and adds nothing.\n"
         "examples:\n  rapport --local targets import people.csv --dry-run\n"
         "  rapport --local targets import people.csv --skip-invalid\n"
-        "  rapport --local targets export | rapport --local targets import -",
+        "  rapport --local targets export | rapport --local targets import -\n"
+        "  rapport --local targets import --from-following\n"
+        "  rapport --local targets import --from-following --pick 1,3,friend_y",
     )
-    imports.add_argument("file", metavar="FILE", help="a .csv or .json file, or - for stdin")
+    imports.add_argument("file", metavar="FILE", nargs="?", help="a .csv or .json file, or - for stdin")
     imports.add_argument("--skip-invalid", action="store_true", help="add the good rows even if some are bad")
     imports.add_argument("--dry-run", action="store_true", help="show what would be added; add nothing")
+    imports.add_argument(
+        "--from-following",
+        action="store_true",
+        help="pick among the people you follow on X (an owned read: $0.001 a person)",
+    )
+    imports.add_argument("--pick", metavar="A,B", help="with --from-following: numbers or usernames to add")
+    imports.add_argument("--all", action="store_true", help="with --from-following: add everyone offered")
+    imports.add_argument(
+        "--limit", type=int, default=1000, help="with --from-following: read at most this many (default 1000)"
+    )
     export = command(
         actions,
         "export",
@@ -324,16 +386,10 @@ def _targets(client: StackClient, args: argparse.Namespace, as_json: bool) -> in
 
 
 def _list(client: StackClient, as_json: bool) -> int:
-    body = _call(client, "GET", "/targets")
+    body = _call(client, "GET", "/targets")  # one request: the list tells where each target stands
     if as_json:
         return _print_json(body)
-    targets = body["targets"]
-    histories: dict[str, list[dict[str, Any]]] = {}
-    with _Working(f"reading the history of {len(targets)} target(s)"):
-        for target in targets:
-            shown = _call(client, "GET", _target_path(target["username"]))
-            histories[target["username"]] = shown["transitions"]
-    _console().print(targets_table(targets, histories))
+    _console().print(targets_table(body["targets"]))
     return DONE
 
 
@@ -378,17 +434,101 @@ def _remove(client: StackClient, args: argparse.Namespace, path: str, as_json: b
 
 
 def _import(client: StackClient, args: argparse.Namespace, as_json: bool) -> int:
+    if args.from_following:
+        if args.file is not None:
+            raise Trouble("give a FILE or --from-following, not both")
+        return _import_following(client, args, as_json)
+    if args.file is None:
+        raise Trouble("give a FILE to import (or - for stdin), or --from-following")
+    if args.pick is not None or args.all:
+        raise Trouble("--pick and --all choose among the people you follow: use them with --from-following")
     text, is_json = _read_import(args.file)
-    query = urlencode({"skip_invalid": "true"} if args.skip_invalid else {})
-    query = "&".join(q for q in (query, "dry_run=true" if args.dry_run else "") if q)
+    whole: Any = text
+    if is_json:
+        rows = json.loads(text)
+        whole = rows.get("targets") if isinstance(rows, dict) else rows
+    parts = _parts(whole, is_json)
+    if len(parts) <= 1 or args.dry_run:
+        # One request: the stack checks the whole file (X lookups included) before adding any row.
+        with _Working("checking every row, then importing"):
+            reply = _post_import(client, whole, is_json, skip_invalid=args.skip_invalid, dry_run=args.dry_run)
+        return _import_answer(reply, as_json)
+    return _import_in_parts(client, whole, parts, is_json=is_json, skip=args.skip_invalid, as_json=as_json)
+
+
+def _import_in_parts(
+    client: StackClient, whole: Any, parts: list[tuple[Any, int]], *, is_json: bool, skip: bool, as_json: bool
+) -> int:
+    """A long file: checked whole first (a dry run), so that nothing is added unless every row is good
+    (or --skip-invalid); then sent in parts of CHUNK_ROWS rows, with a progress bar."""
+    with _Working("checking every row"):
+        check = _post_import(client, whole, is_json, skip_invalid=skip, dry_run=True)
+    if not check.ok:
+        return _import_answer(check, as_json)
+    total = sum(count for _, count in parts)
+    done: dict[str, Any] = {"dry_run": False, "added": [], "existing": [], "invalid": check.body["invalid"]}
+    done["x_lookups"] = check.body.get("x_lookups", 0)
+    columns = (TextColumn("importing"), BarColumn(), MofNCompleteColumn(), TextColumn("rows"))
+    with Progress(*columns, console=_console(stderr=True)) as progress:
+        bar = progress.add_task("importing", total=total)
+        for body, count in parts:
+            # Each part skips the rows the check found bad; they are reported once, by their line.
+            answer = _call_import(client, body, is_json, skip_invalid=skip)
+            done["added"] += answer["added"]
+            done["existing"] += answer["existing"]
+            done["x_lookups"] += answer.get("x_lookups", 0)
+            progress.advance(bar, count)
+    if as_json:
+        return _print_json(done)
+    return _show_import(done)
+
+
+def _parts(whole: Any, is_json: bool) -> list[tuple[Any, int]]:
+    """The import in parts of CHUNK_ROWS rows, each with its row count: JSON lists, or CSV texts that
+    each repeat the header. A JSON body that is not a list is left whole, for the stack to refuse."""
+    if is_json:
+        if not isinstance(whole, list):
+            return [(whole, 0)]
+        return [
+            (whole[i : i + CHUNK_ROWS], len(whole[i : i + CHUNK_ROWS]))
+            for i in range(0, len(whole), CHUNK_ROWS)
+        ]
+    records = [r for r in csv.reader(io.StringIO(whole.lstrip("\ufeff"))) if any(v.strip() for v in r)]
+    if len(records) <= 1:
+        return [(whole, len(records))]
+    header, rows = records[0], records[1:]
+    parts = []
+    for i in range(0, len(rows), CHUNK_ROWS):
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerows([header, *rows[i : i + CHUNK_ROWS]])
+        parts.append((out.getvalue(), len(rows[i : i + CHUNK_ROWS])))
+    return parts
+
+
+def _post_import(
+    client: StackClient, body: Any, is_json: bool, *, skip_invalid: bool, dry_run: bool
+) -> Reply:
+    query = urlencode({k: "true" for k, on in (("skip_invalid", skip_invalid), ("dry_run", dry_run)) if on})
     path = "/targets/import" + (f"?{query}" if query else "")
-    # One request: the stack checks the whole file (X lookups included) before adding any row.
-    with _Working("checking every row, then importing"):
-        if is_json:
-            rows = json.loads(text)
-            reply = _send(client, "POST", path, rows.get("targets") if isinstance(rows, dict) else rows)
-        else:
-            reply = client.send_text("POST", path, text, "text/csv")
+    if is_json:
+        return _send(client, "POST", path, body)
+    reply = client.send_text("POST", path, body, "text/csv")
+    if exit_code(reply.status) == TROUBLE:
+        raise Trouble(_failure(reply))
+    return reply
+
+
+def _call_import(client: StackClient, body: Any, is_json: bool, *, skip_invalid: bool) -> dict[str, Any]:
+    reply = _post_import(client, body, is_json, skip_invalid=skip_invalid, dry_run=False)
+    if not reply.ok:
+        raise Refused(reply)
+    answer: dict[str, Any] = reply.body
+    return answer
+
+
+def _import_answer(reply: Reply, as_json: bool) -> int:
+    """Show what an import did, or every bad row when the stack refused it."""
     if not reply.ok:
         bad = [p for p in problems(reply.body) if "row" in p]
         if as_json or not bad:
@@ -399,7 +539,10 @@ def _import(client: StackClient, args: argparse.Namespace, as_json: bool) -> int
         return REFUSED
     if as_json:
         return _print_json(reply.body)
-    answer = reply.body
+    return _show_import(reply.body)
+
+
+def _show_import(answer: dict[str, Any]) -> int:
     added = "would add" if answer["dry_run"] else "added"
     print(f"{added} {len(answer['added'])}: {', '.join('@' + u for u in answer['added']) or '-'}")
     if answer["existing"]:
@@ -408,6 +551,40 @@ def _import(client: StackClient, args: argparse.Namespace, as_json: bool) -> int
         _console().print(problems_table(answer["invalid"]))
         print(f"skipped {len(answer['invalid'])} bad row(s)")
     return DONE
+
+
+def _import_following(client: StackClient, args: argparse.Namespace, as_json: bool) -> int:
+    """Offer the people you follow who are not targets yet; import those picked, as a file would be."""
+    with _Working("reading the people you follow on X"):
+        body = _call(client, "GET", f"/following?{urlencode({'limit': args.limit})}")
+    people = [p for p in body["following"] if not p.get("target")]
+    if as_json and args.pick is None and not args.all:
+        return _print_json({"candidates": people, "x_cost_usd": body.get("x_cost_usd")})
+    if not as_json:
+        cost = f"${body.get('x_cost_usd', 0):.3f}"
+        read = len(body["following"])
+        print(f"you follow {read} people on X (read for {cost}); {len(people)} not targets yet")
+    if not people:
+        return DONE
+    picked = _picked(people, args)
+    if not picked:
+        print("nothing picked: nothing added")
+        return DONE
+    rows = [{"username": p["username"]} for p in picked]
+    with _Working(f"importing {len(rows)} people"):
+        reply = _post_import(client, rows, True, skip_invalid=args.skip_invalid, dry_run=args.dry_run)
+    return _import_answer(reply, as_json)
+
+
+def _picked(people: list[dict[str, Any]], args: argparse.Namespace) -> list[dict[str, Any]]:
+    if args.all:
+        return people
+    if args.pick is not None:
+        return parse_pick(args.pick, people)
+    if not sys.stdin.isatty():
+        raise Trouble("no terminal to ask on: choose with --pick 1,3 (numbers or usernames) or --all")
+    _console().print(following_table(people))
+    return parse_pick(input("Which to add? Numbers or usernames (1,3,5), all, or nothing: "), people)
 
 
 def _read_import(file: str) -> tuple[str, bool]:

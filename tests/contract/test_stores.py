@@ -237,6 +237,21 @@ def test_a_target_history_is_read_at_once_with_its_evidence_transitions_and_sugg
         stores.evidence.history("999")
 
 
+def test_a_target_history_tells_which_of_its_suggestions_still_wait_for_a_digest(stores: Stores):
+    # Given a target with three suggestions: one sent in a digest, one expired, one waiting
+    stores.targets.put_target(target())
+    sent, old, waiting = (suggestion(post_id=p, created_at=at(i)) for i, p in enumerate(("1", "2", "3")))
+    for s in (sent, old, waiting):
+        stores.suggestions.add_suggestion(s)
+    stores.suggestions.mark_sent([suggestion_ref(sent)], "2026-03-03")
+    stores.suggestions.expire_suggestions([suggestion_ref(old)], "2026-03-03")
+    # When its history is read
+    history = stores.evidence.history("200")
+    # Then only the waiting one is pending, and all three are there
+    assert history.pending == {waiting.key}
+    assert len(history.suggestions) == 3
+
+
 # --- leases -------------------------------------------------------------------------------------
 
 FIVE_MINUTES = timedelta(seconds=300)

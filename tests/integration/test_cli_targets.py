@@ -21,6 +21,8 @@ pytestmark = pytest.mark.integration
 # People on the simulated X besides the shipped scenario's: each test adds its own, so the tests
 # sharing the stack do not depend on one another's order.
 EXTRA_USERS = ("add_a", "add_b", "add_c", "edit_e", "gone_g", "csv_1", "csv_2", "csv_3", "rt_1", "rt_2")
+FOLLOWED = ("fol_1", "fol_2", "fol_3", "fol_t")  # people the person follows on X
+BULK = tuple(f"bulk_{n:03}" for n in range(205))  # a list longer than one part of an import
 
 
 @pytest.fixture(scope="module")
@@ -30,6 +32,12 @@ def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningSta
     scenario["users"] += [
         {"id": str(900 + i), "username": u, "name": u.upper()} for i, u in enumerate(EXTRA_USERS)
     ]
+    me = scenario["me"]["username"]
+    scenario["users"] += [
+        {"id": str(950 + i), "username": u, "name": u.upper(), "followers": [me]}
+        for i, u in enumerate(FOLLOWED)
+    ]
+    scenario["users"] += [{"id": str(2000 + i), "username": u, "name": u} for i, u in enumerate(BULK)]
     path = directory / "scenario.yaml"
     path.write_text(yaml.safe_dump(scenario), encoding="utf-8")
     with running_local_stack(directory, "--scenario", str(path)) as stack:
@@ -128,6 +136,15 @@ def test_show_gives_the_stage_history_with_reasons_and_links_to_the_evidence(
     moved = next(line for line in out.splitlines() if "retweet" in line and "answer" in line)
     assert "2026-03-03" in moved
     assert "https://x.com/person_x/status/1002" in moved
+
+    # And the table tells when they last exchanged (the thanks) and what comes next for them
+    shown = listed(capsys)["person_x"]
+    assert shown["last_contact"] == "2026-03-03T11:00:00+00:00"
+    assert shown["next_suggestion"]["kind"] == "retweet"
+    code, out, _ = rapport(capsys, "targets")
+    row = next(line for line in out.splitlines() if "@person_x" in line)
+    cells = [cell.strip() for cell in row.strip()[1:-1].split("│")]
+    assert cells[4:] == ["2026-03-03 11:00", f"retweet: {shown['next_suggestion']['reason']}"]
 
     # And an unknown name is refused
     code, _, err = rapport(capsys, "targets", "show", "nobody_here")
@@ -296,3 +313,61 @@ def test_without_a_local_stack_every_command_exits_2_and_says_how_to_start_one(
         code, _, err = rapport(capsys, *argv)
         assert code == 2, argv
         assert "rapport local" in err
+
+
+def test_the_people_you_follow_are_offered_and_those_picked_imported(
+    in_stack_dir: RunningStack, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given the person follows fol_1, fol_2, fol_3 and fol_t on X, and fol_t is a target already
+    rapport(capsys, "targets", "add", "fol_t")
+
+    # When a script asks for the candidates, it gets those not targets yet, and nothing is added
+    code, out, _ = rapport(capsys, "targets", "import", "--from-following", "--json")
+    assert code == 0
+    candidates = [c["username"] for c in json.loads(out)["candidates"]]
+    assert sorted(candidates) == ["fol_1", "fol_2", "fol_3"]
+    assert not {"fol_1", "fol_2", "fol_3"} & set(listed(capsys))
+
+    # When the person picks fol_2 by its number and fol_1 by name
+    pick = f"{candidates.index('fol_2') + 1},@fol_1"
+    code, out, _ = rapport(capsys, "targets", "import", "--from-following", "--pick", pick)
+
+    # Then those two are added, through the same import as a file, and fol_3 is not
+    assert code == 0
+    assert "you follow 4 people on X" in out
+    assert "added 2:" in out
+    stored = listed(capsys)
+    assert {"fol_1", "fol_2"} <= set(stored)
+    assert "fol_3" not in stored
+
+    # And without a terminal to ask on, nor --pick or --all, it says how to choose and adds nothing
+    code, _, err = rapport(capsys, "targets", "import", "--from-following")
+    assert code == 2
+    assert "--pick" in err
+    assert "fol_3" not in listed(capsys)
+
+
+def test_a_long_import_is_checked_whole_then_sent_in_parts_with_a_progress_bar(
+    in_stack_dir: RunningStack, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    # Given a CSV of 205 people X knows, and the same with one person X does not know at the end
+    good = tmp_path / "many.csv"
+    good.write_text("username,topics\n" + "".join(f"{name},bulk\n" for name in BULK))
+    bad = tmp_path / "many_bad.csv"
+    bad.write_text(good.read_text() + "nobody_zz,\n")
+    before = listed(capsys)
+
+    # When the one with a bad row is imported, nothing is added: the whole file was checked first
+    code, _, err = rapport(capsys, "targets", "import", str(bad))
+    assert code == 1
+    assert "nobody_zz" in err
+    assert listed(capsys) == before
+
+    # When the good one is imported, all 205 are added, in parts, the bar showing every row done
+    code, out, err = rapport(capsys, "targets", "import", str(good))
+    assert code == 0
+    assert "added 205:" in out
+    assert "205/205" in err
+    stored = listed(capsys)
+    assert set(BULK) <= set(stored)
+    assert stored["bulk_204"]["topics"] == ["bulk"]

@@ -604,6 +604,30 @@ def test_followers_pagination_and_metrics(sim, client):
     assert friend["public_metrics"]["followers_count"] == 10  # from the scenario; nobody follows in-world
 
 
+def test_following_lists_whom_we_follow_newest_first_and_bills_each_as_an_owned_user_read(sim, client):
+    # Given Ana follows locked_l, then friend_y, then person_x, and unfollows friend_y
+    sim.set_now(at(1, 8))
+    for n, name in enumerate(["locked_l", "friend_y", "person_x"]):
+        sim.world.follow("ana_builds", name, at=at(1, 8) - timedelta(minutes=3 - n))
+    sim.world.unfollow("ana_builds", "friend_y", at=at(1, 8))
+    requests.post(f"{sim.url}/_sim/reset_usage", timeout=5)
+    # When she reads her following list a page of one at a time
+    first = client.get_users_following(ME, user_auth=True, max_results=1)
+    second = client.get_users_following(
+        ME, user_auth=True, max_results=1, pagination_token=first["meta"]["next_token"]
+    )
+    # Then the most recent follow comes first, the unfollowed one is gone, and the pages end
+    assert (ids(first), ids(second)) == ([PERSON_X], [LOCKED])
+    assert "next_token" not in second["meta"]
+    # And each user read from her own list costs $0.001 (an owned read)
+    assert sim.usage()["resources"]["users"] == 2
+    assert sim.usage()["cost_usd"] == pytest.approx(2 * 0.001)
+    # While friend_y's list (person_x) is someone else's: the new user in it is a user read at list price
+    sim.world.follow("friend_y", "ana_builds", at=at(1, 8))
+    assert ids(client.get_users_following(FRIEND_Y, user_auth=True)) == [ME, PERSON_X]
+    assert sim.usage()["cost_usd"] == pytest.approx(2 * 0.001 + 0.010)
+
+
 def test_in_process_actions_of_the_simulated_user(sim, client):
     # Given the demo acts for Ana at a simulated time
     sim.set_now(at(3, 12))
@@ -933,6 +957,7 @@ def test_every_response_served_in_these_tests_matches_x_openapi_description(scen
             max_results=5,
         )
         client.get_users_followers(PERSON_X, user_auth=True, max_results=1, user_fields=["public_metrics"])
+        client.get_users_following(FRIEND_Y, user_auth=True, max_results=1, user_fields=["public_metrics"])
         client.get_tweets(
             ["1006", "1", "4001"], user_auth=True, expansions=["referenced_tweets.id", "author_id"]
         )
@@ -954,7 +979,7 @@ def test_every_response_served_in_these_tests_matches_x_openapi_description(scen
     served = SERVED + server.exchanges
     assert {ex.endpoint for ex in served} >= {
         "/2/users/me", "/2/users/by", "/2/users", "/2/users/by/username/:username", "/2/users/:id/mentions",
-        "/2/users/:id/tweets", "/2/users/:id/followers", "/2/tweets",
+        "/2/users/:id/tweets", "/2/users/:id/followers", "/2/users/:id/following", "/2/tweets",
     }  # fmt: skip
     assert {ex.status for ex in served} >= {200, 400, 401, 403, 404, 429, 500}
     failures = contract.check(served)

@@ -179,6 +179,27 @@ def test_a_bad_request_is_refused_naming_the_field_and_changes_nothing(
     assert api.memory == before
 
 
+def test_the_people_you_follow_are_listed_marked_when_already_targets(api: Api):
+    # Given we follow zoe_dev and person_x, a target already
+    api("POST", "/targets", {"username": "person_x"})
+    api.x.following_ids = ["201", "200"]
+    # When the following list is asked for
+    reply = api("GET", "/following", limit="10")
+    # Then both are listed, newest follow first, person_x marked as a target
+    assert reply.status == 200
+    assert [(f["username"], f["target"]) for f in reply.body["following"]] == [
+        ("zoe_dev", False),
+        ("Person_X", True),
+    ]
+
+
+def test_a_following_limit_out_of_bounds_is_refused_naming_it(api: Api):
+    reply = api("GET", "/following", limit="0")
+    assert reply.status == 400
+    assert reply.body["error"][0]["field"] == "limit"
+    assert "users/:id/following" not in api.x.calls
+
+
 def test_settings_are_read_and_changed_in_part(api: Api):
     changed = api("PATCH", "/settings", {"daily_actions": 3})
     assert changed.status == 200

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import io
 from typing import Any
 
@@ -10,13 +11,16 @@ from rich.console import Console
 from rich.table import Table
 
 from rapport_local.stack_commands import (
+    CHUNK_ROWS,
     Trouble,
+    _parts,
     describe_problem,
     exit_code,
+    following_table,
     history_table,
+    parse_pick,
     parse_settings,
     parse_topics,
-    since,
     targets_table,
 )
 
@@ -64,41 +68,80 @@ def test_a_bad_row_is_described_by_its_number_value_and_reason() -> None:
     assert describe_problem({"field": "digest_hour", "message": "too big"}) == "digest_hour: too big"
 
 
-def test_since_is_the_last_move_into_the_current_stage_else_when_added() -> None:
-    target = {"username": "person_x", "stage": "answer", "added_at": "2026-03-02T08:00:00+00:00"}
-    moves: list[dict[str, Any]] = [
-        {"at": "2026-03-02T08:00:00+00:00", "from": None, "to": "retweet"},
-        {"at": "2026-03-03T11:00:00+00:00", "from": "retweet", "to": "answer"},
-    ]
-
-    assert since(target, moves) == "2026-03-03 11:00"
-    assert since(target, []) == "2026-03-02 08:00"
-
-
-def test_the_targets_table_has_a_row_a_target_and_leaves_unknown_columns_blank() -> None:
+def test_the_targets_table_shows_since_when_the_last_contact_and_the_next_suggestion() -> None:
     targets = [
         {
             "username": "person_x",
             "stage": "answer",
             "follows_you": True,
-            "added_at": "2026-03-02T08:00:00+00:00",
+            "since": "2026-03-03T11:00:00+00:00",
+            "last_contact": "2026-03-04T09:30:00+00:00",
+            "next_suggestion": {"kind": "answer", "reason": "a question on layers", "created_at": "x"},
         },
-        {"username": "quiet_q", "stage": "retweet", "follows_you": False, "added_at": None},
+        {"username": "quiet_q", "stage": "retweet", "follows_you": False, "since": None},
     ]
 
-    text = rendered(targets_table(targets, {"person_x": []}))
+    text = rendered(targets_table(targets))
 
     assert "2 target(s)" in text
-    row = next(line for line in text.splitlines() if "@person_x" in line)
-    assert [cell.strip() for cell in row.strip()[1:-1].split("│")] == [
+    cells = {
+        name: [cell.strip() for cell in row.strip()[1:-1].split("│")]
+        for name in ("person_x", "quiet_q")
+        for row in text.splitlines()
+        if f"@{name}" in row
+    }
+    assert cells["person_x"] == [
         "@person_x",
         "answer",
-        "2026-03-02 08:00",
+        "2026-03-03 11:00",
         "yes",
-        "",
-        "",
+        "2026-03-04 09:30",
+        "answer: a question on layers",
     ]
-    assert "no" in next(line for line in text.splitlines() if "@quiet_q" in line)
+    assert cells["quiet_q"] == ["@quiet_q", "retweet", "", "no", "", ""]
+
+
+PEOPLE = [{"username": "zoe_dev", "name": "Zoe"}, {"username": "quiet_q"}, {"username": "Friend_Y"}]
+
+
+def test_people_are_picked_by_number_or_username_once_each() -> None:
+    assert parse_pick("3, 1,@friend_y,,", PEOPLE) == [PEOPLE[2], PEOPLE[0]]
+    assert parse_pick(" ALL ", PEOPLE) == PEOPLE
+    assert parse_pick("", PEOPLE) == []
+
+
+@pytest.mark.parametrize(("raw", "words"), [("4", "1-3"), ("0", "1-3"), ("nobody", "@nobody is not among")])
+def test_a_pick_outside_the_list_is_refused(raw: str, words: str) -> None:
+    with pytest.raises(Trouble, match=words):
+        parse_pick(raw, PEOPLE)
+
+
+def test_the_people_to_pick_from_are_numbered_from_1() -> None:
+    text = rendered(following_table(PEOPLE))
+
+    assert "3 to pick from" in text
+    row = next(line for line in text.splitlines() if "@zoe_dev" in line)
+    assert [cell.strip() for cell in row.strip()[1:-1].split("│")] == ["1", "@zoe_dev", "Zoe"]
+
+
+def test_a_long_csv_is_cut_into_parts_that_each_repeat_the_header() -> None:
+    # Given a CSV of 450 people, one with a note over two lines, and a blank line
+    lines = [f'p_{n},"line one\nline two"' if n == 300 else f"p_{n}," for n in range(450)]
+    text = "username,note\n" + "\n".join(lines[:10]) + "\n\n" + "\n".join(lines[10:]) + "\n"
+
+    parts = _parts(text, is_json=False)
+
+    assert [count for _, count in parts] == [CHUNK_ROWS, CHUNK_ROWS, 50]
+    read = [list(csv.DictReader(io.StringIO(body))) for body, _ in parts]
+    assert [row["username"] for part in read for row in part] == [f"p_{n}" for n in range(450)]
+    assert read[1][100]["note"] == "line one\nline two"
+
+
+def test_a_long_json_list_is_cut_into_parts_and_anything_else_is_left_whole() -> None:
+    rows = [{"username": f"p_{n}"} for n in range(201)]
+
+    assert [count for _, count in _parts(rows, is_json=True)] == [200, 1]
+    assert _parts({"not": "a list"}, is_json=True) == [({"not": "a list"}, 0)]
 
 
 def test_the_history_shows_each_move_with_its_reason_and_evidence_links() -> None:

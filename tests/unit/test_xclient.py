@@ -60,3 +60,27 @@ def test_a_read_that_keeps_failing_is_given_up_after_the_bounded_retries():
         x._call("users/:id/mentions", flaky(*failures))
     assert waits == [0.2 * 2**attempt for attempt in range(RETRIES)]
     assert x.usage.requests == RETRIES + 1
+
+
+def test_the_following_list_is_read_page_by_page_up_to_the_limit_and_billed_as_owned():
+    # Given X lists three pages of people the user follows
+    x, _ = reader()
+    pages: list[dict[str, Any]] = [
+        {"data": [{"id": "1", "username": "a"}, {"id": "2", "username": "b"}], "meta": {"next_token": "t1"}},
+        {"data": [{"id": "3", "username": "c"}, {"id": "4", "username": "d"}], "meta": {"next_token": "t2"}},
+        {"data": [{"id": "5", "username": "e"}], "meta": {}},
+    ]
+    asked: list[dict[str, Any]] = []
+
+    def following(**params: Any) -> dict[str, Any]:
+        asked.append(params)
+        return pages[len(asked) - 1]
+
+    x.client.get_users_following = following
+    # When at most three are wanted
+    users = x.following("100", 3)
+    # Then two pages are read, the second asking only for what is missing, and three users come back
+    assert [u.username for u in users] == ["a", "b", "c"]
+    assert [(p["max_results"], p["pagination_token"]) for p in asked] == [(3, None), (1, "t1")]
+    # And each costs $0.001, as an owned read
+    assert (x.usage.users, x.usage.cost.dollars) == (3, 0.003)

@@ -19,7 +19,7 @@ from rapport_local.xsim.billing import Ledger, Resource
 from rapport_local.xsim.faults import TIMEOUT, TRUNCATED, Faults
 from rapport_local.xsim.params import ENDPOINT_PARAMS, ParamProblem, Query, check_path, parse_query
 from rapport_local.xsim.ratelimit import RateLimiter, RateStatus
-from rapport_local.xsim.records import SimPost, SimUser
+from rapport_local.xsim.records import Follower, SimPost, SimUser
 from rapport_local.xsim.world import EDIT_WINDOW, World
 
 JSON = "application/json; charset=utf-8"
@@ -28,7 +28,9 @@ PROBLEMS = "https://api.twitter.com/2/problems/"
 MENTIONS_CAP = 800  # the mentions timeline reaches the newest 800 posts only
 TWEETS_CAP = 3_200  # the user timeline reaches the newest 3,200 (retweets and replies included)
 TWEETS_CAP_NO_REPLIES = 800  # ... and 800 when exclude=replies
-OWNED_ENDPOINTS = frozenset({"/2/users/:id/mentions", "/2/users/:id/tweets", "/2/users/:id/followers"})
+OWNED_ENDPOINTS = frozenset(
+    {"/2/users/:id/mentions", "/2/users/:id/tweets", "/2/users/:id/followers", "/2/users/:id/following"}
+)
 _STATUS_TITLES = {
     404: "Not Found",
     405: "Method Not Allowed",
@@ -81,6 +83,7 @@ _ROUTES = (
     _Route("/2/users/:id/mentions", re.compile(r"^/2/users/(?P<id>[^/]+)/mentions$"), "posts"),
     _Route("/2/users/:id/tweets", re.compile(r"^/2/users/(?P<id>[^/]+)/tweets$"), "posts"),
     _Route("/2/users/:id/followers", re.compile(r"^/2/users/(?P<id>[^/]+)/followers$"), "followers"),
+    _Route("/2/users/:id/following", re.compile(r"^/2/users/(?P<id>[^/]+)/following$"), "users"),
     _Route("/2/users", re.compile(r"^/2/users$"), "users"),
     _Route("/2/tweets", re.compile(r"^/2/tweets$"), "posts"),
 )
@@ -225,6 +228,7 @@ class _Handler:
             "/2/users/:id/mentions": self.mentions,
             "/2/users/:id/tweets": self.tweets,
             "/2/users/:id/followers": self.followers,
+            "/2/users/:id/following": self.following,
             "/2/tweets": self.tweets_by_ids,
         }
         return handlers[template]()
@@ -378,7 +382,17 @@ class _Handler:
         owner = self.timeline_owner()
         if isinstance(owner, dict):
             return owner
-        paged = _paginate(self.world.followers(owner.id), self.query, default_size=100, style="base32")
+        return self.follow_page(self.world.followers(owner.id))
+
+    def following(self) -> dict[str, Any] | ApiResponse:
+        owner = self.timeline_owner()
+        if isinstance(owner, dict):
+            return owner
+        return self.follow_page(self.world.following(owner.id))
+
+    def follow_page(self, follows: list[Follower]) -> dict[str, Any] | ApiResponse:
+        """One page of a follow list, newest follow first, as X pages followers and following."""
+        paged = _paginate(follows, self.query, default_size=100, style="base32")
         if isinstance(paged, ApiResponse):
             return paged
         page, next_token, previous_token = paged

@@ -1,8 +1,8 @@
 """The bill X would send: pay-per-use reads, per resource returned, once per resource per UTC day.
 
 Prices (README, 2026-02): a post read $0.005, a user read $0.010, a follower read $0.010, and $0.001 for
-any of them returned by an *owned* read (``/2/users/{id}/tweets|mentions|followers`` where ``{id}`` is the
-authenticated user). Amounts are kept in integer tenths of a cent so sums are exact.
+any of them returned by an *owned* read (``/2/users/{id}/tweets|mentions|followers|following`` where
+``{id}`` is the authenticated user). Amounts are kept in integer tenths of a cent so sums are exact.
 """
 
 from __future__ import annotations

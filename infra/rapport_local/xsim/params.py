@@ -90,6 +90,11 @@ _TIMELINE: dict[str, Param] = {
 }
 
 # endpoint template -> accepted query parameters (path parameters are checked by the router)
+_FOLLOW_LIST: dict[str, Param] = {
+    "max_results": Param("int", low=1, high=1000),
+    "pagination_token": Param("token", low=16),
+    **USER_LOOKUP,
+}
 ENDPOINT_PARAMS: dict[str, dict[str, Param]] = {
     "/2/users/me": USER_LOOKUP,
     "/2/users/by": {"usernames": Param("usernames", low=1, high=100, required=True), **USER_LOOKUP},
@@ -97,11 +102,8 @@ ENDPOINT_PARAMS: dict[str, dict[str, Param]] = {
     "/2/users/by/username/:username": USER_LOOKUP,
     "/2/users/:id/mentions": _TIMELINE,
     "/2/users/:id/tweets": {**_TIMELINE, "exclude": Param("enum_list", enum=EXCLUDE, low=1)},
-    "/2/users/:id/followers": {
-        "max_results": Param("int", low=1, high=1000),
-        "pagination_token": Param("token", low=16),
-        **USER_LOOKUP,
-    },
+    "/2/users/:id/followers": _FOLLOW_LIST,
+    "/2/users/:id/following": _FOLLOW_LIST,
     "/2/tweets": {"ids": Param("ids", low=1, high=100, required=True), **TWEET_LOOKUP},
 }
 # X's newer description renames tweet.fields to post.fields; accept both spellings.

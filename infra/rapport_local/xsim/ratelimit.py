@@ -22,6 +22,7 @@ LIMITS: dict[str, tuple[int | None, int]] = {
     "/2/users/:id/mentions": (450, 300),
     "/2/users/:id/tweets": (10_000, 900),
     "/2/users/:id/followers": (300, 300),
+    "/2/users/:id/following": (300, 300),
     "/2/tweets": (3_500, 5_000),
 }
 

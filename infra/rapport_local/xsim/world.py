@@ -131,6 +131,17 @@ class World:
                     out.append(Follower(follower, change.at, change.seq))
             return sorted(out, key=lambda f: f.key, reverse=True)
 
+    def following(self, user_id: str) -> list[Follower]:
+        """Whom ``user_id`` follows now, most recent follow first (suspended accounts are hidden)."""
+        with self.lock:
+            out: list[Follower] = []
+            for followee_id in self._outgoing[user_id]:
+                change = self._last_change(user_id, followee_id)
+                followee = self._users[followee_id]
+                if change is not None and change.following and not followee.suspended:
+                    out.append(Follower(followee, change.at, change.seq))
+            return sorted(out, key=lambda f: f.key, reverse=True)
+
     def following_count(self, user_id: str) -> int:
         with self.lock:
             return sum(1 for other in self._outgoing[user_id] if self.follows(user_id, other))

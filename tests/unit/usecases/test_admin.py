@@ -6,12 +6,13 @@ from typing import Any
 
 import pytest
 
-from rapport.domain.model import Stage
-from rapport.domain.x import XUser
+from rapport.domain.model import InteractionKind as K
+from rapport.domain.model import Stage, SuggestionKind, suggestion_ref
+from rapport.domain.x import ReadUsage, XUser
 from rapport.usecases.admin import AdminError, parse_command, run_command
 from rapport.usecases.importing import ImportRejected
 from rapport.usecases.ports import Stores
-from tests.factories import ME, ME_ID, at
+from tests.factories import ME, ME_ID, at, evidence, suggestion
 from tests.fakes import FakeX, memory_stores
 
 
@@ -87,3 +88,70 @@ def test_a_direct_import_with_a_bad_row_reports_it_and_adds_nothing():
         admin("import_targets", csv="username\nperson_x\nnobody_here\n")
     assert [(p.row, p.value) for p in refused.value.problems] == [(3, "nobody_here")]
     assert admin.stores.targets.list_targets() == []
+
+
+def test_the_list_tells_each_targets_last_exchange_either_way_and_its_oldest_waiting_suggestion():
+    # Given person_x, added at hour 0, whom we retweeted at hour 5 and who thanked us at hour 9,
+    # then posted to everyone at hour 12; and two suggestions, the older one already in a digest
+    admin = Admin()
+    admin("add_target", username="person_x")
+    admin.stores.evidence.add_interaction(evidence(K.OUR_RETWEET, at(5), ev_id="1001"))
+    admin.stores.evidence.add_interaction(evidence(K.THANKS, at(9), ev_id="1002"))
+    admin.stores.evidence.add_interaction(evidence(K.TARGET_POST, at(12), ev_id="1003"))
+    sent = suggestion(post_id="1003", created_at=at(12), reason="their post on layers")
+    waiting = suggestion(SuggestionKind.ANSWER, post_id="1004", created_at=at(13), reason="a question")
+    later = suggestion(post_id="1005", created_at=at(14), reason="a later post")
+    for s in (sent, waiting, later):
+        admin.stores.suggestions.add_suggestion(s)
+    admin.stores.suggestions.mark_sent([suggestion_ref(sent)], "2026-03-02")
+    # When the targets are listed at hour 20
+    [listed] = admin("list_targets", 20)["targets"]
+    # Then the last contact is their thanks (their post to everyone is not an exchange), the next
+    # suggestion the answer, and the stage holds since it was added
+    assert listed["last_contact"] == at(9).isoformat()
+    assert listed["next_suggestion"] == {
+        "kind": "answer",
+        "reason": "a question",
+        "created_at": at(13).isoformat(),
+    }
+    assert listed["since"] == at(0).isoformat()
+
+
+def test_a_target_with_no_exchange_and_nothing_waiting_lists_blanks():
+    admin = Admin()
+    admin("add_target", username="person_x")
+    [listed] = admin("list_targets", 1)["targets"]
+    assert (listed["last_contact"], listed["next_suggestion"]) == (None, None)
+
+
+def test_the_people_you_follow_are_read_once_as_an_owned_read_and_counted_in_the_spend():
+    # Given we follow person_x (already a target) and two others on X
+    admin = Admin()
+    admin("add_target", username="person_x")
+    admin.x.users |= {"300": XUser("300", "builder_b", "B"), "301": XUser("301", "coder_c", "C")}
+    admin.x.following_ids = ["301", "200", "300"]
+    admin.x.usage = ReadUsage()  # a new reader, as each request of the admin function builds one
+    # When the following list is read
+    answer = admin("list_following", 1)
+    # Then X was asked once, each person is marked if already a target
+    assert admin.x.calls.count("users/:id/following") == 1
+    assert [(f["username"], f["target"]) for f in answer["following"]] == [
+        ("coder_c", False),
+        ("Person_X", True),
+        ("builder_b", False),
+    ]
+    # And the three users cost $0.001 each, counted in today's X spend
+    assert answer["x_cost_usd"] == 0.003
+    spent = admin.stores.spend.spend(at(1).date())
+    assert (spent.users, spent.requests) == (3, 1)
+
+
+def test_reading_the_people_you_follow_again_the_same_day_costs_nothing_more():
+    admin = Admin()
+    admin.x.users |= {"300": XUser("300", "builder_b", "B")}
+    admin.x.following_ids = ["300"]
+    admin("list_following", 1)
+    admin.x.usage = ReadUsage()  # a new reader, as each request of the admin function builds one
+    again = admin("list_following", 2)
+    assert again["x_cost_usd"] == 0
+    assert admin.stores.spend.spend(at(2).date()).users == 1

@@ -184,6 +184,30 @@ class XReader:
             size = min(1000, size * 4)  # more new followers than expected: larger pages
         return NewFollowers(ids, head, complete=False)
 
+    def following(self, user_id: str, limit: int) -> list[XUser]:
+        """Whom ``user_id`` follows, most recent follow first: at most ``limit``, 1,000 a page.
+
+        For our own id an owned read ($0.001 a user); each user is counted as it is returned.
+        """
+        users: list[XUser] = []
+        token: str | None = None
+        for _ in range(MAX_PAGES):
+            body = self._call(
+                "users/:id/following",
+                self.client.get_users_following,
+                id=user_id,
+                max_results=max(1, min(1000, limit - len(users))),
+                user_auth=True,
+                pagination_token=token,
+            )
+            page = [_user(u) for u in body.get("data") or []][: limit - len(users)]
+            self.usage.charge("users", [u.id for u in page], owned=True)
+            users.extend(page)
+            token = (body.get("meta") or {}).get("next_token")
+            if not token or len(users) >= limit:
+                break
+        return users
+
     def _timeline(self, endpoint: str, fn: Callable[..., Any], *, owned: bool, **params: Any) -> Timeline:
         params = {k: v for k, v in params.items() if v is not None}
         newest: str | None = None

@@ -26,6 +26,18 @@ OUR_REACTIONS = frozenset(
     }
 )
 THEY_SPOKE_TO_US = frozenset({InteractionKind.MENTION, InteractionKind.REPLY_TO_QUESTION})
+# Any exchange between us and them counts as being in touch; their posts to everyone do not.
+IN_TOUCH = OUR_REACTIONS | {
+    InteractionKind.THANKS,
+    InteractionKind.MENTION,
+    InteractionKind.REPLY_TO_QUESTION,
+    InteractionKind.FOLLOW,
+}
+
+
+def last_contact(interactions: Iterable[Interaction], now: datetime) -> datetime | None:
+    """The latest exchange either way (ours or theirs) up to ``now``; None if there was none."""
+    return max((i.at for i in interactions if i.kind in IN_TOUCH and i.at <= now), default=None)
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,8 +21,9 @@ from pydantic import (
 from rapport.domain.model import Interaction, InteractionKind, Stage, Target
 from rapport.domain.money import USD
 from rapport.domain.policy import Policy
+from rapport.domain.suggestions import last_contact
 from rapport.domain.x import XUser
-from rapport.usecases.ports import Stores, XSource
+from rapport.usecases.ports import NotFoundError, Stores, TargetHistory, XSource
 
 USERNAME = re.compile(r"^[A-Za-z0-9_]{1,15}$")
 # A pasted profile link: https://x.com/name, https://twitter.com/name/ (www. and mobile. too).
@@ -32,6 +33,7 @@ PROFILE_URL = re.compile(
 USERNAME_RULE = "an X username is 1-15 letters, digits or underscores (name, @name or https://x.com/name)"
 NOTE_MAX = 1000
 POST_URL = "https://x.com/{username}/status/{post_id}"
+FOLLOWING_LIMIT = 5000  # people read from your following list at most (five pages, $5.00 at most)
 
 
 class AdminError(ValueError):
@@ -124,6 +126,13 @@ class ListTargets(_Command):
     action: Literal["list_targets"]
 
 
+class ListFollowing(_Command):
+    """The people you follow on X, to pick targets from: an owned read, $0.001 a user."""
+
+    action: Literal["list_following"]
+    limit: int = Field(default=1000, ge=1, le=FOLLOWING_LIMIT, description="read at most this many")
+
+
 class GetSettings(_Command):
     action: Literal["get_settings"]
 
@@ -166,6 +175,7 @@ Command = Annotated[
     | RemoveTarget
     | ShowTarget
     | ListTargets
+    | ListFollowing
     | GetSettings
     | UpdateSettings
     | ImportTargets
@@ -195,6 +205,40 @@ def target_view(target: Target) -> dict[str, Any]:
     }
 
 
+def list_targets(stores: Stores, at: datetime) -> list[dict[str, Any]]:
+    """Every target with where it stands: one read of its history each."""
+    listed = []
+    for target in stores.targets.list_targets():
+        try:
+            history = stores.evidence.history(target.id)
+        except NotFoundError:
+            continue  # removed while being listed
+        listed.append(listed_view(history, at))
+    return listed
+
+
+def listed_view(history: TargetHistory, at: datetime) -> dict[str, Any]:
+    """A target as the list shows it: since when at its stage, the last exchange, what comes next."""
+    target = history.target
+    into_stage = [t.at for t in history.transitions if t.to_stage == target.stage]
+    since = into_stage[-1] if into_stage else target.added_at
+    touched = last_contact(history.interactions, at)
+    return target_view(target) | {
+        "since": since.isoformat() if since else None,
+        "last_contact": touched.isoformat() if touched else None,
+        "next_suggestion": _next_suggestion(history),
+    }
+
+
+def _next_suggestion(history: TargetHistory) -> dict[str, Any] | None:
+    """The oldest suggestion still waiting for a digest, which the digest offers first."""
+    waiting = [s for s in history.suggestions if s.key in history.pending]
+    if not waiting:
+        return None
+    first = min(waiting, key=lambda s: (s.created_at, s.key))
+    return {"kind": first.kind.value, "reason": first.reason, "created_at": first.created_at.isoformat()}
+
+
 def run_command(
     command: Command, stores: Stores, reader: Callable[[], XSource], now: datetime
 ) -> dict[str, Any]:
@@ -204,7 +248,11 @@ def run_command(
         at = at.replace(tzinfo=UTC)
     match command:
         case ListTargets():
-            return {"targets": [target_view(t) for t in stores.targets.list_targets()]}
+            return {"targets": list_targets(stores, at)}
+        case ListFollowing(limit=limit):
+            from rapport.usecases.importing import following
+
+            return following(stores, reader, limit, at)
         case GetSettings():
             return {"settings": stores.settings.policy().model_dump(mode="json")}
         case UpdateSettings(settings=changes):

@@ -22,7 +22,6 @@ from typing import TYPE_CHECKING
 from rapport.domain.model import (
     DigestRecord,
     Interaction,
-    InteractionKind,
     Stage,
     Suggestion,
     SuggestionKind,
@@ -32,7 +31,7 @@ from rapport.domain.model import (
 )
 from rapport.domain.money import USD, Spend
 from rapport.domain.policy import Policy
-from rapport.domain.suggestions import OUR_REACTIONS, topic_hits
+from rapport.domain.suggestions import OUR_REACTIONS, last_contact, topic_hits
 from rapport.usecases.ports import NotFoundError, Stores
 
 # The email (view model, HTML, MIME) is imported by the functions that build it: 23 of the digest's
@@ -55,14 +54,6 @@ NEVER_REST = frozenset({SuggestionKind.REPLY, SuggestionKind.ENGAGE_CIRCLE})
 # How long a suggestion without a dated post (the step-3 question, the circle) may wait unchosen.
 ASK_SHELF_LIFE = timedelta(days=14)
 CIRCLE_SHELF_LIFE = timedelta(days=7)
-
-# Any exchange between us and them counts as being in touch; their posts to everyone do not.
-IN_TOUCH = OUR_REACTIONS | {
-    InteractionKind.THANKS,
-    InteractionKind.MENTION,
-    InteractionKind.REPLY_TO_QUESTION,
-    InteractionKind.FOLLOW,
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,8 +205,7 @@ def losing_touch(
     for t in targets:
         if t.stage in (Stage.PAUSED, Stage.UNRESPONSIVE):
             continue
-        touches = [i.at for i in interactions.get(t.id, ()) if i.kind in IN_TOUCH and i.at <= now]
-        last = max(touches) if touches else None
+        last = last_contact(interactions.get(t.id, ()), now)
         reference = last or t.added_at
         if reference is None:
             continue

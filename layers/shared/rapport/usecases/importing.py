@@ -13,11 +13,13 @@ import io
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 from pydantic import ValidationError
 
 from rapport.domain.model import Target
+from rapport.domain.money import Spend
 from rapport.domain.x import XUser
 from rapport.usecases.admin import AdminError, ImportTargets, NewTarget
 from rapport.usecases.ports import Stores, XSource
@@ -82,6 +84,30 @@ def import_targets(
         "existing": [new.username for new in existing],
         "invalid": [asdict(p) for p in problems],
         "x_lookups": lookups,
+    }
+
+
+def following(stores: Stores, reader: Callable[[], XSource], limit: int, at: datetime) -> dict[str, Any]:
+    """The people the user follows on X, each marked if already a target; the read counts as X spend."""
+    x = reader()
+    me = stores.settings.me()
+    if me is None:
+        user = x.me()
+        stores.settings.put_me(user.id, user.username)
+        me = {"id": user.id, "username": user.username}
+    day = at.astimezone(UTC).date()
+    today = stores.spend.days(day, day).get(day)
+    x.usage.billed_before(today.billed if today else ())  # users read earlier today cost nothing more
+    users = x.following(me["id"], limit)
+    u = x.usage
+    spend = Spend(u.requests, u.posts, u.users, u.cost, u.followers)
+    stores.spend.add_spend(day, spend, u.billed_now(["users"]))
+    known = {t.id for t in stores.targets.list_targets()}
+    return {
+        "following": [
+            {"id": f.id, "username": f.username, "name": f.name, "target": f.id in known} for f in users
+        ],
+        "x_cost_usd": u.cost.dollars,
     }
 
 

@@ -30,6 +30,7 @@ class TargetHistory:
     interactions: list[Interaction]  # by id
     transitions: list[Transition]  # oldest first
     suggestions: list[Suggestion]
+    pending: frozenset[str] = frozenset()  # keys of the suggestions not yet in a digest nor expired
 
 
 @dataclass(frozen=True, slots=True)
@@ -245,4 +246,8 @@ class XSource(Protocol):
     ) -> Timeline: ...
     def new_followers(self, me_id: str, known_head: set[str] | None, page_size: int) -> NewFollowers:
         """Our followers list, newest first, down to the first follower of ``known_head``."""
+        ...
+
+    def following(self, user_id: str, limit: int) -> list[XUser]:
+        """Whom ``user_id`` follows (our own list: an owned read), most recent first, at most ``limit``."""
         ...

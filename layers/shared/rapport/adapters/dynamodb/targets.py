@@ -140,6 +140,7 @@ class DynamoEvidenceStore:
         interactions: list[Interaction] = []
         transitions: list[Transition] = []
         suggestions = []
+        pending: set[str] = set()
         for raw in query_partition(target_pk(target_id)):
             sk = raw["sk"]["S"]
             if sk == PROFILE:
@@ -149,10 +150,13 @@ class DynamoEvidenceStore:
             elif sk.startswith("T#"):
                 transitions.append(_transition(TransitionItem.from_raw_data(raw)))
             elif sk.startswith("S#"):
-                suggestions.append(suggestion_from_item(SuggestionItem.from_raw_data(raw)))
+                item = SuggestionItem.from_raw_data(raw)
+                suggestions.append(suggestion_from_item(item))
+                if not item.digest_date and not item.expired_on:  # neither sent nor retired
+                    pending.add(suggestions[-1].key)
         if target is None:
             raise NotFoundError(f"no target with id {target_id}")
-        return TargetHistory(target, interactions, transitions, suggestions)
+        return TargetHistory(target, interactions, transitions, suggestions, frozenset(pending))
 
 
 def post_to_json(post: Post) -> str:
