@@ -167,10 +167,6 @@ class MemorySuggestionStore:
         self.memory.made[f"{s.target_id}|{s.key}"] = _Made(s)
         return True
 
-    def suggestions(self, target_id: str) -> list[Suggestion]:
-        held = self.memory.targets.get(target_id)
-        return [held.suggestions[k] for k in sorted(held.suggestions)] if held else []
-
     def pending_suggestions(self, until: datetime) -> list[Suggestion]:
         def order(u: _Made) -> str:
             return f"{_iso(u.suggestion.created_at)}#{u.suggestion.target_id}#{u.suggestion.key}"

@@ -34,7 +34,7 @@ from rapport.usecases.admin import (
     parse_command,
     run_command,
 )
-from rapport.usecases.digest import send_test_digest
+from rapport.usecases.digest import Outbox, send_test_digest
 from rapport.usecases.ports import NotFoundError
 
 API_TITLE = "Rapport admin API"
@@ -215,9 +215,8 @@ def test_digest() -> dict[str, Any]:
     deps: Services = app.context["services"]
     settings = deps.settings_of(SendsEmailSettings)
     try:
-        report = send_test_digest(
-            deps.stores, deps.send_raw, settings.sender, settings.recipient, deps.clock()
-        )
+        outbox = Outbox(deps.send_raw, settings.sender, settings.recipient)
+        report = send_test_digest(deps.stores, outbox, deps.clock())
     except ClientError as exc:  # SES refused: the sender (or, in the sandbox, recipient) is unverified
         message = exc.response.get("Error", {}).get("Message") or str(exc)
         raise AdminError(f"SES refused the test digest: {message}", field="email") from exc

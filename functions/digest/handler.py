@@ -9,7 +9,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from rapport.runtime.observability import MetricUnit, logger, metrics, tracer
 from rapport.runtime.services import Services, event_time, services
 from rapport.runtime.settings import DigestSettings
-from rapport.usecases.digest import send_digest
+from rapport.usecases.digest import Outbox, send_digest
 
 
 @logger.inject_lambda_context(correlation_id_path="id")
@@ -30,9 +30,7 @@ def _digest(event: dict[str, Any], context: LambdaContext, deps: Services) -> di
     s = deps.settings_of(DigestSettings)
     report = send_digest(
         deps.stores,
-        deps.send_raw,
-        s.sender,
-        s.recipient,
+        Outbox(deps.send_raw, s.sender, s.recipient),
         event_time(event),
         alone=lambda work: deps.alone("digest", context, work),
     )

@@ -96,6 +96,7 @@ def test_transitions_are_appended_once_and_read_oldest_first(stores: Stores):
 
 
 def test_a_suggestion_waits_for_a_digest_then_leaves_the_pending_list(stores: Stores):
+    stores.targets.put_target(target())
     s = suggestion(created_at=at(1))
     assert stores.suggestions.add_suggestion(s)
     assert not stores.suggestions.add_suggestion(s)
@@ -104,7 +105,7 @@ def test_a_suggestion_waits_for_a_digest_then_leaves_the_pending_list(stores: St
     stores.suggestions.mark_sent([suggestion_ref(s)], "2026-03-03")
     assert stores.suggestions.pending_suggestions(until=at(2)) == []
     assert stores.suggestions.suggestions_by_ref([suggestion_ref(s)]) == [s]
-    assert stores.suggestions.suggestions("200") == [s]
+    assert stores.evidence.history("200").suggestions == [s]  # still kept under its target
 
 
 def test_pending_suggestions_come_oldest_first_and_by_ref_in_the_order_asked(stores: Stores):

@@ -12,7 +12,7 @@ import pytest
 
 from rapport.domain.model import InteractionKind, SuggestionKind, Target
 from rapport.domain.policy import Policy
-from rapport.usecases.digest import send_digest
+from rapport.usecases.digest import Outbox, send_digest
 from rapport.usecases.ports import Stores
 from rapport_local.aws import SENDER, LocalAws
 from tests.factories import evidence, post, suggestion
@@ -52,7 +52,7 @@ def mailbox(aws: LocalAws) -> Mailbox:
 
 def run(stores: Stores, mailbox: Mailbox) -> Callable[[datetime], dict[str, Any]]:
     def at(when: datetime) -> dict[str, Any]:
-        return send_digest(stores, mailbox.send_raw, SENDER, mailbox.recipient, when).as_dict()
+        return send_digest(stores, Outbox(mailbox.send_raw, SENDER, mailbox.recipient), when).as_dict()
 
     return at
 

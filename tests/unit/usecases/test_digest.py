@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from rapport.domain.money import USD, Spend
 from rapport.domain.policy import Policy
-from rapport.usecases.digest import send_digest, send_test_digest
+from rapport.usecases.digest import Outbox, send_digest, send_test_digest
 from rapport.usecases.ports import Stores
 from tests.factories import ME, ME_ID, suggestion, target
 from tests.fakes import memory_stores
@@ -33,8 +33,12 @@ def given_a_pending_retweet() -> Stores:
     return stores
 
 
+def outbox_of(mailbox: Mailbox) -> Outbox:
+    return Outbox(mailbox.send_raw, "rapport@example.com", "ana@example.com")
+
+
 def send(stores: Stores, mailbox: Mailbox, at: datetime) -> str:
-    return send_digest(stores, mailbox.send_raw, "rapport@example.com", "ana@example.com", at).reason
+    return send_digest(stores, outbox_of(mailbox), at).reason
 
 
 def test_the_digest_is_sent_once_at_the_digest_hour_and_its_suggestions_are_no_longer_pending():
@@ -83,9 +87,7 @@ def test_a_test_digest_is_marked_as_a_test_and_leaves_the_day_s_real_digest_to_c
     before_the_hour = datetime(2026, 3, 3, 6, 30, tzinfo=UTC)
 
     # When a test digest is sent before the digest hour
-    report = send_test_digest(
-        stores, mailbox.send_raw, "rapport@example.com", "ana@example.com", before_the_hour
-    )
+    report = send_test_digest(stores, outbox_of(mailbox), before_the_hour)
 
     # Then it went out with the suggestion a digest would show, its subject marked as a test
     assert (report.sent, report.local_date, len(mailbox.sent)) == (True, "2026-03-03", 1)

@@ -92,27 +92,20 @@ class XReader:
         return XUser(str(data["id"]), str(data["username"]), str(data.get("name", "")))
 
     def users_by_username(self, usernames: list[str]) -> list[XUser]:
-        found: list[XUser] = []
-        for chunk in _chunks(usernames, 100):
-            body = self._call(
-                "users/by",
-                self.client.get_users,
-                usernames=chunk,
-                user_fields=["connection_status", "protected"],
-                user_auth=True,
-            )
-            found.extend(_user(u) for u in body.get("data") or [])
-        self.usage.charge("users", [u.id for u in found], owned=False)
-        return found
+        return self._users("users/by", "usernames", usernames)
 
     def users_by_id(self, ids: list[str]) -> list[XUser]:
         """Users with ``connection_status``: tells, 100 at a time, who follows us."""
+        return self._users("users", "ids", ids)
+
+    def _users(self, endpoint: str, key: str, values: list[str]) -> list[XUser]:
+        """A user lookup, 100 a request (X's limit), each user charged once at the user price."""
         found: list[XUser] = []
-        for chunk in _chunks(ids, 100):
+        for chunk in _chunks(values, 100):
             body = self._call(
-                "users",
+                endpoint,
                 self.client.get_users,
-                ids=chunk,
+                **{key: chunk},
                 user_fields=["connection_status", "protected"],
                 user_auth=True,
             )

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from rapport.domain.model import Post
-from rapport.domain.money import USD, ZERO, Resource, read_price
+from rapport.domain.money import USD, ZERO, Resource, Spend, read_price
 
 
 class XRateLimited(Exception):
@@ -68,6 +68,10 @@ class ReadUsage:
         for key in keys:
             kind, _, resource_id = key.partition(":")
             self._seen.add((kind, resource_id))
+
+    def spend(self, deferred_for_budget: int = 0) -> Spend:
+        """What was read, as a day's spend records it."""
+        return Spend(self.requests, self.posts, self.users, self.cost, self.followers, deferred_for_budget)
 
     def billed_now(self, kinds: Iterable[str]) -> set[str]:
         """The "kind:id" keys of resources of these kinds this reader counted."""

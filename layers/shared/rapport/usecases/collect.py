@@ -171,11 +171,8 @@ BILLED_DAILY = ("users", "followers")
 def collect(stores: Stores, x: XSource, at: datetime) -> CollectReport:
     """Read our posts, our mentions, each target's new posts and follow-backs; store the evidence."""
     report = CollectReport(at=at)
-    policy, me_record = stores.settings.policy_and_me()
-    if me_record is None:
-        user = x.me()
-        stores.settings.put_me(user.id, user.username)
-        me_record = {"id": user.id, "username": user.username}
+    policy, stored_me = stores.settings.policy_and_me()
+    me_record = me_on_x(stores, x, stored_me)
     me = Me(me_record["id"], me_record["username"])
     targets = {t.id: t for t in stores.targets.list_targets()}
     state = stores.collector.collect_states()
@@ -206,10 +203,19 @@ def collect(stores: Stores, x: XSource, at: datetime) -> CollectReport:
     if run.limited != (state.get("rate_limits") or {}):
         stores.collector.set_collect_state("rate_limits", run.limited, at)
     u = x.usage
-    report.spend = Spend(u.requests, u.posts, u.users, u.cost, u.followers, report.deferred_for_budget)
+    report.spend = u.spend(report.deferred_for_budget)
     stores.spend.add_spend(day, report.spend, x.usage.billed_now(BILLED_DAILY))
     stores.spend.add_run(at, report.as_dict())
     return report
+
+
+def me_on_x(stores: Stores, x: XSource, stored: dict[str, str] | None) -> dict[str, str]:
+    """Who "me" is on X: as stored, else asked of X once and stored for every later run."""
+    if stored is not None:
+        return stored
+    user = x.me()
+    stores.settings.put_me(user.id, user.username)
+    return {"id": user.id, "username": user.username}
 
 
 def _budget_used(month: dict[date, DaySpend], policy: Policy) -> float:

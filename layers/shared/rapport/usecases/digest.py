@@ -37,6 +37,7 @@ from rapport.usecases.ports import NotFoundError, Stores
 # The email (view model, HTML, MIME) is imported by the functions that build it: 23 of the digest's
 # 24 hourly runs stop at "not the digest hour" and need not load it at cold start.
 if TYPE_CHECKING:
+    from rapport.email.render import RenderedDigest
     from rapport.email.view import DigestView, LosingTouch, SpendSummary
 
 # Sends a raw MIME message; returns the provider's message id.
@@ -314,15 +315,27 @@ def _directly(work: Callable[[], DigestReport]) -> DigestReport:
     return work()
 
 
+@dataclass(frozen=True, slots=True)
+class Outbox:
+    """Where a digest goes: through ``send_raw`` (SES), from the sender to the one recipient."""
+
+    send_raw: SendRaw
+    sender: str
+    recipient: str
+
+    def send(self, view: DigestView, at: datetime, subject_prefix: str = "") -> tuple[RenderedDigest, str]:
+        """Render the view, send it, and return what was sent with the provider's message id."""
+        from rapport.email.mime import build_mime
+        from rapport.email.render import render_digest
+
+        rendered = render_digest(view)
+        if subject_prefix:
+            rendered = replace(rendered, subject=subject_prefix + rendered.subject)
+        return rendered, self.send_raw(build_mime(rendered, self.sender, self.recipient, sent_at=at))
+
+
 def send_digest(
-    stores: Stores,
-    send_raw: SendRaw,
-    sender: str,
-    recipient: str,
-    at: datetime,
-    *,
-    force: bool = False,
-    alone: Alone = _directly,
+    stores: Stores, outbox: Outbox, at: datetime, *, force: bool = False, alone: Alone = _directly
 ) -> DigestReport:
     """Send the day's digest if the local digest hour has come and it was not sent yet.
 
@@ -333,15 +346,14 @@ def send_digest(
     local_day, due = digest_due(at, policy)
     if not due and not force:
         return DigestReport(None, False, f"not the digest hour ({at.astimezone(policy.zone):%H:%M} local)")
-    return alone(lambda: _send(stores, send_raw, sender, recipient, at, policy, me, local_day))
+    return alone(lambda: _send(stores, outbox, at, policy=policy, me=me, local_day=local_day))
 
 
-def _send(  # noqa: PLR0917 - the sending half of send_digest, with what the first half read
+def _send(
     stores: Stores,
-    send_raw: SendRaw,
-    sender: str,
-    recipient: str,
+    outbox: Outbox,
     at: datetime,
+    *,
     policy: Policy,
     me: dict[str, str] | None,
     local_day: date,
@@ -363,13 +375,8 @@ def _send(  # noqa: PLR0917 - the sending half of send_digest, with what the fir
     else:
         refs = list(record.suggestion_refs)  # a retry: send exactly what was claimed
     suggestions = tuple(stores.suggestions.suggestions_by_ref(refs))
-
-    from rapport.email.mime import build_mime
-    from rapport.email.render import render_digest
-
     view = build_view(stores, day, suggestions, at, policy=policy, world=world)
-    rendered = render_digest(view)
-    message_id = send_raw(build_mime(rendered, sender, recipient, sent_at=at))
+    rendered, message_id = outbox.send(view, at)
     stores.digests.complete_digest(day, rendered.subject, message_id, at)
     stores.suggestions.mark_sent(refs, day)
     return DigestReport(day, True, "sent", suggestions, rendered.subject, message_id)
@@ -391,21 +398,14 @@ def preview_digest(stores: Stores, at: datetime) -> DigestView:
 TEST_SUBJECT_PREFIX = "[test] "
 
 
-def send_test_digest(
-    stores: Stores, send_raw: SendRaw, sender: str, recipient: str, at: datetime
-) -> DigestReport:
+def send_test_digest(stores: Stores, outbox: Outbox, at: datetime) -> DigestReport:
     """Email the digest ``preview_digest`` shows at ``at``, its subject marked as a test.
 
     Nothing is written: the day is not claimed and no suggestion is marked sent, so the day's real
     digest still goes out at the digest hour with the same choices.
     """
-    from rapport.email.mime import build_mime
-    from rapport.email.render import render_digest
-
     view = preview_digest(stores, at)
-    rendered = render_digest(view)
-    rendered = replace(rendered, subject=TEST_SUBJECT_PREFIX + rendered.subject)
-    message_id = send_raw(build_mime(rendered, sender, recipient, sent_at=at))
+    rendered, message_id = outbox.send(view, at, subject_prefix=TEST_SUBJECT_PREFIX)
     day = view.local_date.isoformat()
     return DigestReport(day, True, "test sent", view.suggestions, rendered.subject, message_id)
 

@@ -19,9 +19,9 @@ from typing import Any, Literal
 from pydantic import ValidationError
 
 from rapport.domain.model import Target
-from rapport.domain.money import Spend
 from rapport.domain.x import XUser
 from rapport.usecases.admin import AdminError, ImportTargets, NewTarget
+from rapport.usecases.collect import me_on_x
 from rapport.usecases.ports import Stores, XSource
 
 LOOKUP_BATCH = 100  # usernames per X users lookup, the most X takes at once
@@ -90,18 +90,13 @@ def import_targets(
 def following(stores: Stores, reader: Callable[[], XSource], limit: int, at: datetime) -> dict[str, Any]:
     """The people the user follows on X, each marked if already a target; the read counts as X spend."""
     x = reader()
-    me = stores.settings.me()
-    if me is None:
-        user = x.me()
-        stores.settings.put_me(user.id, user.username)
-        me = {"id": user.id, "username": user.username}
+    me = me_on_x(stores, x, stores.settings.me())
     day = at.astimezone(UTC).date()
     today = stores.spend.days(day, day).get(day)
     x.usage.billed_before(today.billed if today else ())  # users read earlier today cost nothing more
     users = x.following(me["id"], limit)
     u = x.usage
-    spend = Spend(u.requests, u.posts, u.users, u.cost, u.followers)
-    stores.spend.add_spend(day, spend, u.billed_now(["users"]))
+    stores.spend.add_spend(day, u.spend(), u.billed_now(["users"]))
     known = {t.id for t in stores.targets.list_targets()}
     return {
         "following": [

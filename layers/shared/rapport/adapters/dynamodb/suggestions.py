@@ -40,10 +40,6 @@ class DynamoSuggestionStore:
         )
         return save_once(item)
 
-    def suggestions(self, target_id: str) -> list[Suggestion]:
-        items = SuggestionItem.query(target_pk(target_id), SuggestionItem.sk.startswith("S#"))
-        return [suggestion_from_item(i) for i in items]
-
     def pending_suggestions(self, until: datetime) -> list[Suggestion]:
         items = SuggestionItem.gsi1.query(PENDING, SuggestionItem.gsi1sk <= iso(until) + "~")
         return [suggestion_from_item(i) for i in items if isinstance(i, SuggestionItem)]
