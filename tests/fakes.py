@@ -330,6 +330,7 @@ class FakeX:
     posts: list[Post] = field(default_factory=list)
     followers: list[str] = field(default_factory=list)  # newest first
     following_ids: list[str] = field(default_factory=list)  # whom we follow, newest first
+    following_of: list[str] = field(default_factory=list)  # whose follow list was asked for
     rate_limited: dict[str, datetime] = field(default_factory=dict)  # endpoint -> reset
     usage: ReadUsage = field(default_factory=ReadUsage)
     calls: list[str] = field(default_factory=list)
@@ -354,8 +355,9 @@ class FakeX:
 
     def following(self, user_id: str, limit: int) -> list[XUser]:
         self._call("users/:id/following")
+        self.following_of.append(user_id)
         found = [self.users[i] for i in self.following_ids[:limit] if i in self.users]
-        self.usage.charge("users", [u.id for u in found], owned=user_id == self.me_user.id)
+        self.usage.charge("users", [u.id for u in found], owned=True)  # as the real reader charges it
         return found
 
     def users_by_id(self, ids: list[str]) -> list[XUser]:

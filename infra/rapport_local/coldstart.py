@@ -20,17 +20,19 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from rapport_local.aws import BUS, RECIPIENT, REGION, SECRET, SENDER, TABLE
+
 HANDLERS = ("collect", "evaluate", "digest", "admin")
 BASELINE = "boto3"
 
 # What template.yaml sets for every function, with local values; LAMBDA_TASK_ROOT makes Powertools
 # behave as it does in Lambda (outside it, Tracer switches itself off).
 LAMBDA_ENV = {
-    "RAPPORT_TABLE_NAME": "rapport-local",
-    "RAPPORT_EVENT_BUS_NAME": "rapport-local",
-    "RAPPORT_X_SECRET_ID": "rapport/x-credentials",
-    "RAPPORT_SENDER": "rapport@example.com",
-    "RAPPORT_RECIPIENT": "ana@example.com",
+    "RAPPORT_TABLE_NAME": TABLE,
+    "RAPPORT_EVENT_BUS_NAME": BUS,
+    "RAPPORT_X_SECRET_ID": SECRET,
+    "RAPPORT_SENDER": SENDER,
+    "RAPPORT_RECIPIENT": RECIPIENT,
     "RAPPORT_DEFAULT_TIMEZONE": "UTC",
     "RAPPORT_DEFAULT_DIGEST_HOUR": "7",
     "RAPPORT_DEFAULT_X_MONTHLY_BUDGET_USD": "5",
@@ -38,8 +40,8 @@ LAMBDA_ENV = {
     "POWERTOOLS_METRICS_NAMESPACE": "Rapport",
     "POWERTOOLS_TRACER_CAPTURE_RESPONSE": "false",
     "LOG_LEVEL": "INFO",
-    "AWS_REGION": "eu-west-1",
-    "AWS_DEFAULT_REGION": "eu-west-1",
+    "AWS_REGION": REGION,
+    "AWS_DEFAULT_REGION": REGION,
     "AWS_ACCESS_KEY_ID": "testing",
     "AWS_SECRET_ACCESS_KEY": "testing",
     "AWS_LAMBDA_FUNCTION_NAME": "rapport-coldstart",

@@ -92,6 +92,12 @@ class DeployedStack:
             where = f"stack {self.name!r} in {self.region}"
             raise NoStack(f"{where} has no output {key}: {_DEPLOY_FIRST}") from None
 
+    @property
+    def ses_identities(self) -> tuple[str, ...]:
+        """The sender's and recipient's addresses (the stack's parameters), each once."""
+        keys = ("SenderEmail", "RecipientEmail")
+        return tuple(dict.fromkeys(self.parameters[k] for k in keys if self.parameters.get(k)))
+
     def physical_ids(self, resource_type: str) -> dict[str, str]:
         """Logical id -> physical id of the stack's resources of that type (an alarm's name, ...)."""
         return {logical: physical for logical, kind, physical in self.resources if kind == resource_type}

@@ -19,14 +19,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
 from rapport.runtime.settings import X_API_URL
 from rapport_local.aws import SECRET, SENDER
 from rapport_local.deployed import DeployedStack
-from rapport_local.stack_client import LOCAL_FILE, StackClient
-from rapport_local.status import identity_state, secret_state
+from rapport_local.stack_client import StackClient, local_endpoints
+from rapport_local.status import NOT_IN_SES, identity_state, schedules, secret_state
 
 KEY_NAMES = ("consumer_key", "consumer_secret", "access_token", "access_token_secret")
 _KEY_LABELS = {
@@ -35,7 +34,6 @@ _KEY_LABELS = {
     "access_token": "X access token",
     "access_token_secret": "X access token secret",
 }
-NOT_IN_SES = "not in SES"
 
 
 class KeysRefused(Exception):
@@ -96,25 +94,15 @@ class SetupTarget:
 
 def local_target(directory: Path | None = None) -> SetupTarget:
     """The local stack ``rapport local`` serves in ``directory``: its secret, sender and simulator."""
-    admin = StackClient.local(directory)  # raises NoStack, with how to start one, when none runs
-    endpoints = json.loads(((directory or Path.cwd()) / LOCAL_FILE).read_text(encoding="utf-8"))
-    session = boto3.Session(
-        aws_access_key_id="local",
-        aws_secret_access_key="local",  # noqa: S106 - the emulator accepts any key
-        region_name=endpoints["region"],
-    )
-
-    def aws(service: str) -> Any:
-        return session.client(service, endpoint_url=endpoints["aws_endpoint"])
-
+    local = local_endpoints(directory)  # raises NoStack, with how to start one, when none runs
     return SetupTarget(
         name="local",
-        secretsmanager=aws("secretsmanager"),
+        secretsmanager=local.aws("secretsmanager"),
         secret_id=SECRET,
         identities=(SENDER,),  # the local SES sends from the sender alone
-        sesv2=aws("sesv2"),
-        x_api_url=endpoints["x_api_url"],
-        admin=admin,
+        sesv2=local.aws("sesv2"),
+        x_api_url=local.x_api_url,
+        admin=local.admin,
         ses_verifies=False,
         resend=None,
         disabled_schedules=None,
@@ -123,9 +111,7 @@ def local_target(directory: Path | None = None) -> SetupTarget:
 
 def deployed_target(stack: DeployedStack) -> SetupTarget:
     """A deployed stack: its secret (output XSecretArn), its parameters' addresses, the real X API."""
-    identities = dict.fromkeys(
-        stack.parameters[key] for key in ("SenderEmail", "RecipientEmail") if stack.parameters.get(key)
-    )
+    identities = stack.ses_identities
     sesv2, ses = stack.client("sesv2"), stack.client("ses")
 
     def resend(identity: str, state: str) -> None:
@@ -136,9 +122,7 @@ def deployed_target(stack: DeployedStack) -> SetupTarget:
             ses.verify_email_identity(EmailAddress=identity)
 
     def disabled_schedules() -> list[str]:
-        scheduler = stack.client("scheduler")
-        names = stack.physical_ids("AWS::Scheduler::Schedule").values()
-        return sorted(n for n in names if scheduler.get_schedule(Name=n).get("State") != "ENABLED")
+        return sorted(s["name"] for s in schedules(stack) if not s["enabled"])
 
     return SetupTarget(
         name=stack.name,

@@ -43,20 +43,7 @@ class StackClient:
     @classmethod
     def local(cls, directory: Path | None = None) -> StackClient:
         """The client of the local stack whose endpoints ``directory/.rapport/local.json`` holds."""
-        path = (directory or Path.cwd()) / LOCAL_FILE
-        try:
-            endpoints = json.loads(path.read_text(encoding="utf-8"))
-            keys = endpoints["credentials"]
-            return cls(
-                endpoints["admin_url"],
-                Credentials(keys["access_key_id"], keys["secret_access_key"]),
-                endpoints["region"],
-            )
-        except FileNotFoundError as exc:
-            missing = f"no local stack is running here ({LOCAL_FILE} is missing)"
-            raise NoStack(f"{missing}: {HOW_TO_START}") from exc
-        except (ValueError, KeyError, TypeError) as exc:
-            raise NoStack(f"{path} does not describe a local stack ({exc}): {HOW_TO_START}") from exc
+        return local_endpoints(directory).admin
 
     def request(self, method: str, path: str = "/", body: Any = None) -> Reply:
         """Send ``body`` as JSON (when given) to ``path`` under the URL, signed; the answer."""
@@ -82,3 +69,44 @@ class StackClient:
             return Reply(answer.status_code, answer.json())
         except ValueError:
             return Reply(answer.status_code, answer.text)
+
+
+@dataclass(frozen=True, slots=True)
+class LocalEndpoints:
+    """What ``rapport local`` wrote in ``.rapport/local.json``: its admin client, its AWS and its X."""
+
+    admin: StackClient
+    region: str
+    aws_endpoint: str
+    x_api_url: str
+
+    def aws(self, service: str) -> Any:
+        """A client of the local AWS (moto accepts any key)."""
+        import boto3
+
+        return boto3.client(
+            service,
+            region_name=self.region,
+            endpoint_url=self.aws_endpoint,
+            aws_access_key_id="local",
+            aws_secret_access_key="local",  # noqa: S106 - the emulator accepts any key
+        )
+
+
+def local_endpoints(directory: Path | None = None) -> LocalEndpoints:
+    """The running local stack described in ``directory``, or NoStack saying how to start one."""
+    path = (directory or Path.cwd()) / LOCAL_FILE
+    try:
+        endpoints = json.loads(path.read_text(encoding="utf-8"))
+        keys = endpoints["credentials"]
+        admin = StackClient(
+            endpoints["admin_url"],
+            Credentials(keys["access_key_id"], keys["secret_access_key"]),
+            endpoints["region"],
+        )
+        return LocalEndpoints(admin, endpoints["region"], endpoints["aws_endpoint"], endpoints["x_api_url"])
+    except FileNotFoundError as exc:
+        missing = f"no local stack is running here ({LOCAL_FILE} is missing)"
+        raise NoStack(f"{missing}: {HOW_TO_START}") from exc
+    except (ValueError, KeyError, TypeError) as exc:
+        raise NoStack(f"{path} does not describe a local stack ({exc}): {HOW_TO_START}") from exc

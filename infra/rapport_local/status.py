@@ -10,61 +10,52 @@ may not read is reported as unavailable rather than failing the whole report.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 from rich.console import Console
 from rich.table import Table
 
 from rapport_local.aws import SECRET, SENDER
 from rapport_local.deployed import DeployedStack
-from rapport_local.stack_client import LOCAL_FILE, NoStack, StackClient
+from rapport_local.stack_client import NoStack, StackClient, local_endpoints
 
 RUNS_OVER = timedelta(days=1)
 DLQ_OUTPUT = "DeadLetterQueueUrl"
+NOT_IN_SES = "not in SES"  # an identity state: SES has no such address yet
 
 
 def deployed_status(stack: DeployedStack, now: datetime) -> dict[str, Any]:
     """The report of a deployed stack at ``now``."""
     functions = {_short(lid): name for lid, name in stack.physical_ids("AWS::Lambda::Function").items()}
-    identities = dict.fromkeys(
-        stack.parameters[key] for key in ("SenderEmail", "RecipientEmail") if stack.parameters.get(key)
-    )
+
+    def identities() -> list[dict[str, Any]]:
+        sesv2 = stack.client("sesv2")
+        return [identity_state(sesv2, identity) for identity in stack.ses_identities]
+
     return {
         "stack": {"name": stack.name, "region": stack.region},
-        "schedules": _part(lambda: _schedules(stack)),
+        "schedules": _part(lambda: schedules(stack)),
         "functions": _part(lambda: _runs(stack.client("cloudwatch"), functions, now)),
         "dead_letter_queue": _part(lambda: _queue_depth(stack.client("sqs"), stack.output(DLQ_OUTPUT))),
         "alarms_in_alarm": _part(lambda: _alarms(stack)),
         "x_secret": _part(lambda: secret_state(stack.client("secretsmanager"), stack.output("XSecretArn"))),
-        "ses_identities": _part(lambda: [identity_state(stack.client("sesv2"), i) for i in identities]),
+        "ses_identities": _part(identities),
         "admin": _admin(stack.stack_client()),
     }
 
 
 def local_status(directory: Path | None = None) -> dict[str, Any]:
     """What the local stack can answer: its admin /status, the X secret and the sender's identity."""
-    client = StackClient.local(directory)  # raises NoStack, with how to start one, when none runs
-    endpoints = json.loads(((directory or Path.cwd()) / LOCAL_FILE).read_text(encoding="utf-8"))
-    session = boto3.Session(
-        aws_access_key_id="local",
-        aws_secret_access_key="local",  # noqa: S106 - the emulator accepts any key
-        region_name=endpoints["region"],
-    )
-
-    def aws(service: str) -> Any:
-        return session.client(service, endpoint_url=endpoints["aws_endpoint"])
-
+    local = local_endpoints(directory)  # raises NoStack, with how to start one, when none runs
     return {
-        "stack": {"name": "local", "region": endpoints["region"], "admin_url": endpoints["admin_url"]},
-        "x_secret": _part(lambda: secret_state(aws("secretsmanager"), SECRET)),
-        "ses_identities": _part(lambda: [identity_state(aws("sesv2"), SENDER)]),
-        "admin": _admin(client),
+        "stack": {"name": "local", "region": local.region, "admin_url": local.admin.url},
+        "x_secret": _part(lambda: secret_state(local.aws("secretsmanager"), SECRET)),
+        "ses_identities": _part(lambda: [identity_state(local.aws("sesv2"), SENDER)]),
+        "admin": _admin(local.admin),
     }
 
 
@@ -80,7 +71,7 @@ def _short(logical_id: str) -> str:
     return logical_id.split("Function", 1)[0].lower() or logical_id
 
 
-def _schedules(stack: DeployedStack) -> list[dict[str, Any]]:
+def schedules(stack: DeployedStack) -> list[dict[str, Any]]:
     scheduler = stack.client("scheduler")
     found = []
     for logical, name in sorted(stack.physical_ids("AWS::Scheduler::Schedule").items()):
@@ -169,7 +160,7 @@ def identity_state(sesv2: Any, identity: str) -> dict[str, Any]:
     except ClientError as exc:
         if exc.response.get("Error", {}).get("Code") != "NotFoundException":
             raise
-        return {"identity": identity, "verified": False, "state": "not in SES"}
+        return {"identity": identity, "verified": False, "state": NOT_IN_SES}
     verified = bool(found.get("VerifiedForSendingStatus"))
     return {"identity": identity, "verified": verified, "state": found.get("VerificationStatus", "")}
 

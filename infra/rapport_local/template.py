@@ -68,14 +68,22 @@ class StackEvents:
 
 
 @cache
+def _functions(path: Path) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
+    """The template (read once) and each function's properties, by its folder name (CodeUri)."""
+    template = read_template(path)
+    functions: dict[str, dict[str, Any]] = {}
+    for resource in template.get("Resources", {}).values():
+        if resource.get("Type") == "AWS::Serverless::Function":
+            properties = resource.get("Properties") or {}
+            functions[Path(str(properties.get("CodeUri", ""))).name] = properties
+    return template, functions
+
+
+@cache
 def stack_events(path: Path = TEMPLATE) -> StackEvents:
     inputs: dict[str, str] = {}
     patterns: dict[str, dict[str, Any]] = {}
-    for resource in read_template(path).get("Resources", {}).values():
-        if resource.get("Type") != "AWS::Serverless::Function":
-            continue
-        properties = resource.get("Properties") or {}
-        function = Path(str(properties.get("CodeUri", ""))).name
+    for function, properties in _functions(path)[1].items():
         for event in (properties.get("Events") or {}).values():
             given = event.get("Properties") or {}
             if event.get("Type") == "ScheduleV2":
@@ -96,13 +104,8 @@ def _resolve(template: dict[str, Any], value: Any) -> Any:
 @cache
 def timeout_seconds(function: str, path: Path = TEMPLATE) -> int:
     """The function's Timeout (its own, else the Globals'): how long a run may last, and its lease."""
-    template = read_template(path)
-    for resource in template.get("Resources", {}).values():
-        properties = resource.get("Properties") or {}
-        if (
-            resource.get("Type") == "AWS::Serverless::Function"
-            and Path(str(properties.get("CodeUri", ""))).name == function
-        ):
-            given = properties.get("Timeout", template["Globals"]["Function"]["Timeout"])
-            return int(_resolve(template, given))
-    raise ValueError(f"template.yaml has no function {function}")
+    template, functions = _functions(path)
+    if function not in functions:
+        raise ValueError(f"template.yaml has no function {function}")
+    given = functions[function].get("Timeout", template["Globals"]["Function"]["Timeout"])
+    return int(_resolve(template, given))

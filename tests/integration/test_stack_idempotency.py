@@ -14,49 +14,16 @@ import pytest
 
 from rapport.runtime.services import IDEMPOTENCY_PK
 from rapport_local.aws import LocalAws
-from rapport_local.scenario import parse_scenario
 from rapport_local.stack import LocalStack
-from rapport_local.xsim import XSimServer
+from tests.integration.thanks_world import schedule, stack_after_the_thanks
 
 pytestmark = pytest.mark.integration
-
-START = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
-
-
-def at(hours: float) -> str:
-    return (START + timedelta(hours=hours)).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-WORLD = {
-    "start": START.isoformat(),
-    "days": 2,
-    "me": {"id": "100", "username": "ana_builds", "name": "Ana"},
-    "users": [{"id": "200", "username": "person_x", "name": "Person X"}],
-    "targets": ["person_x"],
-    "settings": {"timezone": "UTC", "digest_hour": 7},
-    "events": [
-        {
-            "at": at(1),
-            "post": {"id": "1001", "by": "person_x", "text": "Cold starts, halved https://e.com/a"},
-        },
-        {"at": at(2), "retweet": {"id": "5001", "by": "ana_builds", "post": "1001"}},
-        {"at": at(3), "post": {"id": "1002", "by": "person_x", "text": "@ana_builds thanks for sharing!"}},
-    ],
-}
 
 
 @pytest.fixture
 def stack(aws: LocalAws, table_name: str) -> Iterator[LocalStack]:
-    scenario = parse_scenario(WORLD)
-    with XSimServer(scenario) as sim:
-        sim.set_now(START + timedelta(hours=4))
-        local = LocalStack(aws, sim, table=table_name)
-        local.setup(scenario, at=START)
+    with stack_after_the_thanks(aws, table_name) as local:
         yield local
-
-
-def schedule(hours: float) -> datetime:
-    return START + timedelta(hours=hours)
 
 
 def idempotency_records(aws: LocalAws, table_name: str) -> list[dict[str, Any]]:

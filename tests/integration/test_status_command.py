@@ -211,6 +211,9 @@ def test_a_stack_without_the_admin_url_output_exits_2_naming_the_output(
 
 def test_local_status_answers_what_the_local_stack_can(in_stack_dir, capsys):
     # Given a running local stack (its X secret and sender identity made as the stack makes them)
+    # with one target
+    assert main(["--local", "targets", "add", "person_x"]) == 0
+    capsys.readouterr()
     # When `rapport --local status --json` asks it
     code = main(["--local", "status", "--json"])
     # Then the admin API's status comes through the signed URL, with the secret and SES identity
@@ -220,3 +223,4 @@ def test_local_status_answers_what_the_local_stack_can(in_stack_dir, capsys):
     assert report["x_secret"]["set"] is True
     assert [i["identity"] for i in report["ses_identities"]] == ["rapport@example.com"]
     assert report["admin"]["targets"] == sum(report["admin"]["targets_by_stage"].values())
+    assert (report["admin"]["targets"], report["admin"]["targets_by_stage"]["retweet"]) == (1, 1)

@@ -58,6 +58,7 @@ def test_a_run_started_during_another_does_no_work_and_the_one_after_does():
     # Then neither overlapping run worked: one failed, one took its answer for a held lease
     assert worked == ["first"]
     assert overlapping["skipped"] == {"skipped": True}
+    assert isinstance(overlapping["error"], RunInProgressError)
     # And once the first has ended, the next run works
     assert deps.alone("evaluate", invocation("request-2"), lambda: {"ran": True}) == {"ran": True}
 

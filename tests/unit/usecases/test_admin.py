@@ -135,6 +135,7 @@ def test_the_people_you_follow_are_read_once_as_an_owned_read_and_counted_in_the
     answer = admin("list_following", 1)
     # Then X was asked once, each person is marked if already a target
     assert admin.x.calls.count("users/:id/following") == 1
+    assert admin.x.following_of == [admin.x.me_user.id]  # our own list: the owned price applies
     assert [(f["username"], f["target"]) for f in answer["following"]] == [
         ("coder_c", False),
         ("Person_X", True),
