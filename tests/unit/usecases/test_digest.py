@@ -66,13 +66,18 @@ def test_outside_the_digest_hour_nothing_is_sent_or_claimed():
     assert stores.digests.digest("2026-03-03") is None
 
 
-def test_a_day_another_run_claimed_is_not_sent_again():
+def test_a_day_claimed_but_not_sent_is_sent_with_what_was_claimed():
     stores, mailbox = given_a_pending_retweet(), Mailbox()
-    # Given another run claimed today's digest and is still sending it
+    # Given a run claimed today's digest (the retweet) and died before sending it, and a second
+    # suggestion came in since
     stores.digests.claim_digest("2026-03-03", ["200|retweet#1001"], DIGEST_HOUR)
+    later = suggestion(post_id="1002", created_at=MADE)
+    stores.suggestions.add_suggestion(later)
     # When this run retries, it sends exactly what was claimed
     assert send(stores, mailbox, DIGEST_HOUR) == "sent"
     assert len(mailbox.sent) == 1
+    assert stores.digests.digest("2026-03-03").suggestion_refs == ("200|retweet#1001",)
+    assert [s.post_id for s in stores.suggestions.pending_suggestions(until=DIGEST_HOUR)] == ["1002"]
 
 
 def test_the_digest_shows_yesterday_s_x_spend_as_dollars_and_cents():
