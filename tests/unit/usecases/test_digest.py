@@ -76,7 +76,9 @@ def test_a_day_claimed_but_not_sent_is_sent_with_what_was_claimed():
     # When this run retries, it sends exactly what was claimed
     assert send(stores, mailbox, DIGEST_HOUR) == "sent"
     assert len(mailbox.sent) == 1
-    assert stores.digests.digest("2026-03-03").suggestion_refs == ("200|retweet#1001",)
+    claimed = stores.digests.digest("2026-03-03")
+    assert claimed is not None
+    assert claimed.suggestion_refs == ("200|retweet#1001",)
     assert [s.post_id for s in stores.suggestions.pending_suggestions(until=DIGEST_HOUR)] == ["1002"]
 
 
