@@ -238,14 +238,15 @@ def format_checker() -> jsonschema.FormatChecker:
 
 # What the simulator serves: closed so that a field X does not document fails the check.
 CLOSED = ("Tweet", "User", "Expansions")
-# The README's 429 body is the v1.1-style error list; its items are the description's ``Error``.
+# The README's 429 body: a Problem of type about:blank, every field of it present.
 RATE_LIMIT_BODY = {
-    "type": "object",
-    "required": ["errors"],
-    "additionalProperties": False,
-    "properties": {
-        "errors": {"type": "array", "minItems": 1, "items": {"$ref": "#/components/schemas/Error"}}
-    },
+    "allOf": [
+        {"$ref": "#/components/schemas/Problem"},
+        {
+            "required": ["title", "type", "status", "detail"],
+            "properties": {"status": {"const": 429}, "type": {"const": "about:blank"}},
+        },
+    ]
 }
 
 
@@ -362,7 +363,7 @@ class Contract:
                 failures.append(
                     f"{label}: answered although the request breaks the contract: {request_problems}"
                 )
-            if ex.status in (200, 400, 429) and "x-rate-limit-remaining" not in {
+            if ex.status in (200, 400, 403, 429) and "x-rate-limit-remaining" not in {
                 k.lower() for k in ex.headers
             }:
                 failures.append(f"{label}: no x-rate-limit headers")
@@ -702,9 +703,15 @@ def test_429_after_the_user_limit_with_rate_limit_headers(sim, client):
     # When the 76th is sent
     with pytest.raises(tweepy.TooManyRequests) as caught:
         client.get_me()
-    # Then X's 429: code 88, no Retry-After, the reset (simulated clock) in the headers
+    # Then X's 429: a Problem, no Retry-After, the reset (simulated clock) in the headers
     response = caught.value.response
-    assert response.json() == {"errors": [{"code": 88, "message": "Rate limit exceeded"}]}
+    assert response.json() == {
+        "title": "Too Many Requests",
+        "type": "about:blank",
+        "status": 429,
+        "detail": "Too Many Requests",
+    }
+    assert response.headers["content-type"] == "application/problem+json"
     assert response.headers["x-rate-limit-limit"] == "75"
     assert response.headers["x-rate-limit-remaining"] == "0"
     assert caught.value.reset_time == int((at(1, 9) + timedelta(minutes=15)).timestamp())
@@ -733,8 +740,11 @@ def test_limits_differ_for_user_context_and_app_only(sim):
     # App-only reads see no connection_status and cannot call /2/users/me
     body = app_client(sim).get_users(usernames=["person_x"], user_fields=["connection_status"])
     assert "connection_status" not in body["data"][0]
-    with pytest.raises(tweepy.Forbidden):
+    with pytest.raises(tweepy.Forbidden) as refused:
         app_client(sim).get_me(user_auth=False)
+    # And the 403 carries the rate-limit headers, as X's answers do
+    assert refused.value.response.headers["x-rate-limit-limit"] == "75"
+    assert refused.value.response.headers["x-rate-limit-remaining"] == "75"
 
 
 def test_401_without_authorization(sim):

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 import requests
 import tweepy
 
-from rapport.adapters.x_client import RETRIES, XReader
-from rapport.domain.x import XUnavailable
+from rapport.adapters.x_client import RETRIES, XReader, parse_post
+from rapport.domain.x import XRateLimited, XUnavailable
 
 
 def reader() -> tuple[XReader, list[float]]:
@@ -84,3 +85,83 @@ def test_the_following_list_is_read_page_by_page_up_to_the_limit_and_billed_as_o
     assert [(p["max_results"], p["pagination_token"]) for p in asked] == [(3, None), (1, "t1")]
     # And each costs $0.001, as an owned read
     assert (x.usage.users, x.usage.cost.dollars) == (3, 0.003)
+
+
+class CannedX(requests.adapters.BaseAdapter):
+    """Answers every request with one canned response, without any network."""
+
+    def __init__(self, status: int, body: bytes, headers: dict[str, str]) -> None:
+        super().__init__()
+        self.status, self.body, self.headers = status, body, headers
+        self.sent = 0
+
+    def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any) -> requests.Response:
+        self.sent += 1
+        response = requests.Response()
+        response.status_code = self.status
+        response.reason = "Too Many Requests"
+        response._content = self.body
+        response.headers.update(self.headers)
+        response.request = request
+        response.url = str(request.url)
+        return response
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+
+RESET = 1_772_440_200  # 2026-03-02T08:30:00Z
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type"),
+    [
+        (
+            b'{"title":"Too Many Requests","type":"about:blank","status":429,"detail":"Too Many Requests"}',
+            "application/problem+json",
+        ),
+        (b'{"errors":[{"code":88,"message":"Rate limit exceeded"}]}', "application/json"),
+        (b"<html><body>Slow down</body></html>", "text/html"),
+        (b"", "application/json"),
+        (b'{"title":"Something else entirely"}', "application/json"),
+    ],
+    ids=["problem", "v1.1", "html", "empty", "odd-json"],
+)
+def test_a_429_is_known_by_its_status_and_reset_whatever_its_body(body, content_type):
+    # Given X answers 429 with its reset header and any body at all
+    headers = {"content-type": content_type, "x-rate-limit-reset": str(RESET), "x-rate-limit-remaining": "0"}
+    canned = CannedX(429, body, headers)
+    client = tweepy.Client(consumer_key="k", consumer_secret="s", access_token="t", access_token_secret="u")
+    client.session.mount("https://", canned)
+    x = XReader(client=client, sleep=lambda _s: None)
+    # When the mentions are read
+    with pytest.raises(XRateLimited) as caught:
+        x.mentions("100", since_id=None, start_time=None)
+    # Then the reader stops at once (no retry) and knows when the window resets
+    assert caught.value.reset_at == datetime.fromtimestamp(RESET, UTC)
+    assert canned.sent == 1
+
+
+def test_a_429_without_its_reset_header_still_stops_the_read():
+    canned = CannedX(429, b"{}", {"content-type": "application/json"})
+    client = tweepy.Client(consumer_key="k", consumer_secret="s", access_token="t", access_token_secret="u")
+    client.session.mount("https://", canned)
+    with pytest.raises(XRateLimited) as caught:
+        XReader(client=client, sleep=lambda _s: None).mentions("100", since_id=None, start_time=None)
+    assert caught.value.reset_at is None
+
+
+@pytest.mark.parametrize(
+    ("served", "written"),
+    [
+        ("a &lt; b &amp; c 🚀", "a < b & c 🚀"),
+        ("&amp;lt;b&amp;gt; is how you write &lt;b&gt;", "&lt;b&gt; is how you write <b>"),
+        ("AT&amp;T &gt;&gt; &amp;quot;", "AT&T >> &quot;"),
+        ("no escapes at all", "no escapes at all"),
+    ],
+)
+def test_post_text_is_unescaped_exactly_once_as_it_becomes_a_post(served, written):
+    # Given X's text, with & < > escaped (the only three X escapes)
+    raw = {"id": "1", "text": served, "created_at": "2026-03-02T08:00:00.000Z", "author_id": "200"}
+    # When the reader turns it into a Post / Then the text is what the author wrote
+    assert parse_post(raw).text == written

@@ -12,14 +12,16 @@ import base64
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol, TypeVar
 
 from rapport_local.xsim.billing import Ledger, Resource
+from rapport_local.xsim.entities import escape_text
 from rapport_local.xsim.faults import TIMEOUT, TRUNCATED, Faults
 from rapport_local.xsim.params import ENDPOINT_PARAMS, ParamProblem, Query, check_path, parse_query
 from rapport_local.xsim.ratelimit import RateLimiter, RateStatus
 from rapport_local.xsim.records import Follower, SimPost, SimUser
+from rapport_local.xsim.search import Matcher, QueryError, authors_of, parse_search
 from rapport_local.xsim.world import EDIT_WINDOW, World
 
 JSON = "application/json; charset=utf-8"
@@ -28,6 +30,8 @@ PROBLEMS = "https://api.twitter.com/2/problems/"
 MENTIONS_CAP = 800  # the mentions timeline reaches the newest 800 posts only
 TWEETS_CAP = 3_200  # the user timeline reaches the newest 3,200 (retweets and replies included)
 TWEETS_CAP_NO_REPLIES = 800  # ... and 800 when exclude=replies
+SEARCH_WINDOW = timedelta(days=7)  # recent search reaches the last seven days
+SEARCH_END_GAP = timedelta(seconds=10)  # end_time must be at least 10 seconds before the request
 OWNED_ENDPOINTS = frozenset(
     {"/2/users/:id/mentions", "/2/users/:id/tweets", "/2/users/:id/followers", "/2/users/:id/following"}
 )
@@ -86,6 +90,7 @@ _ROUTES = (
     _Route("/2/users/:id/following", re.compile(r"^/2/users/(?P<id>[^/]+)/following$"), "users"),
     _Route("/2/users", re.compile(r"^/2/users$"), "users"),
     _Route("/2/tweets", re.compile(r"^/2/tweets$"), "posts"),
+    _Route("/2/tweets/search/recent", re.compile(r"^/2/tweets/search/recent$"), "posts"),
 )
 
 
@@ -132,12 +137,18 @@ class XApi:
             if auth is None:
                 return _problem(401, "about:blank", "Unauthorized", "Unauthorized")
             if self.limiter.limit_for(route.template, auth.user_context) is None:
-                return _problem(
-                    403,
-                    PROBLEMS + "unsupported-authentication",
-                    "Unsupported Authentication",
-                    "Authenticating with OAuth 2.0 Application-Only is forbidden for this endpoint.  "
-                    "Supported authentication types are [OAuth 1.0a User Context, OAuth 2.0 User Context].",
+                # X puts its rate-limit headers on a 403 too; without an app limit, the user one's figures.
+                refused = self.limiter.peek(route.template, auth.credential, True, now)
+                return _with_limits(
+                    _problem(
+                        403,
+                        PROBLEMS + "unsupported-authentication",
+                        "Unsupported Authentication",
+                        "Authenticating with OAuth 2.0 Application-Only is forbidden for this endpoint.  "
+                        "Supported authentication types are [OAuth 1.0a User Context, OAuth 2.0 User "
+                        "Context].",
+                    ),
+                    refused,
                 )
             fault = self.faults.take(route.template)
             if fault == TRUNCATED:
@@ -188,7 +199,10 @@ class XApi:
             and auth.user_id is not None
             and path_params["id"] == auth.user_id
         )
-        self.ledger.charge(now.date(), _resources(reply, route.data_kind), owned=owned)
+        self.ledger.charge(now.date(), _data_resources(reply, route.data_kind), owned=owned)
+        # Only what the owned endpoint lists is an owned read: an expanded user or post is billed at its
+        # own price (README: owned reads are the listed endpoints of the authenticated user's own data).
+        self.ledger.charge(now.date(), _included_resources(reply), owned=False)
         return _with_limits(ApiResponse(200, reply), rate)
 
     def _authenticate(self, headers: Mapping[str, str]) -> Auth | None:
@@ -230,6 +244,7 @@ class _Handler:
             "/2/users/:id/followers": self.followers,
             "/2/users/:id/following": self.following,
             "/2/tweets": self.tweets_by_ids,
+            "/2/tweets/search/recent": self.search_recent,
         }
         return handlers[template]()
 
@@ -322,12 +337,14 @@ class _Handler:
         ]
         return self.post_page(posts)
 
-    def post_page(self, posts: list[SimPost]) -> dict[str, Any] | ApiResponse:
+    def post_page(self, posts: list[SimPost], *, search: bool = False) -> dict[str, Any] | ApiResponse:
         posts = self.within_window(posts)
         paged = _paginate(posts, self.query, default_size=10, style="base36")
         if isinstance(paged, ApiResponse):
             return paged
         page, next_token, previous_token = paged
+        if search:
+            previous_token = None  # search pages forward only (its meta has no previous_token)
         meta: dict[str, Any] = {"result_count": len(page)}
         if page:
             meta["newest_id"] = page[0].id
@@ -363,6 +380,77 @@ class _Handler:
         if reference is not None:
             return post.key > reference.key
         return int(post.id) > int(reference_id)
+
+    # -- recent search ---------------------------------------------------------------------------
+
+    def search_recent(self) -> dict[str, Any] | ApiResponse:
+        """Posts of the last seven days matching ``query``, newest first; never retweets, never protected.
+
+        Retweets: since 2026-05 search returns none (README). Protected posts are not searchable.
+        """
+        raw = self.query.string("query") or ""
+        try:
+            node = parse_search(raw)
+        except QueryError as refused:
+            return _invalid_request([ParamProblem("query", (raw,), str(refused))])
+        now = self.world.now
+        oldest = now - SEARCH_WINDOW
+        problems = self.search_window_problems(oldest, now)
+        if problems:
+            return _invalid_request(problems)
+        matcher = Matcher(self.user_id_named, self.author_of)
+        candidates = self.world.published_since(oldest, authors_of(node, self.user_id_named))
+        found = [
+            p for p in candidates if p.retweet_of is None and self.searchable(p) and matcher.matches(node, p)
+        ]
+        return self.post_page(found, search=True)
+
+    def search_window_problems(self, oldest: datetime, now: datetime) -> list[ParamProblem]:
+        problems: list[ParamProblem] = []
+        start, end = self.query.moment("start_time"), self.query.moment("end_time")
+        if start is not None and start < oldest:
+            shown = _timestamp(start)
+            problems.append(
+                ParamProblem(
+                    "start_time",
+                    (shown,),
+                    f"Invalid 'start_time':'{shown}'. 'start_time' must be on or after {_timestamp(oldest)}",
+                )
+            )
+        if end is not None and end > now - SEARCH_END_GAP:
+            shown = _timestamp(end)
+            problems.append(
+                ParamProblem(
+                    "end_time",
+                    (shown,),
+                    f"Invalid 'end_time':'{shown}'. 'end_time' must be a minimum of 10 seconds prior to the "
+                    "request time.",
+                )
+            )
+        since_id = self.query.string("since_id")
+        since = self.world.any_post(since_id) if since_id else None
+        if since_id and since is not None and since.at < oldest:
+            problems.append(
+                ParamProblem(
+                    "since_id",
+                    (since_id,),
+                    f"Invalid 'since_id':'{since_id}'. 'since_id' must be a tweet id created after "
+                    f"{_timestamp(oldest)}.",
+                )
+            )
+        return problems
+
+    def searchable(self, post: SimPost) -> bool:
+        author = self.world.user(post.author_id)
+        return author is not None and not author.suspended and not author.protected
+
+    def user_id_named(self, username: str) -> str | None:
+        user = self.world.user_named(username)
+        return user.id if user is not None else None
+
+    def author_of(self, post_id: str) -> str | None:
+        post = self.world.post(post_id)
+        return post.author_id if post is not None else None
 
     def tweets_by_ids(self) -> dict[str, Any]:
         found: list[SimPost] = []
@@ -486,7 +574,12 @@ class _Handler:
     def render_post(self, post: SimPost) -> dict[str, Any]:
         # id, text and edit_history_tweet_ids are X's defaults ("By default, responses include only id,
         # text, and edit_history_tweet_ids", X timelines docs).
-        out: dict[str, Any] = {"id": post.id, "text": post.text, "edit_history_tweet_ids": [post.id]}
+        # X HTML-escapes the text it serves (&, <, > only); entity offsets count the unescaped text.
+        out: dict[str, Any] = {
+            "id": post.id,
+            "text": escape_text(post.text),
+            "edit_history_tweet_ids": [post.id],
+        }
         wanted = self.tweet_fields
         if "created_at" in wanted:
             out["created_at"] = _timestamp(post.at)
@@ -511,6 +604,8 @@ class _Handler:
                 "is_edit_eligible": post.retweet_of is None,
                 "editable_until": _timestamp(post.at + EDIT_WINDOW),
             }
+        if "lang" in wanted:
+            out["lang"] = post.lang
         if "possibly_sensitive" in wanted:
             out["possibly_sensitive"] = False
         if "reply_settings" in wanted:
@@ -569,12 +664,15 @@ def _entities(post: SimPost) -> dict[str, Any]:
     return entities
 
 
-def _resources(body: dict[str, Any], data_kind: Resource) -> list[tuple[Resource, str]]:
+def _data_resources(body: dict[str, Any], data_kind: Resource) -> list[tuple[Resource, str]]:
     data = body.get("data")
     items = data if isinstance(data, list) else [data] if isinstance(data, dict) else []
-    out: list[tuple[Resource, str]] = [(data_kind, str(item["id"])) for item in items]
+    return [(data_kind, str(item["id"])) for item in items]
+
+
+def _included_resources(body: dict[str, Any]) -> list[tuple[Resource, str]]:
     includes = body.get("includes") or {}
-    out += [("users", str(u["id"])) for u in includes.get("users", [])]
+    out: list[tuple[Resource, str]] = [("users", str(u["id"])) for u in includes.get("users", [])]
     out += [("posts", str(t["id"])) for t in includes.get("tweets", [])]
     return out
 
@@ -587,7 +685,7 @@ def _paginate(
 ) -> tuple[list[K], str | None, str | None] | ApiResponse:
     """A page of ``items`` (newest first) from ``pagination_token``, with the next and previous tokens."""
     size = query.integer("max_results", default_size)
-    token = query.string("pagination_token")
+    token = query.string("pagination_token") or query.string("next_token")  # search accepts both
     if token is None:
         page = items[:size]
     else:
@@ -710,10 +808,8 @@ def _invalid_request(problems: list[ParamProblem]) -> ApiResponse:
 
 
 def _rate_limited(status: RateStatus) -> ApiResponse:
-    # As X answers a 429 (README): a v1.1-style error list, no Retry-After, the reset in the headers.
-    return ApiResponse(
-        429, {"errors": [{"code": 88, "message": "Rate limit exceeded"}]}, JSON, status.headers()
-    )
+    # As X's v2 answers a 429 (README): a Problem, no Retry-After, the reset in the headers.
+    return _with_limits(_problem(429, "about:blank", "Too Many Requests", "Too Many Requests"), status)
 
 
 def _with_limits(response: ApiResponse, status: RateStatus) -> ApiResponse:

@@ -23,6 +23,20 @@ _TOKEN = re.compile(f"(?P<url>{_URL})|(?P<mention>{_MENTION})")
 _TRAILING = ".,;:!?'\"…"
 _TCO_ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 _DISPLAY_MAX = 26  # X shortens long display_url values with an ellipsis
+RETWEET_CUT = 140  # a retweet's text is cut to about 140 characters, "…" included (README)
+_ESCAPES = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
+_ESCAPED = re.compile("[&<>]")
+# Scripts X tags by themselves; text in Latin letters is tagged English (the simulator does not guess
+# between Latin-script languages), text with no letters at all "und" (X's tag for undetermined).
+_SCRIPTS = (
+    ("ja", re.compile("[\u3040-\u30ff]")),
+    ("ko", re.compile("[\uac00-\ud7af]")),
+    ("zh", re.compile("[\u4e00-\u9fff]")),
+    ("ru", re.compile("[\u0400-\u04ff]")),
+    ("ar", re.compile("[\u0600-\u06ff]")),
+    ("el", re.compile("[\u0370-\u03ff]")),
+    ("he", re.compile("[\u0590-\u05ff]")),
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,18 +103,53 @@ def serve_text(source: str, salt: str, resolve: Callable[[str], str | None]) -> 
 
 
 def retweet_text(author_username: str, author_id: str, original: ServedText) -> ServedText:
-    """``RT @author: text``, as X shows a retweet, with the original's entities shifted."""
+    """``RT @author: text``, as X shows a retweet, cut to about 140 characters with ``…``.
+
+    The original's entities are shifted; those the cut reaches are left out, as their text is gone (the
+    whole original is under ``referenced_tweets``).
+    """
     prefix = f"RT @{author_username}: "
     shift = len(prefix)
+    text = prefix + original.text
+    kept = len(text)
+    if kept > RETWEET_CUT:
+        kept = RETWEET_CUT - 1
+        text = text[:kept] + "…"
     head = Mention(3, 4 + len(author_username), author_username, author_id)
     mentions = (
         head,
-        *(Mention(m.start + shift, m.end + shift, m.username, m.user_id) for m in original.mentions),
+        *(
+            Mention(m.start + shift, m.end + shift, m.username, m.user_id)
+            for m in original.mentions
+            if m.end + shift <= kept
+        ),
     )
     links = tuple(
-        Link(k.start + shift, k.end + shift, k.url, k.expanded_url, k.display_url) for k in original.links
+        Link(k.start + shift, k.end + shift, k.url, k.expanded_url, k.display_url)
+        for k in original.links
+        if k.end + shift <= kept
     )
-    return ServedText(prefix + original.text, mentions, links)
+    return ServedText(text, mentions, links)
+
+
+def escape_text(text: str) -> str:
+    """Post text as X's API serves it: ``&``, ``<`` and ``>`` HTML-escaped, nothing else.
+
+    Entity offsets still count code points of the text before escaping (the text a person wrote).
+    """
+    return _ESCAPED.sub(lambda found: _ESCAPES[found.group(0)], text)
+
+
+def guess_lang(served: ServedText) -> str:
+    """The BCP47 tag X puts on a post: by script, ``en`` for Latin letters, ``und`` with no words."""
+    words = served.text
+    spans = [(m.start, m.end) for m in served.mentions] + [(k.start, k.end) for k in served.links]
+    for start, end in sorted(spans, reverse=True):
+        words = words[:start] + words[end:]
+    for tag, script in _SCRIPTS:
+        if script.search(words):
+            return tag
+    return "en" if re.search("[A-Za-z]", words) else "und"
 
 
 def _trim_url(url: str) -> str:

@@ -43,6 +43,7 @@ PLACE_FIELDS = (
     "contained_within", "country", "country_code", "full_name", "geo", "id", "name", "place_type",
 )  # fmt: skip
 EXCLUDE = ("replies", "retweets")
+SORT_ORDERS = ("recency", "relevancy")
 
 ID_PATTERN = "^[0-9]{1,19}$"
 USERNAME_PATTERN = "^[A-Za-z0-9_]{1,15}$"
@@ -50,14 +51,14 @@ _ID = re.compile(ID_PATTERN)
 _USERNAME = re.compile(USERNAME_PATTERN)
 _DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$")
 
-Kind = Literal["enum_list", "ids", "usernames", "int", "id", "token", "datetime"]
+Kind = Literal["enum_list", "ids", "usernames", "int", "id", "token", "datetime", "enum", "text"]
 
 
 @dataclass(frozen=True, slots=True)
 class Param:
     kind: Kind
     enum: tuple[str, ...] = ()
-    low: int = 0  # int: minimum; lists: minimum count; token: minimum length
+    low: int = 0  # int: minimum; lists: minimum count; token, text: minimum length
     high: int = 0  # int: maximum; lists: maximum count
     required: bool = False
 
@@ -105,6 +106,19 @@ ENDPOINT_PARAMS: dict[str, dict[str, Param]] = {
     "/2/users/:id/followers": _FOLLOW_LIST,
     "/2/users/:id/following": _FOLLOW_LIST,
     "/2/tweets": {"ids": Param("ids", low=1, high=100, required=True), **TWEET_LOOKUP},
+    "/2/tweets/search/recent": {
+        # The description allows 4,096 characters; self-serve access 512, checked with the query itself.
+        "query": Param("text", low=1, high=4096, required=True),
+        "since_id": Param("id"),
+        "until_id": Param("id"),
+        "max_results": Param("int", low=10, high=100),
+        "next_token": Param("token", low=1),
+        "pagination_token": Param("token", low=1),
+        "start_time": Param("datetime"),
+        "end_time": Param("datetime"),
+        "sort_order": Param("enum", enum=SORT_ORDERS),
+        **TWEET_LOOKUP,
+    },
 }
 # X's newer description renames tweet.fields to post.fields; accept both spellings.
 ALIASES = {"post.fields": "tweet.fields"}
@@ -215,6 +229,18 @@ def _check(name: str, param: Param, raw: str) -> tuple[Any, ParamProblem | None]
             return problem(
                 f"The `{name}` query parameter value [{raw}] is shorter than {param.low} characters"
             )
+        return raw, None
+    if param.kind == "text":
+        if not param.low <= len(raw) <= param.high:
+            return problem(
+                f"The `{name}` query parameter value [{raw}] is not between {param.low} and {param.high} "
+                "characters long"
+            )
+        return raw, None
+    if param.kind == "enum":
+        if raw not in param.enum:
+            allowed = ",".join(param.enum)
+            return problem(f"The `{name}` query parameter value [{raw}] is not one of [{allowed}]")
         return raw, None
     if param.kind == "datetime":
         if not _DATETIME.match(raw):

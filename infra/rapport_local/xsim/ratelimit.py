@@ -13,7 +13,9 @@ from datetime import datetime, timedelta
 WINDOW = timedelta(minutes=15)
 
 # endpoint template -> (app limit with a bearer token, user limit with user context); None: not allowed.
-# From the README; /2/users and /2/users/by/username/:username share /2/users/by's limits (X docs).
+# From the README. /2/users and /2/users/by/username/:username have /2/users/by's figures, each in a
+# window of its own (a window is per endpoint and credential). Recent search: 60 per 15 minutes on
+# self-serve access, app or user (README), not the 450/300 of older tiers.
 LIMITS: dict[str, tuple[int | None, int]] = {
     "/2/users/me": (None, 75),
     "/2/users/by": (300, 900),
@@ -24,6 +26,7 @@ LIMITS: dict[str, tuple[int | None, int]] = {
     "/2/users/:id/followers": (300, 300),
     "/2/users/:id/following": (300, 300),
     "/2/tweets": (3_500, 5_000),
+    "/2/tweets/search/recent": (60, 60),
 }
 
 

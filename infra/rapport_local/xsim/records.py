@@ -40,6 +40,7 @@ class SimPost:
     in_reply_to_user_id: str | None = None
     conversation_id: str = ""
     metrics: PostMetrics = field(default_factory=PostMetrics)
+    lang: str = "und"  # the BCP47 tag X detects; "und" when it cannot tell
 
     @property
     def key(self) -> tuple[datetime, int]:

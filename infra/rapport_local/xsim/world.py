@@ -28,7 +28,7 @@ from rapport_local.scenario import (
     UnfollowEvent,
 )
 from rapport_local.xsim.behaviour import Reactions
-from rapport_local.xsim.entities import ServedText, retweet_text, serve_text
+from rapport_local.xsim.entities import ServedText, guess_lang, retweet_text, serve_text
 from rapport_local.xsim.records import Follower, SimPost, SimUser
 
 # Follows listed in the scenario's ``followers`` exist "since forever"; X was founded on this day.
@@ -62,6 +62,7 @@ class World:
         self._posts: dict[str, SimPost] = {}
         self._served: dict[str, ServedText] = {}
         self._by_author: dict[str, list[SimPost]] = defaultdict(list)
+        self._all: list[SimPost] = []  # every post, in time order (recent search reads a slice)
         self._mentioning: dict[str, list[SimPost]] = defaultdict(list)
         self._retweets: dict[str, list[SimPost]] = defaultdict(list)
         self._replies: dict[str, list[SimPost]] = defaultdict(list)
@@ -193,6 +194,14 @@ class World:
         """The user's posts (retweets, replies, quotes included) published by now, newest first."""
         with self.lock:
             return self._published(self._by_author.get(user_id, []))
+
+    def published_since(self, moment: datetime, authors: Iterable[str] | None = None) -> list[SimPost]:
+        """Posts published from ``moment`` to now, newest first: everyone's, or only ``authors``'."""
+        with self.lock:
+            if authors is None:
+                return self._between(self._all, moment)
+            found = [p for a in set(authors) for p in self._between(self._by_author.get(a, []), moment)]
+            return sorted(found, key=_by_key, reverse=True)
 
     def mentions(self, user_id: str, viewer_id: str | None) -> list[SimPost]:
         """Posts of others that mention ``user_id``, published by now and visible to the viewer."""
@@ -372,6 +381,7 @@ class World:
             in_reply_to_user_id=in_reply_to,
             conversation_id=conversation,
             metrics=event.metrics,
+            lang=guess_lang(served),
         )
         self._index(post, served)
         if reply_to is not None:
@@ -404,6 +414,7 @@ class World:
             links=served.links,
             retweet_of=original.id,
             conversation_id=event.id,
+            lang=original.lang,
         )
         self._index(post, served)
         bisect.insort(self._retweets[original.id], post, key=_by_key)
@@ -414,8 +425,14 @@ class World:
         self._posts[post.id] = post
         self._served[post.id] = served
         bisect.insort(self._by_author[post.author_id], post, key=_by_key)
+        bisect.insort(self._all, post, key=_by_key)
         for user_id in dict.fromkeys(m.user_id for m in post.mentions):
             bisect.insort(self._mentioning[user_id], post, key=_by_key)
+
+    def _between(self, ordered: list[SimPost], moment: datetime) -> list[SimPost]:
+        low = bisect.bisect_left(ordered, (moment, 0), key=_by_key)
+        high = bisect.bisect_right(ordered, (self._now, sys.maxsize), key=_by_key)
+        return ordered[low:high][::-1]
 
     def _published(self, posts: Iterable[SimPost]) -> list[SimPost]:
         ordered = list(posts)  # kept sorted by key on insert

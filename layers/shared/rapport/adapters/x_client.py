@@ -5,6 +5,7 @@ Only reads live here. Rapport never posts, likes or follows: the person does, th
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -37,6 +38,9 @@ MAX_PAGES = 10  # bounds one read: what is left is read on the next run, from th
 RETRIES = 2
 X_TIMEOUT_SECONDS = 10.0  # per request; a slower X counts as unavailable, retried, then left for next run
 HEAD_SIZE = 5  # newest followers remembered: the next read stops at the first of them still there
+# X HTML-escapes post text, these three only (README); one pass turns "&amp;lt;" into "&lt;", as written.
+_X_ESCAPES = {"&amp;": "&", "&lt;": "<", "&gt;": ">"}
+_X_ESCAPED = re.compile("&(?:amp|lt|gt);")
 
 
 class XCredentials(BaseModel):
@@ -266,7 +270,7 @@ def parse_post(raw: dict[str, Any]) -> Post:
     return Post(
         id=str(raw["id"]),
         author_id=str(raw.get("author_id", "")),
-        text=str(raw.get("text", "")),
+        text=unescape_x_text(str(raw.get("text", ""))),
         created_at=datetime.fromisoformat(str(raw["created_at"]).replace("Z", "+00:00")),
         in_reply_to_user_id=str(raw["in_reply_to_user_id"]) if raw.get("in_reply_to_user_id") else None,
         replied_to_id=refs.get("replied_to"),
@@ -280,6 +284,15 @@ def parse_post(raw: dict[str, Any]) -> Post:
         reply_count=int(metrics.get("reply_count", 0)),
         quote_count=int(metrics.get("quote_count", 0)),
     )
+
+
+def unescape_x_text(text: str) -> str:
+    """Post text as its author wrote it: X's ``&amp;``, ``&lt;``, ``&gt;`` undone, exactly once.
+
+    Done here, where X's answer becomes a Post, so that classifying sees ``a < b`` and the digest escapes
+    the text once for HTML itself.
+    """
+    return _X_ESCAPED.sub(lambda found: _X_ESCAPES[found.group(0)], text)
 
 
 def make_reader(
