@@ -1,0 +1,90 @@
+"""The simulator's text as X serves it, and its search query language, without a server."""
+
+from __future__ import annotations
+
+import pytest
+
+from rapport_local.xsim.entities import RETWEET_CUT, escape_text, guess_lang, retweet_text, serve_text
+from rapport_local.xsim.search import Clause, Group, QueryError, authors_of, parse_search
+
+USERS = {"ana_builds": "100", "person_x": "200", "friend_y": "300"}
+
+
+def resolve(handle: str) -> str | None:
+    return USERS.get(handle.lower())
+
+
+def test_only_ampersand_and_angle_brackets_are_escaped():
+    assert escape_text('a < b & c > d "q" it\'s &amp;') == 'a &lt; b &amp; c &gt; d "q" it\'s &amp;amp;'
+
+
+def test_a_short_retweet_keeps_the_whole_text_and_its_entities():
+    original = serve_text("Thanks @friend_y https://example.com/a", "1", resolve)
+    retweet = retweet_text("person_x", "200", original)
+    assert retweet.text == "RT @person_x: " + original.text
+    assert [m.username for m in retweet.mentions] == ["person_x", "friend_y"]
+    assert len(retweet.links) == 1
+
+
+def test_a_long_retweet_is_cut_with_an_ellipsis_and_loses_what_the_cut_reaches():
+    # Given a post whose link and mention come after the 140th character of the retweet
+    original = serve_text("word " * 30 + "@friend_y https://example.com/a", "1", resolve)
+    retweet = retweet_text("person_x", "200", original)
+    assert len(retweet.text) == RETWEET_CUT
+    assert retweet.text.endswith("…")
+    assert retweet.text.startswith("RT @person_x: word word")
+    assert [m.username for m in retweet.mentions] == ["person_x"]
+    assert retweet.links == ()
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        ("How we halved cold starts", "en"),
+        ("日本語のテスト", "ja"),
+        ("한국어 글", "ko"),
+        ("中文帖子", "zh"),
+        ("Привет всем", "ru"),
+        ("🚀🚀 @friend_y https://example.com/a", "und"),
+    ],
+)
+def test_lang_is_told_by_script_and_und_without_words(text, lang):
+    assert guess_lang(serve_text(text, "1", resolve)) == lang
+
+
+def test_and_binds_before_or_and_a_minus_negates_a_group():
+    tree = parse_search("from:a OR from:b -(is:reply OR has:links)")
+    assert tree == Group(
+        True,
+        (
+            Clause("from", "a"),
+            Group(
+                False,
+                (Clause("from", "b"), Group(True, (Clause("is", "reply"), Clause("has", "links")), True)),
+            ),
+        ),
+    )
+
+
+def test_a_batched_query_is_served_from_its_authors_only():
+    assert authors_of(parse_search("(from:person_x OR from:friend_y) -is:retweet"), resolve) == {"200", "300"}
+    assert authors_of(parse_search("from:person_x OR lambda"), resolve) is None
+    assert authors_of(parse_search("-from:person_x lambda"), resolve) is None
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "foo:bar from:a",
+        "from:a is:pinned",
+        "has:links",
+        "-lambda",
+        "(from:a",
+        "from:a)",
+        "OR from:a",
+        "",
+    ],
+)
+def test_queries_x_refuses(query):
+    with pytest.raises(QueryError):
+        parse_search(query)
