@@ -1,10 +1,13 @@
-"""The simulator's text as X serves it, and its search query language, without a server."""
+"""The simulator's text as X serves it, its search query language and its windows, without a server."""
 
 from __future__ import annotations
+
+from datetime import UTC, datetime
 
 import pytest
 
 from rapport_local.xsim.entities import RETWEET_CUT, escape_text, guess_lang, retweet_text, serve_text
+from rapport_local.xsim.ratelimit import RateLimiter
 from rapport_local.xsim.search import Clause, Group, QueryError, authors_of, parse_search
 
 USERS = {"ana_builds": "100", "person_x": "200", "friend_y": "300"}
@@ -88,3 +91,17 @@ def test_a_batched_query_is_served_from_its_authors_only():
 def test_queries_x_refuses(query):
     with pytest.raises(QueryError):
         parse_search(query)
+
+
+def test_each_user_lookup_endpoint_has_a_window_of_its_own():
+    # Given the app's window on /2/users/by used up (300 a 15 minutes)
+    limiter, now = RateLimiter(), datetime(2026, 3, 2, 8, tzinfo=UTC)
+    for _ in range(300):
+        assert limiter.hit("/2/users/by", "app:k", False, now).allowed
+    assert not limiter.hit("/2/users/by", "app:k", False, now).allowed
+    # Then /2/users and /2/users/by/username/:username, with the same figures, are still open
+    for endpoint in ("/2/users", "/2/users/by/username/:username"):
+        status = limiter.hit(endpoint, "app:k", False, now)
+        assert (status.allowed, status.limit, status.remaining) == (True, 300, 299)
+    # And recent search has its own 60
+    assert limiter.hit("/2/tweets/search/recent", "app:k", False, now).limit == 60
