@@ -25,6 +25,7 @@ from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoReque
 from moto.ses.models import ses_backends
 from werkzeug.serving import make_server
 
+from rapport_local.keepalive import KeepAliveHandler
 from rapport_local.template import stack_events, timeout_seconds
 
 REGION = "eu-west-1"
@@ -124,11 +125,9 @@ def local_aws() -> Iterator[LocalAws]:
                     os.environ[key] = value
 
 
-class _KeepAliveHandler(MotoRequestHandler):
-    """moto's handler over HTTP/1.1: a client keeps its connection instead of opening one (and the
-    server a thread) per request, which was a good part of a local run's time."""
-
-    protocol_version = "HTTP/1.1"
+class _KeepAliveHandler(KeepAliveHandler, MotoRequestHandler):
+    """moto's handler, keeping a client's connection: a new one (and a server thread) per request
+    was a good part of a local run's time."""
 
 
 @contextmanager

@@ -23,7 +23,7 @@ from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any, TextIO
 
-from werkzeug.serving import WSGIRequestHandler, make_server
+from werkzeug.serving import make_server
 from werkzeug.wrappers import Request
 
 from rapport.email.render import render_digest
@@ -40,6 +40,7 @@ from rapport_local.function_url import (
     http_answer,
     verify_signature,
 )
+from rapport_local.keepalive import KeepAliveHandler
 from rapport_local.scenario import Scenario
 from rapport_local.stack import LocalStack, Tick, open_stack
 from rapport_local.stack_client import LOCAL_FILE
@@ -158,9 +159,7 @@ def _json(status: int, body: dict[str, Any]) -> Answer:
 _REASONS = {200: "OK", 400: "Bad Request", 403: "Forbidden", 404: "Not Found", 502: "Bad Gateway"}
 
 
-class _QuietHandler(WSGIRequestHandler):
-    protocol_version = "HTTP/1.1"
-
+class _QuietHandler(KeepAliveHandler):
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         """The terminal shows what the stack does, not one line per request."""
 

@@ -22,9 +22,10 @@ from datetime import UTC, datetime, timedelta
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.wrappers import Request, Response
 
+from rapport_local.keepalive import KeepAliveHandler
 from rapport_local.scenario import Scenario
 from rapport_local.xsim.api import JSON, ApiResponse, XApi
 from rapport_local.xsim.billing import Ledger
@@ -178,9 +179,8 @@ def _text(value: Any, name: str) -> str:
     return value
 
 
-class _QuietHandler(WSGIRequestHandler):
-    # Keep-alive, as X itself answers: HTTP/1.0 would cost a new connection (and thread) per request.
-    protocol_version = "HTTP/1.1"
+class _QuietHandler(KeepAliveHandler):
+    """Keeps a client's connection, as X itself does."""
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         """The demo prints its own story; one log line per X call would drown it."""
