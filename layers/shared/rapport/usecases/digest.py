@@ -19,6 +19,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING
 
+from rapport.domain.feedback import FeedbackLinks, skipped, snoozed_until
 from rapport.domain.model import (
     DigestRecord,
     Interaction,
@@ -153,12 +154,15 @@ def select(
     last_contact: Mapping[str, datetime],
     stages: Mapping[str, Stage] | None = None,
     done: Set[str] = frozenset(),
+    snoozed: Set[str] = frozenset(),
+    skipped: Set[str] = frozenset(),
 ) -> Selection:
     """Spend the attention budget: at most ``daily_actions``, one per target, resting targets skipped.
 
     ``last_contact`` maps a target id to the last time it was in a sent digest or we wrote to it;
     ``stages`` (target id -> stage) drops suggestions for targets paused since they were made;
-    ``done`` (post ids we already retweeted, answered or replied to) drops what the user did unprompted.
+    ``done`` (post ids we already retweeted, answered or replied to) drops what the user did unprompted;
+    ``snoozed`` (target ids) and ``skipped`` (suggestion refs) drop what the user answered from a digest.
     """
     stages = stages or {}
     yesterday = _local_day(now, policy) - timedelta(days=1)
@@ -167,6 +171,8 @@ def select(
         return (
             expired(s, policy, now, posted_at)
             or stages.get(s.target_id) is Stage.PAUSED
+            or s.target_id in snoozed
+            or suggestion_ref(s) in skipped
             or (s.post_id is not None and s.post_id in done)
         )
 
@@ -244,6 +250,15 @@ class _World:
     me_username: str
     posted_at: dict[str, datetime]  # post id -> when it was posted, for every post the digest knows
 
+    def snoozed(self, now: datetime) -> dict[str, datetime]:
+        """Target id -> the end of its snooze, for the targets snoozed at ``now``."""
+        found = {t: snoozed_until(items, now) for t, items in self.interactions.items()}
+        return {t: until for t, until in found.items() if until is not None}
+
+    def skipped(self) -> set[str]:
+        """Refs of the suggestions the user skipped from a digest."""
+        return {f"{t}|{key}" for t, items in self.interactions.items() for key in skipped(items)}
+
     def acted_on(self) -> set[str]:
         """Posts of theirs we already retweeted, answered or replied to."""
         return {
@@ -308,6 +323,8 @@ def choose(stores: Stores, world: _World, policy: Policy, at: datetime) -> Selec
         last_contact=_last_contact(world, at),
         stages={t.id: t.stage for t in world.targets},
         done=world.acted_on(),
+        snoozed=frozenset(world.snoozed(at)),
+        skipped=frozenset(world.skipped()),
     )
 
 
@@ -322,16 +339,27 @@ class Outbox:
     send_raw: SendRaw
     sender: str
     recipient: str
+    links: FeedbackLinks | None = None  # the signed answer links; None: a digest without them
 
     def send(self, view: DigestView, at: datetime, subject_prefix: str = "") -> tuple[RenderedDigest, str]:
         """Render the view, send it, and return what was sent with the provider's message id."""
         from rapport.email.mime import build_mime
         from rapport.email.render import render_digest
 
+        view = with_feedback(view, self.links, at)
         rendered = render_digest(view)
         if subject_prefix:
             rendered = replace(rendered, subject=subject_prefix + rendered.subject)
-        return rendered, self.send_raw(build_mime(rendered, self.sender, self.recipient, sent_at=at))
+        raw = build_mime(rendered, self.sender, self.recipient, sent_at=at, unsubscribe=view.pause_url)
+        return rendered, self.send_raw(raw)
+
+
+def with_feedback(view: DigestView, links: FeedbackLinks | None, at: datetime) -> DigestView:
+    """The view with each suggestion's answer links and the pause link, signed at ``at``."""
+    if links is None:
+        return view
+    feedback = {suggestion_ref(s): links.for_suggestion(s, at) for s in view.suggestions}
+    return replace(view, feedback=feedback, pause_url=links.pause(at))
 
 
 def send_digest(
@@ -362,6 +390,8 @@ def _send(
     record = stores.digests.digest(day)
     if record is not None and record.status == "sent":
         return DigestReport(day, False, "already sent today")
+    if policy.digest_paused and record is None:  # a day claimed before the pause is still sent
+        return DigestReport(day, False, "the digest is paused (settings: digest_paused)")
     world = _world(stores, local_day, me)
     if record is None:
         selection = choose(stores, world, policy, at)
@@ -382,8 +412,11 @@ def _send(
     return DigestReport(day, True, "sent", suggestions, rendered.subject, message_id)
 
 
-def preview_digest(stores: Stores, at: datetime) -> DigestView:
-    """The digest the user would get at ``at``, chosen from the current data; nothing is written."""
+def preview_digest(stores: Stores, at: datetime, links: FeedbackLinks | None = None) -> DigestView:
+    """The digest the user would get at ``at``, chosen from the current data; nothing is written.
+
+    With ``links``, the view carries the answer links a sent digest would (signed at ``at``).
+    """
     policy, me = stores.settings.policy_and_me()
     local_day = at.astimezone(policy.zone).date()
     world = _world(stores, local_day, me)
@@ -392,7 +425,8 @@ def preview_digest(stores: Stores, at: datetime) -> DigestView:
         chosen = tuple(stores.suggestions.suggestions_by_ref(record.suggestion_refs))
     else:
         chosen = choose(stores, world, policy, at).chosen
-    return build_view(stores, local_day.isoformat(), chosen, at, policy=policy, world=world)
+    view = build_view(stores, local_day.isoformat(), chosen, at, policy=policy, world=world)
+    return with_feedback(view, links, at)
 
 
 TEST_SUBJECT_PREFIX = "[test] "
@@ -425,10 +459,11 @@ def build_view(
     changed_since = previous.sent_at if previous and previous.sent_at else datetime.min.replace(tzinfo=UTC)
     targets: list[TargetStatus] = []
     transitions: list[tuple[str, Transition]] = []
+    snoozed = world.snoozed(at)
     for target in world.targets:
         history = world.transitions[target.id]
         since = history[-1].at if history else (target.added_at or at)
-        targets.append(TargetStatus(target.username, target.stage, since))
+        targets.append(TargetStatus(target.username, target.stage, since, snoozed.get(target.id)))
         transitions.extend((target.username, t) for t in history if changed_since < t.at <= at)
     transitions.sort(key=lambda pair: pair[1].at)
     posted = world.posted_at
