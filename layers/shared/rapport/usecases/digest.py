@@ -66,6 +66,9 @@ class DigestReport:
     suggestions: tuple[Suggestion, ...] = ()
     subject: str = ""
     message_id: str | None = None
+    # The answer links the email carried: suggestion ref -> {action: url}; and its pause link.
+    feedback: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    unsubscribe: str | None = None
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -81,9 +84,11 @@ class DigestReport:
                     "post_id": s.post_id,
                     "users": list(s.users),
                     "why": s.reason,
+                    "feedback": dict(self.feedback.get(suggestion_ref(s), {})),
                 }
                 for s in self.suggestions
             ],
+            "unsubscribe": self.unsubscribe,
         }
 
 
@@ -341,12 +346,15 @@ class Outbox:
     recipient: str
     links: FeedbackLinks | None = None  # the signed answer links; None: a digest without them
 
+    def prepare(self, view: DigestView, at: datetime) -> DigestView:
+        """The view as this outbox sends it: with its answer links, signed at ``at``."""
+        return with_feedback(view, self.links, at)
+
     def send(self, view: DigestView, at: datetime, subject_prefix: str = "") -> tuple[RenderedDigest, str]:
-        """Render the view, send it, and return what was sent with the provider's message id."""
+        """Render the (prepared) view, send it, and return what was sent with the provider's message id."""
         from rapport.email.mime import build_mime
         from rapport.email.render import render_digest
 
-        view = with_feedback(view, self.links, at)
         rendered = render_digest(view)
         if subject_prefix:
             rendered = replace(rendered, subject=subject_prefix + rendered.subject)
@@ -405,11 +413,13 @@ def _send(
     else:
         refs = list(record.suggestion_refs)  # a retry: send exactly what was claimed
     suggestions = tuple(stores.suggestions.suggestions_by_ref(refs))
-    view = build_view(stores, day, suggestions, at, policy=policy, world=world)
+    view = outbox.prepare(build_view(stores, day, suggestions, at, policy=policy, world=world), at)
     rendered, message_id = outbox.send(view, at)
     stores.digests.complete_digest(day, rendered.subject, message_id, at)
     stores.suggestions.mark_sent(refs, day)
-    return DigestReport(day, True, "sent", suggestions, rendered.subject, message_id)
+    return DigestReport(
+        day, True, "sent", suggestions, rendered.subject, message_id, view.feedback, view.pause_url
+    )
 
 
 def preview_digest(stores: Stores, at: datetime, links: FeedbackLinks | None = None) -> DigestView:
@@ -438,10 +448,12 @@ def send_test_digest(stores: Stores, outbox: Outbox, at: datetime) -> DigestRepo
     Nothing is written: the day is not claimed and no suggestion is marked sent, so the day's real
     digest still goes out at the digest hour with the same choices.
     """
-    view = preview_digest(stores, at)
+    view = outbox.prepare(preview_digest(stores, at), at)
     rendered, message_id = outbox.send(view, at, subject_prefix=TEST_SUBJECT_PREFIX)
     day = view.local_date.isoformat()
-    return DigestReport(day, True, "test sent", view.suggestions, rendered.subject, message_id)
+    return DigestReport(
+        day, True, "test sent", view.suggestions, rendered.subject, message_id, view.feedback, view.pause_url
+    )
 
 
 def build_view(
