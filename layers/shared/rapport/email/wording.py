@@ -80,8 +80,8 @@ FEEDBACK_LABELS: dict[str, str] = {
 }
 PAUSE_LABEL = "Pause these emails"
 MANAGE_TARGETS = (
-    "Manage your targets with the rapport command: `rapport targets` lists them; show, pause, resume "
-    'and remove act on one (the README\'s "The rapport command").'
+    'Manage your targets with the rapport command: "rapport targets" lists them; show, pause, resume '
+    'and remove act on one (see "The rapport command" in the README).'
 )
 
 # C0 controls (but tab and newline) and DEL are invalid in HTML and garble plain text.

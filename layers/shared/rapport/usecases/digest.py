@@ -344,11 +344,14 @@ class Outbox:
     send_raw: SendRaw
     sender: str
     recipient: str
-    links: FeedbackLinks | None = None  # the signed answer links; None: a digest without them
+    # The signed answer links, or how to get them when a digest is actually sent (reading the key is
+    # a Secrets Manager call the 23 hourly ticks that send nothing need not make); None: no links.
+    links: FeedbackLinks | Callable[[], FeedbackLinks | None] | None = None
 
     def prepare(self, view: DigestView, at: datetime) -> DigestView:
         """The view as this outbox sends it: with its answer links, signed at ``at``."""
-        return with_feedback(view, self.links, at)
+        links = self.links() if callable(self.links) else self.links
+        return with_feedback(view, links, at)
 
     def send(self, view: DigestView, at: datetime, subject_prefix: str = "") -> tuple[RenderedDigest, str]:
         """Render the (prepared) view, send it, and return what was sent with the provider's message id."""
