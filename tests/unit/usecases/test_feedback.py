@@ -257,3 +257,23 @@ def test_a_link_for_a_removed_target_answers_gone_and_writes_nothing():
 
     assert (reply.outcome, reply.status) == (Outcome.GONE, 404)
     assert memory.targets == before.targets
+
+
+def test_done_from_a_digest_lets_the_target_rest_as_if_we_had_written_to_them():
+    # Given two retweets waiting for person_x (two useful posts, evaluated a few hours apart)
+    stores = given_a_target_with_a_useful_post()
+    second = post(when=T0 + timedelta(hours=22), post_id="1002")
+    stores.evidence.add_interaction(
+        evidence(InteractionKind.TARGET_POST, second.created_at, ev_id="1002", the_post=second)
+    )
+    evaluate(stores, ["200"], T0 + timedelta(hours=23))
+    assert len(stores.suggestions.pending_suggestions(until=DIGEST_HOUR)) == 2
+
+    # When the user says "I did it" to the first from the test digest, before the digest hour
+    test = send_test_digest(stores, outbox(Mailbox()), DIGEST_HOUR - timedelta(hours=1))
+    click(stores, links_of(test)["done"], now=DIGEST_HOUR - timedelta(minutes=30))
+
+    # Then the day's digest lets person_x rest: the other retweet waits for another day
+    report = send_digest(stores, outbox(Mailbox()), DIGEST_HOUR)
+    assert report.suggestions == ()
+    assert len(stores.suggestions.pending_suggestions(until=DIGEST_HOUR)) == 1
