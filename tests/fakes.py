@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import math
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
@@ -54,6 +55,7 @@ class Memory:
     policy: Policy | None = None
     me: dict[str, str] | None = None
     leases: dict[str, tuple[str, int]] = field(default_factory=dict)  # name -> (holder, expiry epoch s)
+    admitted: Counter[str] = field(default_factory=Counter)  # throttle "name#window" -> requests let in
 
 
 @dataclass(slots=True)
@@ -298,6 +300,13 @@ class MemoryLeaseStore:
         held = self.memory.leases.get(name)
         if held is not None and held[0] == holder:
             del self.memory.leases[name]
+
+    def admit(self, name: str, window_start: datetime, window: timedelta, limit: int) -> bool:
+        key = f"{name}#{int(window_start.timestamp())}"
+        if self.memory.admitted[key] >= limit:
+            return False
+        self.memory.admitted[key] += 1
+        return True
 
 
 def memory_stores(memory: Memory | None = None) -> Stores:

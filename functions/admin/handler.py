@@ -215,7 +215,7 @@ def test_digest() -> dict[str, Any]:
     deps: Services = app.context["services"]
     settings = deps.settings_of(SendsEmailSettings)
     try:
-        outbox = Outbox(deps.send_raw, settings.sender, settings.recipient)
+        outbox = Outbox(deps.send_raw, settings.sender, settings.recipient, deps.feedback_links)
         report = send_test_digest(deps.stores, outbox, deps.clock())
     except ClientError as exc:  # SES refused: the sender (or, in the sandbox, recipient) is unverified
         message = exc.response.get("Error", {}).get("Message") or str(exc)

@@ -30,7 +30,7 @@ def _digest(event: dict[str, Any], context: LambdaContext, deps: Services) -> di
     s = deps.settings_of(DigestSettings)
     report = send_digest(
         deps.stores,
-        Outbox(deps.send_raw, s.sender, s.recipient),
+        Outbox(deps.send_raw, s.sender, s.recipient, deps.feedback_links),
         event_time(event),
         alone=lambda work: deps.alone("digest", context, work),
     )

@@ -10,6 +10,7 @@ import inspect
 import json
 import logging
 import os
+import secrets
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -33,6 +34,9 @@ TABLE = "rapport-local"
 BUS = "rapport-local"
 QUEUE = "rapport-evaluate"
 SECRET = "rapport/x-credentials"  # noqa: S105 - a secret name, not a secret
+FEEDBACK_KEY = "rapport/feedback-key"  # the secret that signs the digest's links: a name too
+# Where the digest's feedback links point until `rapport local` serves the endpoint on its own port.
+FEEDBACK_URL = "http://127.0.0.1/feedback"
 SENDER = "rapport@example.com"
 RECIPIENT = "ana@example.com"
 FAKE_X_CREDENTIALS = {
@@ -57,6 +61,8 @@ class LocalAws:
             "RAPPORT_SENDER": SENDER,
             "RAPPORT_RECIPIENT": RECIPIENT,
             "RAPPORT_X_API_URL": x_api_url,
+            "RAPPORT_FEEDBACK_SECRET_ID": FEEDBACK_KEY,
+            "RAPPORT_FEEDBACK_URL": FEEDBACK_URL,
             # collect, evaluate and digest share one figure; the local stack runs them on one setting.
             "RAPPORT_TIMEOUT_SECONDS": str(timeout_seconds("collect")),
             "AWS_REGION": REGION,
@@ -177,6 +183,8 @@ def provision(endpoint: str) -> LocalAws:
     create_table(TABLE, REGION)
     client("sesv2").create_email_identity(EmailIdentity=SENDER)
     client("secretsmanager").create_secret(Name=SECRET, SecretString=json.dumps(FAKE_X_CREDENTIALS))
+    # As the stack's GenerateSecretString does: a fresh random key, known to nobody but the secret.
+    client("secretsmanager").create_secret(Name=FEEDBACK_KEY, SecretString=secrets.token_urlsafe(48))
     events, sqs = client("events"), client("sqs")
     events.create_event_bus(Name=BUS)
     queue_url = sqs.create_queue(QueueName=QUEUE)["QueueUrl"]

@@ -114,6 +114,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     preview.add_argument("--date", type=_iso_date, help="local date (YYYY-MM-DD); default: the last day")
     preview.add_argument("--out", type=Path, help="HTML file to write (a .txt beside it); default: out/")
     preview.add_argument("--html", type=Path, help="with --local: also write the digest's HTML to this file")
+    preview.add_argument(
+        "--json",
+        action="store_true",
+        help="with --local: print the digest as one JSON object (its suggestions with their feedback "
+        "links, and its unsubscribe link)",
+    )
     preview.add_argument("--scenario", type=Path, help="scenario file; default: the shipped one")
     preview.add_argument("--table", help="read this DynamoDB table instead of playing the scenario")
 
@@ -216,7 +222,9 @@ def _on_local_stack(args: argparse.Namespace) -> int:
             _print_run(reply.body)
     elif args.command == "digest":
         reply = StackClient.local().request("GET", "/_local/digest/preview")
-        if reply.ok:
+        if reply.ok and args.json:
+            print(json.dumps(reply.body, indent=2, ensure_ascii=False))
+        elif reply.ok:
             print(reply.body["text"])
             if args.html:
                 args.html.parent.mkdir(parents=True, exist_ok=True)

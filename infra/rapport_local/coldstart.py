@@ -22,7 +22,7 @@ from pathlib import Path
 
 from rapport_local.aws import BUS, RECIPIENT, REGION, SECRET, SENDER, TABLE
 
-HANDLERS = ("collect", "evaluate", "digest", "admin")
+HANDLERS = ("collect", "evaluate", "digest", "admin", "feedback")
 BASELINE = "boto3"
 
 # What template.yaml sets for every function, with local values; LAMBDA_TASK_ROOT makes Powertools

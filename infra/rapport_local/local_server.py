@@ -2,7 +2,9 @@
 
 One HTTP server plays the admin function's Function URL (AWS_IAM auth: every request must be SigV4
 signed with the credentials the stack issued) and forwards any method and path to the real admin
-handler as a payload 2.0 event. Under ``/_local/`` the same server, signed the same way, drives the
+handler as a payload 2.0 event. Under ``/feedback/`` it plays the feedback function's public URL (no
+AWS auth: the digest's signed links are the only credential), so a local digest's links work in a
+browser. Under ``/_local/`` the same server, signed the same way, drives the
 stack: ``POST /_local/run`` plays hours on the simulated clock, ``GET /_local/digest/preview`` shows
 the digest the person would get now. Its endpoints go to ``.rapport/local.json`` while it serves.
 """
@@ -26,7 +28,9 @@ from typing import TYPE_CHECKING, Any, TextIO
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request
 
+from rapport.domain.model import suggestion_ref
 from rapport.email.render import render_digest
+from rapport.email.view import DigestView
 from rapport.runtime.observability import logger
 from rapport.usecases.digest import preview_digest
 from rapport_local.aws import REGION, TABLE
@@ -49,6 +53,7 @@ if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
 
 MAX_HOURS = 24 * 62  # one request plays at most two months
+FEEDBACK_PATH = "/feedback/"
 
 
 class _Discard(io.StringIO):
@@ -83,6 +88,8 @@ class LocalFunctionUrl:
             dict(request.headers.items()),
             request.get_data(),
         )
+        if raw_path.startswith(FEEDBACK_PATH):
+            return self.feedback(received, raw_path, raw_query)
         try:
             verify_signature(received, self.credentials, self.region, datetime.now(UTC))
         except Forbidden as refused:
@@ -94,6 +101,17 @@ class LocalFunctionUrl:
                 event = function_url_event(received, raw_path, raw_query, datetime.now(UTC))
                 return http_answer(self.stack.invoke("admin", event))
         except Exception:  # a crashed handler is a 502, as Lambda answers it
+            traceback.print_exc(file=sys.stderr)
+            return _json(502, {"message": "Internal Server Error"})
+
+    def feedback(self, received: Received, raw_path: str, raw_query: str) -> Answer:
+        """The feedback function's URL: AuthType NONE, so the request goes to the handler unsigned."""
+        event = function_url_event(received, raw_path, raw_query, datetime.now(UTC))
+        event["requestContext"].pop("authorizer", None)  # no AWS auth: no IAM caller
+        try:
+            with self._lock:
+                return http_answer(self.stack.invoke("feedback", event))
+        except Exception:
             traceback.print_exc(file=sys.stderr)
             return _json(502, {"message": "Internal Server Error"})
 
@@ -124,15 +142,32 @@ class LocalFunctionUrl:
     def preview(self) -> dict[str, Any]:
         """The digest the person would get now, on the simulated clock; nothing is written."""
         now = self.stack.xsim.now
-        view = preview_digest(self.stack.deps.stores, now)
+        view = preview_digest(self.stack.deps.stores, now, self.stack.deps.feedback_links())
         rendered = render_digest(view)
         return {
             "at": now.isoformat(),
             "local_date": view.local_date.isoformat(),
             "subject": rendered.subject,
+            "suggestions": digest_suggestions(view),
+            "unsubscribe": view.pause_url,
             "text": rendered.text,
             "html": rendered.html,
         }
+
+
+def digest_suggestions(view: DigestView) -> list[dict[str, Any]]:
+    """Each suggestion of a digest with its answer links by action, as summary.json lists them."""
+    return [
+        {
+            "kind": s.kind.value,
+            "target": s.target_username,
+            "post_id": s.post_id,
+            "users": list(s.users),
+            "why": s.reason,
+            "feedback": dict(view.feedback.get(suggestion_ref(s), {})),
+        }
+        for s in view.suggestions
+    ]
 
 
 def _hours(body: Any) -> int:
@@ -156,7 +191,15 @@ def _json(status: int, body: dict[str, Any]) -> Answer:
     return Answer(status, {"content-type": "application/json"}, json.dumps(body).encode())
 
 
-_REASONS = {200: "OK", 400: "Bad Request", 403: "Forbidden", 404: "Not Found", 502: "Bad Gateway"}
+_REASONS = {
+    200: "OK",
+    400: "Bad Request",
+    403: "Forbidden",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    429: "Too Many Requests",
+    502: "Bad Gateway",
+}
 
 
 class _QuietHandler(KeepAliveHandler):
@@ -179,8 +222,11 @@ def serve_local(scenario: Scenario, port: int = 0, *, out: TextIO = sys.stdout) 
             request_handler=_QuietHandler,
         )
         admin_url = f"http://127.0.0.1:{server.server_port}/"
+        feedback_url = f"http://127.0.0.1:{server.server_port}{FEEDBACK_PATH.rstrip('/')}"
+        stack.serve_feedback_at(feedback_url)
         endpoints = {
             "admin_url": admin_url,
+            "feedback_url": feedback_url,
             "aws_endpoint": stack.aws.endpoint,
             "x_api_url": stack.xsim.url,
             "region": REGION,

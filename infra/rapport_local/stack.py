@@ -26,6 +26,7 @@ from functions.admin import handler as admin_handler
 from functions.collect import handler as collect_handler
 from functions.digest import handler as digest_handler
 from functions.evaluate import handler as evaluate_handler
+from functions.feedback import handler as feedback_handler
 from rapport.adapters.dynamodb.stores import dynamodb_stores
 from rapport.runtime.services import Services
 from rapport.runtime.settings import StackSettings
@@ -40,6 +41,7 @@ HANDLERS: dict[str, Handler] = {
     "collect": collect_handler.lambda_handler,
     "evaluate": evaluate_handler.lambda_handler,
     "digest": digest_handler.lambda_handler,
+    "feedback": feedback_handler.lambda_handler,
 }
 
 
@@ -119,7 +121,7 @@ class Tick:
 
 
 class LocalStack:
-    """The four handlers wired to a local AWS and an X simulator, driven on the simulator's clock."""
+    """The handlers wired to a local AWS and an X simulator, driven on the simulator's clock."""
 
     def __init__(
         self,
@@ -163,6 +165,10 @@ class LocalStack:
 
     def admin(self, **command: Any) -> dict[str, Any]:
         return self.invoke("admin", command)
+
+    def serve_feedback_at(self, url: str) -> None:
+        """Point the digest's feedback links at ``url``, where `rapport local` serves the endpoint."""
+        self.deps.settings = self.deps.settings.model_copy(update={"feedback_url": url})
 
     def setup(self, scenario: Scenario, at: datetime | None = None) -> list[dict[str, Any]]:
         """The scenario's settings and targets, through admin as a user would; the targets added."""

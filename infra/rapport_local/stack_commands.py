@@ -184,6 +184,18 @@ def history_table(transitions: Sequence[dict[str, Any]]) -> Table:
     return table
 
 
+def feedback_table(answers: Sequence[dict[str, Any]]) -> Table:
+    """Your answers from the digest's links: when, which, about what, and a snooze's end."""
+    table = Table(title="your answers from the digest", title_justify="left")
+    table.add_column("when", no_wrap=True)
+    table.add_column("answer")
+    table.add_column("about")
+    table.add_column("until", no_wrap=True)
+    for a in answers:
+        table.add_row(_when(a.get("at")), a.get("answer") or "", a.get("about") or "", _when(a.get("until")))
+    return table
+
+
 def settings_table(settings: dict[str, Any], only: Sequence[str] | None = None) -> Table:
     table = Table(title="settings", title_justify="left")
     table.add_column("key", no_wrap=True)
@@ -374,6 +386,8 @@ def _targets(client: StackClient, args: argparse.Namespace, as_json: bool) -> in
         out = _console()
         out.print(target_summary(body["target"]))
         out.print(history_table(body["transitions"]))
+        if body.get("feedback"):
+            out.print(feedback_table(body["feedback"]))
         return DONE
     if action == "edit":
         changes = {k: v for k, v in (("topics", args.topics), ("note", args.note)) if v is not None}

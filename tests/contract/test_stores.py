@@ -6,6 +6,7 @@ cannot drift from the table.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, timedelta
 
 import pytest
@@ -289,3 +290,32 @@ def test_a_crashed_runs_lease_expires_after_its_ttl(stores: Stores):
     # And the crashed run, were it to release late, no longer frees what the next run holds
     stores.leases.release("digest", "crashed")
     assert not stores.leases.acquire("digest", "third", at(0) + timedelta(seconds=301), FIVE_MINUTES)
+
+
+def test_a_throttle_lets_in_the_first_requests_of_each_window_only(stores: Stores):
+    # Given a limit of two a minute
+    minute, window = at(1), timedelta(minutes=1)
+    # When four requests come in that minute, then two pass and two are turned away
+    assert [stores.leases.admit("feedback", minute, window, 2) for _ in range(4)] == [
+        True,
+        True,
+        False,
+        False,
+    ]
+    # And the next minute starts counting again, whatever else the lease store holds
+    assert stores.leases.acquire("digest", "run-1", minute, timedelta(minutes=5))
+    assert stores.leases.admit("feedback", minute + window, window, 2)
+
+
+def test_an_answer_from_the_digest_is_stored_once_with_its_time_and_snooze_end(stores: Stores):
+    # Given a snooze answer stored as evidence
+    stores.targets.put_target(target())
+    snooze = replace(
+        evidence(K.SNOOZED, at(2), ev_id="feedback:snooze-2w:retweet#1001", refers_to="retweet#1001"),
+        until=at(2, days=14),
+    )
+    assert stores.evidence.add_interaction(snooze)
+    # When the same link is used again (a later click), then nothing new is stored
+    assert not stores.evidence.add_interaction(replace(snooze, at=at(5), until=at(5, days=14)))
+    # And the first answer reads back whole
+    assert stores.evidence.interactions("200") == [snooze]

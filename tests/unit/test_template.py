@@ -24,7 +24,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = ROOT / "template.yaml"
 TOOLS_PYTHON = ROOT / ".venv-tools" / "bin" / "python"
-FUNCTIONS = ("collect", "evaluate", "digest", "admin")
+FUNCTIONS = ("collect", "evaluate", "digest", "admin", "feedback")
 ENV_VARS = {
     "RAPPORT_TABLE_NAME",
     "RAPPORT_EVENT_BUS_NAME",
@@ -176,7 +176,7 @@ def is_hourly(expression: str) -> bool:
 # ------------------------------------------------------------------ functions
 
 
-def test_four_python313_arm64_functions_each_run_their_own_handler(templates: Templates) -> None:
+def test_five_python313_arm64_functions_each_run_their_own_handler(templates: Templates) -> None:
     # Given the expanded template
     functions = resources_of(templates.cfn, "AWS::Lambda::Function")
 
@@ -389,13 +389,40 @@ def test_only_collect_may_put_events_and_only_on_the_rapport_bus(templates: Temp
 def test_only_collect_and_admin_may_read_the_x_secret(templates: Templates) -> None:
     for name in FUNCTIONS:
         statements = statements_with_prefix(templates.cfn, name, "secretsmanager:")
+        reading_x = [st for st in statements if any(refers_to(r, "XSecret") for r in resources(st))]
         if name in {"collect", "admin"}:
-            assert [actions(st) for st in statements] == [["secretsmanager:GetSecretValue"]], name
-            for resource in resources(statements[0]):
+            assert [actions(st) for st in reading_x] == [["secretsmanager:GetSecretValue"]], name
+            for resource in resources(reading_x[0]):
                 assert refers_to(resource, "XSecret"), resource
                 assert refers_to(resource, "XSecretArn"), resource
         else:
-            assert statements == [], name
+            assert reading_x == [], name
+
+
+def test_the_feedback_key_is_generated_by_the_stack_and_read_only_where_links_are_signed_or_checked(
+    templates: Templates,
+) -> None:
+    # Given the key's secret: Secrets Manager generates it, so no value is in the template
+    key = templates.cfn["Resources"]["FeedbackKey"]["Properties"]
+    assert key["GenerateSecretString"]["PasswordLength"] >= 32
+    assert "SecretString" not in key
+
+    for name in FUNCTIONS:
+        statements = statements_with_prefix(templates.cfn, name, "secretsmanager:")
+        reading_key = [st for st in statements if any(refers_to(r, "FeedbackKey") for r in resources(st))]
+        variables = function(templates.cfn, name)["Environment"]["Variables"]
+        if name in {"digest", "admin", "feedback"}:
+            # Then the functions that sign (digest, admin's test digest) or check (feedback) links read
+            # it, by its name in their environment, never its value
+            assert [actions(st) for st in reading_key] == [["secretsmanager:GetSecretValue"]], name
+            assert variables["RAPPORT_FEEDBACK_SECRET_ID"] == {"Ref": "FeedbackKey"}, name
+        else:
+            assert reading_key == [], name
+            assert "RAPPORT_FEEDBACK_SECRET_ID" not in variables, name
+    # And the digest's links point at the feedback function's own URL
+    for name in ("digest", "admin"):
+        variables = function(templates.cfn, name)["Environment"]["Variables"]
+        assert variables["RAPPORT_FEEDBACK_URL"] == {"Fn::GetAtt": ["FeedbackFunctionUrl", "FunctionUrl"]}
 
 
 @pytest.mark.parametrize("function", ["digest", "admin"])
@@ -419,21 +446,28 @@ def test_only_digest_and_admin_may_send_mail_as_the_sender_to_the_recipient(
     assert refers_to(identity_arns, "SenderEmail")
 
 
-def test_admin_url_requires_iam_signed_requests(templates: Templates) -> None:
+def test_admin_url_requires_iam_signed_requests_and_only_feedback_is_public(templates: Templates) -> None:
     # Given the function URLs
-    urls = resources_of(templates.cfn, "AWS::Lambda::Url")
+    urls = {
+        next(
+            f
+            for f in FUNCTIONS
+            if refers_to(u["Properties"]["TargetFunctionArn"], f"{f.capitalize()}Function")
+        ): u
+        for u in resources_of(templates.cfn, "AWS::Lambda::Url").values()
+    }
 
-    # Then only admin has one, and it is never public
-    assert len(urls) == 1
-    url = next(iter(urls.values()))["Properties"]
-    assert refers_to(url["TargetFunctionArn"], "AdminFunction")
-    assert url["AuthType"] == "AWS_IAM"
+    # Then admin's is never public, and feedback's (the digest's signed links) is the one without AWS auth
+    assert set(urls) == {"admin", "feedback"}
+    assert urls["admin"]["Properties"]["AuthType"] == "AWS_IAM"
+    assert urls["feedback"]["Properties"]["AuthType"] == "NONE"
     public = [
-        p
+        p["Properties"]
         for p in resources_of(templates.cfn, "AWS::Lambda::Permission").values()
         if p["Properties"].get("FunctionUrlAuthType") == "NONE" or p["Properties"]["Principal"] == "*"
     ]
-    assert public == []
+    assert public
+    assert all(refers_to(p["FunctionName"], "FeedbackFunction") for p in public)
 
 
 # ------------------------------------------------------------------ outputs and packaging

@@ -33,6 +33,7 @@ _TIE_ORDER = {
     InteractionKind.ADDED: 0,
     InteractionKind.PAUSE: 1,
     InteractionKind.RESUME: 1,
+    InteractionKind.DROPPED: 1,
     InteractionKind.OUR_RETWEET: 2,
     InteractionKind.OUR_ANSWER: 2,
     InteractionKind.OUR_QUESTION: 2,
@@ -132,9 +133,11 @@ class _Fold:
             return
         if not self.started:
             return
-        if kind is InteractionKind.PAUSE:
+        if kind in (InteractionKind.PAUSE, InteractionKind.DROPPED):
+            # Dropping from the digest ("not for me") leaves the method like a pause: resume undoes it.
             self.paused = True
-            self.record(ev.at, "paused by you", [ev.id])
+            how = "dropped by you" if kind is InteractionKind.DROPPED else "paused by you"
+            self.record(ev.at, how, [ev.id])
             return
         if kind is InteractionKind.RESUME:
             self.paused = False

@@ -38,6 +38,11 @@ class InteractionKind(StrEnum):
     PAUSE = "pause"  # the user paused this target
     RESUME = "resume"  # the user resumed this target
     ADDED = "added"  # the user added this target
+    # The user's answers from the digest's links (rapport.domain.feedback):
+    DONE = "done"  # they did a suggestion, even if X does not show it yet
+    SKIPPED = "skipped"  # not this suggestion: it never comes back
+    SNOOZED = "snoozed"  # nothing for this target until ``until``
+    DROPPED = "dropped"  # not this person: the target leaves the method until resumed
 
 
 class SuggestionKind(StrEnum):
@@ -89,6 +94,7 @@ class Interaction:
     post: Post | None = None
     is_question: bool = False  # for TARGET_POST: a question asked to their network
     refers_to: str | None = None  # the post of the other side this one is about
+    until: datetime | None = None  # for SNOOZED: when the target may be suggested again
 
 
 @dataclass(frozen=True, slots=True)

@@ -62,6 +62,9 @@ class Policy(BaseModel):
         default=7, ge=1, le=90, description="no interaction for longer than this: the target is losing touch"
     )
     x_monthly_budget_usd: MonthlyBudgetUSD = 5.0
+    digest_paused: bool = Field(
+        default=False, description="no digest is sent while paused (the digest's pause link sets it)"
+    )
 
     @field_validator("topics")
     @classmethod

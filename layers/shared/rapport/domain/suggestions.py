@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from rapport.domain.engine import Progress
+from rapport.domain.feedback import skipped, snoozed_until
 from rapport.domain.model import Interaction, InteractionKind, Post, Stage, Suggestion, SuggestionKind, Target
 from rapport.domain.policy import Policy
 
@@ -23,6 +24,8 @@ OUR_REACTIONS = frozenset(
         InteractionKind.OUR_ANSWER,
         InteractionKind.OUR_QUESTION,
         InteractionKind.OUR_REPLY,
+        # "Done" from the digest: the user did it, even before X shows it; it counts as contact.
+        InteractionKind.DONE,
     }
 )
 THEY_SPOKE_TO_US = frozenset({InteractionKind.MENTION, InteractionKind.REPLY_TO_QUESTION})
@@ -56,7 +59,11 @@ class Context:
         return timedelta(0) <= self.now - post.created_at <= timedelta(days=self.policy.freshness_days)
 
     def already_suggested(self) -> set[str]:
-        return {s.key for s in self.previous}
+        return {s.key for s in self.previous} | skipped(self.interactions)
+
+    def skipped_posts(self) -> set[str]:
+        """Posts of a suggestion the user skipped: not suggested again in any form."""
+        return {key.split("#", 1)[1] for key in skipped(self.interactions) if "#" in key}
 
     def reacted_to(self) -> set[str]:
         """Posts of theirs we already retweeted, answered or replied to."""
@@ -74,13 +81,16 @@ def suggest(ctx: Context) -> list[Suggestion]:
     """All new suggestions for one target, best first. Never repeats a previous suggestion."""
     if ctx.progress.stage is Stage.PAUSED or not ctx.progress.started:
         return []
+    if snoozed_until(ctx.interactions, ctx.now) is not None:
+        return []
     made: list[Suggestion] = []
     for rule in (_replies, _asks, _answers, _circle, _retweets):
         made.extend(rule(ctx))
     seen = ctx.already_suggested()
+    skipped_posts = ctx.skipped_posts()
     unique: dict[str, Suggestion] = {}
     for s in made:
-        if s.key not in seen:
+        if s.key not in seen and s.post_id not in skipped_posts:
             unique.setdefault(s.key, s)
     return sorted(unique.values(), key=lambda s: -s.score)
 

@@ -7,20 +7,24 @@ at the point where it enters the HTML.
 from __future__ import annotations
 
 import html
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import date
 
-from rapport.domain.model import Stage, Suggestion, SuggestionKind
+from rapport.domain.model import Stage, Suggestion, SuggestionKind, suggestion_ref
 from rapport.email.links import handle, intent_links
 from rapport.email.view import DigestView, SpendSummary, TargetStatus
 from rapport.email.wording import (
     DRAFT_LABEL,
     EMPTY_DAY,
+    FEEDBACK_INTRO,
+    FEEDBACK_LABELS,
     HANDS_OFF,
     LADDER,
+    MANAGE_TARGETS,
     NO_CHANGES,
     NO_TARGETS,
     OFF_LADDER,
+    PAUSE_LABEL,
     STAGE_NAMES,
     STEP_LABELS,
     budget_share,
@@ -30,6 +34,7 @@ from rapport.email.wording import (
     losing_touch_line,
     post_age,
     since,
+    snoozed,
     spend_lines,
     transition_summary,
 )
@@ -128,8 +133,26 @@ def _html_suggestion(number: int, s: Suggestion, view: DigestView) -> str:
     if links:
         buttons = "".join(_button(label, url, primary=not label.startswith("Open")) for label, url in links)
         parts.append(f'<div style="margin-top:10px;">{buttons}</div>')
+    answers = view.feedback.get(suggestion_ref(s), {})
+    if answers:
+        parts.append(_html_answers(answers))
     parts.append("</td></tr></table>")
     return _row("\n".join(parts))
+
+
+def _quiet_link(label: str, url: str) -> str:
+    return (
+        f'<a href="{html.escape(url, quote=True)}" target="_blank" rel="noopener noreferrer" '
+        f'style="color:{_MUTED};text-decoration:underline;">{_e(label)}</a>'
+    )
+
+
+def _html_answers(answers: Mapping[str, str]) -> str:
+    """The answers to a suggestion: small grey links, quiet beside the main button."""
+    links = " · ".join(
+        _quiet_link(FEEDBACK_LABELS[a], url) for a, url in answers.items() if a in FEEDBACK_LABELS
+    )
+    return f'<div style="margin-top:4px;font-size:12px;color:{_MUTED};">{_e(FEEDBACK_INTRO)} {links}</div>'
 
 
 def _strip_cell(text: str, bg: str, fg: str) -> str:
@@ -163,9 +186,16 @@ def _html_strip(stage: Stage) -> str:
 
 
 def _html_target(status: TargetStatus, today: date) -> str:
+    pause = snoozed(status)
     return _row(
         f'<div style="font-size:14px;"><strong>@{_e(handle(status.username))}</strong> '
-        f'<span style="color:{_MUTED};font-size:12px;">{_e(since(status, today))}</span></div>'
+        f'<span style="color:{_MUTED};font-size:12px;">{_e(since(status, today))}</span>'
+        + (
+            f' <span style="color:{_MUTED};font-size:12px;font-weight:700;">{_e(pause)}</span>'
+            if pause
+            else ""
+        )
+        + "</div>"
         f"{_html_strip(status.stage)}",
         padding="0 20px 10px 20px",
     )
@@ -235,7 +265,9 @@ def _html_footer(view: DigestView) -> list[str]:
     rows: list[str] = []
     if view.spend is not None:
         rows.append(_html_spend(view.spend))
-    footer = [f"<div>{_e(HANDS_OFF)}</div>"]
+    footer = [f"<div>{_e(HANDS_OFF)}</div>", f'<div style="margin-top:6px;">{_e(MANAGE_TARGETS)}</div>']
+    if view.pause_url:
+        footer.append(f'<div style="margin-top:6px;">{_quiet_link(PAUSE_LABEL, view.pause_url)}</div>')
     rows.append(
         _row(
             f'<div style="font-size:12px;color:{_MUTED};border-top:1px solid #e4e4e7;padding-top:12px;">'

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
-from rapport.domain.model import Stage
+from rapport.domain.model import Stage, suggestion_ref
 from rapport.email.links import handle, intent_links
 from rapport.email.view import DigestView
 from rapport.email.wording import (
     DRAFT_LABEL,
     EMPTY_DAY,
+    FEEDBACK_INTRO,
+    FEEDBACK_LABELS,
     HANDS_OFF,
     LADDER,
+    MANAGE_TARGETS,
     NO_CHANGES,
     NO_TARGETS,
     OFF_LADDER,
+    PAUSE_LABEL,
     STAGE_NAMES,
     STEP_LABELS,
     clean,
@@ -20,6 +24,7 @@ from rapport.email.wording import (
     losing_touch_line,
     post_age,
     since,
+    snoozed,
     spend_lines,
     transition_summary,
 )
@@ -65,6 +70,10 @@ def render_text(view: DigestView, subject: str) -> str:
             out += _quoted(s.draft, "   | ")
         for label, url in intent_links(s):
             out.append(f"   {clean(label)}: {url}")
+        answers = view.feedback.get(suggestion_ref(s), {})
+        if answers:
+            out.append(f"   {FEEDBACK_INTRO}")
+            out += [f"   - {FEEDBACK_LABELS[a]}: {url}" for a, url in answers.items() if a in FEEDBACK_LABELS]
         out.append("")
 
     out += ["WHAT CHANGED", "============"]
@@ -79,9 +88,10 @@ def render_text(view: DigestView, subject: str) -> str:
     if not view.targets:
         out.append(NO_TARGETS)
     for status in view.targets:
+        pause = snoozed(status)
         out.append(
             f"@{handle(clean(status.username))}  {_text_strip(status.stage)}  "
-            f"{since(status, view.local_date)}"
+            f"{since(status, view.local_date)}" + (f"  ({pause})" if pause else "")
         )
     if view.targets:
         out.append("Targets per stage: " + ", ".join(f"{STAGE_NAMES[st]} {n}" for st, n in funnel(view)))
@@ -96,7 +106,15 @@ def render_text(view: DigestView, subject: str) -> str:
     if spend:
         out += [*spend, ""]
     out.append(HANDS_OFF)
+    out += _footer(view)
     return "\n".join(out) + "\n"
+
+
+def _footer(view: DigestView) -> list[str]:
+    lines = [MANAGE_TARGETS]
+    if view.pause_url:
+        lines.append(f"{PAUSE_LABEL}: {view.pause_url}")
+    return lines
 
 
 def _render_text_empty(view: DigestView, out: list[str]) -> str:
@@ -111,4 +129,5 @@ def _render_text_empty(view: DigestView, out: list[str]) -> str:
     spend = _spend_lines(view)
     if spend:
         out += [*spend, ""]
+    out += _footer(view)
     return "\n".join(out) + "\n"

@@ -19,6 +19,7 @@ class TargetStatus:
     username: str
     stage: Stage
     since: datetime  # when it entered that stage
+    snoozed_until: datetime | None = None  # snoozed from a digest: nothing for them until then
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,3 +55,7 @@ class DigestView:
     posted_at: Mapping[str, datetime] = field(default_factory=dict)  # post id -> when it was posted
     losing_touch: tuple[LosingTouch, ...] = ()
     spend: SpendSummary | None = None
+    # The user's answers from the email, signed: suggestion ref -> {action: url} (done, skip, snooze-1w,
+    # snooze-2w, snooze-4w, drop), and the link that pauses the digest (also its List-Unsubscribe).
+    feedback: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    pause_url: str | None = None

@@ -13,11 +13,15 @@ from rapport.email.view import DigestView, LosingTouch, SpendSummary, TargetStat
 __all__ = [
     "DRAFT_LABEL",
     "EMPTY_DAY",
+    "FEEDBACK_INTRO",
+    "FEEDBACK_LABELS",
     "HANDS_OFF",
     "LADDER",
+    "MANAGE_TARGETS",
     "NO_CHANGES",
     "NO_TARGETS",
     "OFF_LADDER",
+    "PAUSE_LABEL",
     "STAGE_NAMES",
     "STEP_LABELS",
     "budget_share",
@@ -27,6 +31,7 @@ __all__ = [
     "losing_touch_line",
     "post_age",
     "since",
+    "snoozed",
     "spend_lines",
     "transition_summary",
 ]
@@ -62,6 +67,22 @@ NO_CHANGES = "No stage changes since the last digest."
 NO_TARGETS = "No targets yet."
 HANDS_OFF = "Rapport never posts, likes or follows for you: every link opens X and you decide."
 DRAFT_LABEL = "Draft (edit it before posting):"
+
+# The answers beside each suggestion, in the person's words, by action (rapport.domain.feedback).
+FEEDBACK_INTRO = "Tell Rapport:"
+FEEDBACK_LABELS: dict[str, str] = {
+    "done": "I did it",
+    "skip": "Not this one",
+    "snooze-1w": "Not now: 1 week",
+    "snooze-2w": "2 weeks",
+    "snooze-4w": "4 weeks",
+    "drop": "Not for me",
+}
+PAUSE_LABEL = "Pause these emails"
+MANAGE_TARGETS = (
+    'Manage your targets with the rapport command: "rapport targets" lists them; show, pause, resume '
+    'and remove act on one (see "The rapport command" in the README).'
+)
 
 # C0 controls (but tab and newline) and DEL are invalid in HTML and garble plain text.
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
@@ -127,6 +148,13 @@ def transition_summary(t: Transition) -> str:
     if t.from_stage is None:
         return f"started at {STAGE_NAMES[t.to_stage]}"
     return f"{STAGE_NAMES[t.from_stage]} → {STAGE_NAMES[t.to_stage]}"
+
+
+def snoozed(status: TargetStatus) -> str:
+    """ "snoozed until ..." for a target snoozed from a digest, else nothing."""
+    if status.snoozed_until is None:
+        return ""
+    return f"snoozed until {status.snoozed_until.date().isoformat()}"
 
 
 def since(status: TargetStatus, today: date) -> str:

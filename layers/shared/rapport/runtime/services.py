@@ -25,6 +25,7 @@ from rapport.runtime.settings import (
     ReadsXSettings,
     RunsAloneSettings,
     SendsEmailSettings,
+    SignsLinksSettings,
     StackSettings,
 )
 from rapport.usecases.ports import Stores
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 
     from rapport.adapters.x_client import XReader
+    from rapport.domain.feedback import FeedbackLinks
 
 __all__ = ["ConfigurationError", "RunInProgressError", "Services", "event_time", "services"]
 
@@ -88,13 +90,7 @@ class Services:
         from rapport.adapters.x_client import XCredentials, make_reader
 
         settings = self.settings_of(ReadsXSettings)
-        if self._secrets is None:
-            from aws_lambda_powertools.utilities import parameters
-
-            # Our own provider over our own client: Powertools' module-level default would keep
-            # the endpoint of whichever AWS the process first talked to.
-            self._secrets = parameters.SecretsProvider(boto3_client=self._client("secretsmanager"))
-        raw = self._secrets.get(settings.x_secret_id, max_age=SECRET_MAX_AGE)
+        raw = self._secret(settings.x_secret_id)
         try:
             credentials = XCredentials.model_validate(json.loads(str(raw)))
         except (ValueError, ValidationError) as exc:
@@ -103,6 +99,34 @@ class Services:
                 "access_token and access_token_secret"
             ) from exc
         return make_reader(credentials, settings.x_api_url)
+
+    def _secret(self, secret_id: str) -> str:
+        if self._secrets is None:
+            from aws_lambda_powertools.utilities import parameters
+
+            # Our own provider over our own client: Powertools' module-level default would keep
+            # the endpoint of whichever AWS the process first talked to.
+            self._secrets = parameters.SecretsProvider(boto3_client=self._client("secretsmanager"))
+        return str(self._secrets.get(secret_id, max_age=SECRET_MAX_AGE))
+
+    def feedback_key(self) -> bytes:
+        """The key that signs the digest's links (kept in Secrets Manager, cached like the X one)."""
+        secret_id = self.settings_of(SignsLinksSettings).feedback_secret_id
+        if not secret_id:
+            raise ConfigurationError("RAPPORT_FEEDBACK_SECRET_ID is not set: no key to check links with")
+        key = self._secret(secret_id).encode("utf-8")
+        if len(key) < 32:
+            raise ConfigurationError("the feedback key secret must hold at least 32 characters")
+        return key
+
+    def feedback_links(self) -> FeedbackLinks | None:
+        """The digest's link signer, or None when the stack has no feedback endpoint."""
+        from rapport.domain.feedback import FeedbackLinks
+
+        settings = self.settings
+        if not isinstance(settings, SignsLinksSettings) or not settings.feedback_url:
+            return None
+        return FeedbackLinks(settings.feedback_url, self.feedback_key())
 
     def once(
         self, name: str, event: Mapping[str, Any], context: Any, work: Callable[[], dict[str, Any]]

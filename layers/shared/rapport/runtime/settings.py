@@ -112,13 +112,39 @@ class SendsEmailSettings(FunctionSettings):
     recipient: str = Field(alias="RAPPORT_RECIPIENT", pattern=EMAIL)
 
 
-class AdminSettings(ReadsXSettings, SendsEmailSettings):
+class SignsLinksSettings(FunctionSettings):
+    """A function that signs (or checks) the digest's feedback links with the stack's key.
+
+    Both unset: a digest without feedback links (a stack that has no feedback function).
+    """
+
+    feedback_secret_id: str | None = Field(
+        default=None,
+        alias="RAPPORT_FEEDBACK_SECRET_ID",
+        min_length=1,
+        description="Secrets Manager name or ARN of the key that signs the digest's links",
+    )
+    feedback_url: str | None = Field(
+        default=None,
+        alias="RAPPORT_FEEDBACK_URL",
+        pattern=r"^https?://",
+        description="the feedback Function URL",
+    )
+
+
+class AdminSettings(ReadsXSettings, SendsEmailSettings, SignsLinksSettings):
     """admin reads X to look a new target up, and emails a test digest on request."""
 
 
-class DigestSettings(SendsEmailSettings, RunsAloneSettings):
+class DigestSettings(SendsEmailSettings, RunsAloneSettings, SignsLinksSettings):
     """digest emails the day's digest."""
 
 
-class StackSettings(CollectSettings, DigestSettings):
+class FeedbackSettings(SignsLinksSettings):
+    """feedback checks the links' tokens and stores the answers, throttled per minute."""
+
+    feedback_per_minute: int = Field(default=30, alias="RAPPORT_FEEDBACK_PER_MINUTE", ge=1, le=10_000)
+
+
+class StackSettings(CollectSettings, DigestSettings, FeedbackSettings):
     """Everything the stack sets: local tooling and tests run every function with one set of services."""

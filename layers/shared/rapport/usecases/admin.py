@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal, get_args
@@ -18,6 +18,7 @@ from pydantic import (
     model_validator,
 )
 
+from rapport.domain.feedback import FEEDBACK_KINDS, snoozed_until
 from rapport.domain.model import Interaction, InteractionKind, Stage, Target
 from rapport.domain.money import USD
 from rapport.domain.policy import Policy
@@ -223,11 +224,27 @@ def listed_view(history: TargetHistory, at: datetime) -> dict[str, Any]:
     into_stage = [t.at for t in history.transitions if t.to_stage == target.stage]
     since = into_stage[-1] if into_stage else target.added_at
     touched = last_contact(history.interactions, at)
+    snoozed = snoozed_until(history.interactions, at)
     return target_view(target) | {
         "since": since.isoformat() if since else None,
         "last_contact": touched.isoformat() if touched else None,
+        "snoozed_until": snoozed.isoformat() if snoozed else None,
         "next_suggestion": _next_suggestion(history),
     }
+
+
+def feedback_view(interactions: Iterable[Interaction]) -> list[dict[str, Any]]:
+    """The user's answers from the digest's links (done, skipped, snoozed, dropped), oldest first."""
+    answers = sorted((i for i in interactions if i.kind in FEEDBACK_KINDS), key=lambda i: (i.at, i.id))
+    return [
+        {
+            "at": i.at.isoformat(),
+            "answer": i.kind.value,
+            "about": i.refers_to,
+            "until": i.until.isoformat() if i.until else None,
+        }
+        for i in answers
+    ]
 
 
 def _next_suggestion(history: TargetHistory) -> dict[str, Any] | None:
@@ -314,9 +331,11 @@ def _add_found(stores: Stores, user: XUser, new: NewTarget, at: datetime) -> Tar
 def _on_target(command: Command, stores: Stores, target: Target, at: datetime) -> dict[str, Any]:
     match command:
         case ShowTarget():
-            history = stores.evidence.transitions(target.id)
+            whole = stores.evidence.history(target.id)
+            history = whole.transitions
             return {
                 "target": target_view(target),
+                "feedback": feedback_view(whole.interactions),
                 "transitions": [
                     {
                         "at": t.at.isoformat(),

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING
 
+from rapport.domain.feedback import FeedbackLinks, skipped, snoozed_until
 from rapport.domain.model import (
     DigestRecord,
     Interaction,
@@ -65,6 +66,9 @@ class DigestReport:
     suggestions: tuple[Suggestion, ...] = ()
     subject: str = ""
     message_id: str | None = None
+    # The answer links the email carried: suggestion ref -> {action: url}; and its pause link.
+    feedback: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    unsubscribe: str | None = None
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -80,9 +84,11 @@ class DigestReport:
                     "post_id": s.post_id,
                     "users": list(s.users),
                     "why": s.reason,
+                    "feedback": dict(self.feedback.get(suggestion_ref(s), {})),
                 }
                 for s in self.suggestions
             ],
+            "unsubscribe": self.unsubscribe,
         }
 
 
@@ -153,12 +159,15 @@ def select(
     last_contact: Mapping[str, datetime],
     stages: Mapping[str, Stage] | None = None,
     done: Set[str] = frozenset(),
+    snoozed: Set[str] = frozenset(),
+    skipped: Set[str] = frozenset(),
 ) -> Selection:
     """Spend the attention budget: at most ``daily_actions``, one per target, resting targets skipped.
 
     ``last_contact`` maps a target id to the last time it was in a sent digest or we wrote to it;
     ``stages`` (target id -> stage) drops suggestions for targets paused since they were made;
-    ``done`` (post ids we already retweeted, answered or replied to) drops what the user did unprompted.
+    ``done`` (post ids we already retweeted, answered or replied to) drops what the user did unprompted;
+    ``snoozed`` (target ids) and ``skipped`` (suggestion refs) drop what the user answered from a digest.
     """
     stages = stages or {}
     yesterday = _local_day(now, policy) - timedelta(days=1)
@@ -167,6 +176,8 @@ def select(
         return (
             expired(s, policy, now, posted_at)
             or stages.get(s.target_id) is Stage.PAUSED
+            or s.target_id in snoozed
+            or suggestion_ref(s) in skipped
             or (s.post_id is not None and s.post_id in done)
         )
 
@@ -244,6 +255,15 @@ class _World:
     me_username: str
     posted_at: dict[str, datetime]  # post id -> when it was posted, for every post the digest knows
 
+    def snoozed(self, now: datetime) -> dict[str, datetime]:
+        """Target id -> the end of its snooze, for the targets snoozed at ``now``."""
+        found = {t: snoozed_until(items, now) for t, items in self.interactions.items()}
+        return {t: until for t, until in found.items() if until is not None}
+
+    def skipped(self) -> set[str]:
+        """Refs of the suggestions the user skipped from a digest."""
+        return {f"{t}|{key}" for t, items in self.interactions.items() for key in skipped(items)}
+
     def acted_on(self) -> set[str]:
         """Posts of theirs we already retweeted, answered or replied to."""
         return {
@@ -308,6 +328,8 @@ def choose(stores: Stores, world: _World, policy: Policy, at: datetime) -> Selec
         last_contact=_last_contact(world, at),
         stages={t.id: t.stage for t in world.targets},
         done=world.acted_on(),
+        snoozed=frozenset(world.snoozed(at)),
+        skipped=frozenset(world.skipped()),
     )
 
 
@@ -322,16 +344,33 @@ class Outbox:
     send_raw: SendRaw
     sender: str
     recipient: str
+    # The signed answer links, or how to get them when a digest is actually sent (reading the key is
+    # a Secrets Manager call the 23 hourly ticks that send nothing need not make); None: no links.
+    links: FeedbackLinks | Callable[[], FeedbackLinks | None] | None = None
+
+    def prepare(self, view: DigestView, at: datetime) -> DigestView:
+        """The view as this outbox sends it: with its answer links, signed at ``at``."""
+        links = self.links() if callable(self.links) else self.links
+        return with_feedback(view, links, at)
 
     def send(self, view: DigestView, at: datetime, subject_prefix: str = "") -> tuple[RenderedDigest, str]:
-        """Render the view, send it, and return what was sent with the provider's message id."""
+        """Render the (prepared) view, send it, and return what was sent with the provider's message id."""
         from rapport.email.mime import build_mime
         from rapport.email.render import render_digest
 
         rendered = render_digest(view)
         if subject_prefix:
             rendered = replace(rendered, subject=subject_prefix + rendered.subject)
-        return rendered, self.send_raw(build_mime(rendered, self.sender, self.recipient, sent_at=at))
+        raw = build_mime(rendered, self.sender, self.recipient, sent_at=at, unsubscribe=view.pause_url)
+        return rendered, self.send_raw(raw)
+
+
+def with_feedback(view: DigestView, links: FeedbackLinks | None, at: datetime) -> DigestView:
+    """The view with each suggestion's answer links and the pause link, signed at ``at``."""
+    if links is None:
+        return view
+    feedback = {suggestion_ref(s): links.for_suggestion(s, at) for s in view.suggestions}
+    return replace(view, feedback=feedback, pause_url=links.pause(at))
 
 
 def send_digest(
@@ -362,6 +401,8 @@ def _send(
     record = stores.digests.digest(day)
     if record is not None and record.status == "sent":
         return DigestReport(day, False, "already sent today")
+    if policy.digest_paused and record is None:  # a day claimed before the pause is still sent
+        return DigestReport(day, False, "the digest is paused (settings: digest_paused)")
     world = _world(stores, local_day, me)
     if record is None:
         selection = choose(stores, world, policy, at)
@@ -375,15 +416,20 @@ def _send(
     else:
         refs = list(record.suggestion_refs)  # a retry: send exactly what was claimed
     suggestions = tuple(stores.suggestions.suggestions_by_ref(refs))
-    view = build_view(stores, day, suggestions, at, policy=policy, world=world)
+    view = outbox.prepare(build_view(stores, day, suggestions, at, policy=policy, world=world), at)
     rendered, message_id = outbox.send(view, at)
     stores.digests.complete_digest(day, rendered.subject, message_id, at)
     stores.suggestions.mark_sent(refs, day)
-    return DigestReport(day, True, "sent", suggestions, rendered.subject, message_id)
+    return DigestReport(
+        day, True, "sent", suggestions, rendered.subject, message_id, view.feedback, view.pause_url
+    )
 
 
-def preview_digest(stores: Stores, at: datetime) -> DigestView:
-    """The digest the user would get at ``at``, chosen from the current data; nothing is written."""
+def preview_digest(stores: Stores, at: datetime, links: FeedbackLinks | None = None) -> DigestView:
+    """The digest the user would get at ``at``, chosen from the current data; nothing is written.
+
+    With ``links``, the view carries the answer links a sent digest would (signed at ``at``).
+    """
     policy, me = stores.settings.policy_and_me()
     local_day = at.astimezone(policy.zone).date()
     world = _world(stores, local_day, me)
@@ -392,7 +438,8 @@ def preview_digest(stores: Stores, at: datetime) -> DigestView:
         chosen = tuple(stores.suggestions.suggestions_by_ref(record.suggestion_refs))
     else:
         chosen = choose(stores, world, policy, at).chosen
-    return build_view(stores, local_day.isoformat(), chosen, at, policy=policy, world=world)
+    view = build_view(stores, local_day.isoformat(), chosen, at, policy=policy, world=world)
+    return with_feedback(view, links, at)
 
 
 TEST_SUBJECT_PREFIX = "[test] "
@@ -404,10 +451,12 @@ def send_test_digest(stores: Stores, outbox: Outbox, at: datetime) -> DigestRepo
     Nothing is written: the day is not claimed and no suggestion is marked sent, so the day's real
     digest still goes out at the digest hour with the same choices.
     """
-    view = preview_digest(stores, at)
+    view = outbox.prepare(preview_digest(stores, at), at)
     rendered, message_id = outbox.send(view, at, subject_prefix=TEST_SUBJECT_PREFIX)
     day = view.local_date.isoformat()
-    return DigestReport(day, True, "test sent", view.suggestions, rendered.subject, message_id)
+    return DigestReport(
+        day, True, "test sent", view.suggestions, rendered.subject, message_id, view.feedback, view.pause_url
+    )
 
 
 def build_view(
@@ -425,10 +474,11 @@ def build_view(
     changed_since = previous.sent_at if previous and previous.sent_at else datetime.min.replace(tzinfo=UTC)
     targets: list[TargetStatus] = []
     transitions: list[tuple[str, Transition]] = []
+    snoozed = world.snoozed(at)
     for target in world.targets:
         history = world.transitions[target.id]
         since = history[-1].at if history else (target.added_at or at)
-        targets.append(TargetStatus(target.username, target.stage, since))
+        targets.append(TargetStatus(target.username, target.stage, since, snoozed.get(target.id)))
         transitions.extend((target.username, t) for t in history if changed_since < t.at <= at)
     transitions.sort(key=lambda pair: pair[1].at)
     posted = world.posted_at

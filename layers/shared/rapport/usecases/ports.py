@@ -207,6 +207,11 @@ class LeaseStore(Protocol):
         """Give the lease up; one that another holder took since (ours had expired) is left alone."""
         ...
 
+    def admit(self, name: str, window_start: datetime, window: timedelta, limit: int) -> bool:
+        """Count one request in ``name``'s window starting at ``window_start``: True for the first
+        ``limit`` of that window, False after (a throttle; the count ages out with the window)."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class Stores:

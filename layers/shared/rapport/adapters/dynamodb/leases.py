@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from datetime import datetime, timedelta
 
-from pynamodb.exceptions import DeleteError, PutError
+from pynamodb.exceptions import DeleteError, PutError, UpdateError
 
 from rapport.adapters.dynamodb.table import LeaseItem, is_conditional_failure
 
@@ -29,6 +29,25 @@ class DynamoLeaseStore:
                 condition=free_expired_or_ours
             )
         except PutError as exc:
+            if is_conditional_failure(exc):
+                return False
+            raise
+        return True
+
+    def admit(self, name: str, window_start: datetime, window: timedelta, limit: int) -> bool:
+        # One counter item per window, added to under a condition: concurrent requests never pass
+        # the limit together, and the item ages out through the table's TTL after its window.
+        item = LeaseItem(LEASE, f"{name}#{int(window_start.timestamp())}")
+        under_limit = LeaseItem.admitted.does_not_exist() | (LeaseItem.admitted < limit)
+        try:
+            item.update(
+                actions=[
+                    LeaseItem.admitted.add(1),
+                    LeaseItem.expires_at.set(expiry_seconds(window_start, window)),
+                ],
+                condition=under_limit,
+            )
+        except UpdateError as exc:
             if is_conditional_failure(exc):
                 return False
             raise

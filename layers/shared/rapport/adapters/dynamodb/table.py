@@ -104,6 +104,7 @@ class InteractionItem(Item):
     at = UTCDateTimeAttribute()
     is_question = BooleanAttribute(default=False)
     refers_to = UnicodeAttribute(null=True)
+    until = UTCDateTimeAttribute(null=True)  # a snooze's end
     post = UnicodeAttribute(null=True)  # the Post as JSON
 
 
@@ -165,6 +166,7 @@ class LeaseItem(Item):
     holder = UnicodeAttribute()
     # Epoch seconds: the table's TTL attribute, so a lease nobody released also ages out of the table.
     expires_at = NumberAttribute()
+    admitted = NumberAttribute(null=True)  # a throttle window's count (LeaseStore.admit)
 
 
 def bind(table_name: str, region: str | None) -> None:

@@ -205,6 +205,7 @@ def _interaction_item(interaction: Interaction) -> InteractionItem:
         at=interaction.at,
         is_question=interaction.is_question,
         refers_to=interaction.refers_to,
+        until=interaction.until,
         post=post_to_json(interaction.post) if interaction.post else None,
     )
 
@@ -218,4 +219,5 @@ def _interaction(target_id: str, i: InteractionItem) -> Interaction:
         post=post_from_json(i.post) if i.post else None,
         is_question=bool(i.is_question),
         refers_to=i.refers_to,
+        until=i.until,
     )
