@@ -1,7 +1,9 @@
 """``is_question``: the author asks their network something (information, recommendations, help).
 
 The rules were developed on the tweet-acts dev set (questions and requests) and on
-``infra/rapport_local/data/target_posts.csv``.
+``infra/rapport_local/data/target_posts.csv``. What they find in a post, with its words, is weighed by a
+small logistic regression (``learned.py``, weights in ``question_model.json``, trained by
+``rapport detect --train``); rhetorical questions and quotations stay out whatever the weights say.
 """
 
 from __future__ import annotations
