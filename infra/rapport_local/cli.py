@@ -103,6 +103,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     detect.add_argument(
         "--folds", type=int, default=5, help="with --evaluate: cross-validation folds (0: skip, quicker)"
     )
+    detect.add_argument(
+        "--fold-seed", type=int, default=13, help="with --evaluate: how tweets are dealt to folds"
+    )
     detect.add_argument("--me", default=None, help="your username, for thanks addressed to you")
     detect.add_argument("--shared", type=Path, default=_shared_dir(), help="folder holding datasets/")
 
@@ -205,7 +208,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
 
             if args.evaluate:
-                print(format_report(evaluate(args.shared, folds=args.folds)))
+                print(format_report(evaluate(args.shared, folds=args.folds, fold_seed=args.fold_seed)))
             elif args.train:
                 size = write_question_model(train_question_model(args.shared))
                 print(f"question_model.json: {size // 1024} KB")

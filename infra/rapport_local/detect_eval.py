@@ -39,6 +39,8 @@ TWEET_ACTS_DEV = Path("datasets") / "tweet-acts" / "dev.csv"
 # Real replies and mentions of the dev set, labelled for gratitude (row numbers, not the texts).
 REAL_THANKS_SET = Path(__file__).resolve().parent / "data" / "tweet_acts_thanks.csv"
 QUESTION_LABELS = frozenset({"QUE", "REQ"})
+FOLDS = 5
+FOLD_SEED = 13  # which tweet lands in which fold; fixed so that the figures can be reproduced
 
 Predict = Callable[[str], bool]
 
@@ -200,7 +202,9 @@ def evaluate_thanks_replies(dev_path: Path, labels_path: Path = REAL_THANKS_SET)
     }
 
 
-def evaluate(shared_dir: Path, labelled_path: Path = LABELLED_SET, folds: int = 0) -> dict[str, Any]:
+def evaluate(
+    shared_dir: Path, labelled_path: Path = LABELLED_SET, folds: int = 0, fold_seed: int = FOLD_SEED
+) -> dict[str, Any]:
     """Figures per data set: ``{"tweet_acts_dev": {...}, "tweet_acts_thanks": {...}, "target_posts": {...}}``.
 
     ``shared_dir`` is the folder holding ``datasets/`` (``../shared`` from the repo root in CI). When
@@ -222,7 +226,7 @@ def evaluate(shared_dir: Path, labelled_path: Path = LABELLED_SET, folds: int = 
         "target_posts": evaluate_labelled(labelled_path),
     }
     if folds >= 2:
-        figures["tweet_acts_cv"] = cross_validate_tweet_acts(dev_path, folds, labelled_path)
+        figures["tweet_acts_cv"] = cross_validate_tweet_acts(dev_path, folds, labelled_path, fold_seed)
         figures["speed"] = measure_speed(_tweet_acts_questions(dev_path)[0])
     return figures
 
@@ -231,8 +235,6 @@ def evaluate(shared_dir: Path, labelled_path: Path = LABELLED_SET, folds: int = 
 
 MODEL_PATH = Path(questions.__file__).with_name(questions.MODEL_FILE)
 PARAMS = TrainingParams()
-FOLDS = 5
-FOLD_SEED = 13  # which tweet lands in which fold; fixed so that the figures can be reproduced
 
 
 def _tweet_acts_questions(path: Path) -> tuple[list[str], list[bool]]:
@@ -295,13 +297,15 @@ def cross_validate(
     truths: Sequence[bool],
     extra: Sequence[Example] = (),
     k: int = FOLDS,
+    *,
     params: TrainingParams = PARAMS,
+    seed: int = FOLD_SEED,
 ) -> dict[str, list[Scores]]:
     """Scores per fold of the rules, the baseline and the detector whose weights were fitted on the
     other folds (plus ``extra`` examples from elsewhere), never on the fold it is scored on."""
     features = [question_features(t) for t in texts]
     per_fold: dict[str, list[Scores]] = {"detector": [], "rules": [], "baseline": []}
-    for held_out in fold_indices(len(texts), k):
+    for held_out in fold_indices(len(texts), k, seed):
         held = set(held_out)
         train = [Example(features[i], truths[i]) for i in range(len(texts)) if i not in held]
         detector = question_detector(fit([*train, *extra], params))
@@ -328,15 +332,16 @@ def summarise_folds(per_fold: list[Scores]) -> dict[str, Any]:
 
 
 def cross_validate_tweet_acts(
-    path: Path, k: int = FOLDS, labelled_path: Path = LABELLED_SET
+    path: Path, k: int = FOLDS, labelled_path: Path = LABELLED_SET, seed: int = FOLD_SEED
 ) -> dict[str, Any]:
     texts, truths = _tweet_acts_questions(path)
     own_texts, own_truths = _labelled_questions(labelled_path)
-    per_fold = cross_validate(texts, truths, _examples(own_texts, own_truths), k)
+    per_fold = cross_validate(texts, truths, _examples(own_texts, own_truths), k, seed=seed)
     return {
         "path": str(path),
         "rows": len(texts),
         "folds": k,
+        "seed": seed,
         "question": {method: summarise_folds(scores) for method, scores in per_fold.items()},
     }
 
@@ -382,7 +387,8 @@ def _row(dataset: str, rows: str, task: str, method: str, s: dict[str, Any]) -> 
 
 def _cross_validated_lines(cv: dict[str, Any]) -> list[str]:
     lines = [
-        f"Question detector, {cv['folds']}-fold cross-validation on tweet-acts dev ({cv['rows']} rows; "
+        f"Question detector, {cv['folds']}-fold cross-validation (seed {cv['seed']}) on "
+        f"tweet-acts dev ({cv['rows']} rows; "
         "weights fitted on the other folds + target_posts), mean +- sd over folds:",
         "",
         f"{'method':<10}{'precision':>16}{'recall':>16}{'F1':>16}   F1 per fold",

@@ -257,7 +257,12 @@ def test_given_cross_validated_and_timed_figures_when_formatted_then_mean_sd_and
     cv_scores = {"precision": {"mean": 0.8, "sd": 0.03}, "recall": {"mean": 0.82, "sd": 0.04}}
     summary = {**cv_scores, "f1": {"mean": 0.81, "sd": 0.02}, "f1_per_fold": [0.79, 0.83]}
     figures = {
-        "tweet_acts_cv": {"rows": 10, "folds": 2, "question": {"detector": summary, "rules": summary}},
+        "tweet_acts_cv": {
+            "rows": 10,
+            "folds": 2,
+            "seed": 13,
+            "question": {"detector": summary, "rules": summary},
+        },
         "speed": {"posts": 10, "rules_ms": 0.12, "detector_ms": 0.34, "model_kb": 268.9},
     }
     report = format_report(figures)
