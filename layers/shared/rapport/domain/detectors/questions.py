@@ -379,6 +379,7 @@ def _read(text: str) -> _Post:
     body = _PAREN_HEDGE_RE.sub(" ", body)
     unquoted = _QUOTED_RE.sub(" ", body)
     return _Post(
+        # Quoted words stay among the words: a term in quotes inside a question still shows its topic.
         words=tuple(_FEATURE_WORD_RE.findall(body.lower())),
         sentences=_sentences(unquoted),
         has_url=has_url,
@@ -491,6 +492,8 @@ def _features(post: _Post, rules: bool) -> frozenset[str]:
         found.add(f"f:{words[0]}")
     if len(words) > 1:
         found.add(f"f2:{words[0]} {words[1]}")
+    # One feature per combination: a "?" weighs differently in a reply, next to a link, or when the
+    # rules already said no, which single weights cannot express.
     found.add("x:" + "".join("1" if flags[f] else "0" for f in ("question_mark", "link", "reply", "rules")))
     found.update(f"w:{w}" for w in words)
     for s in post.sentences:
