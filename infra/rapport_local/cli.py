@@ -95,6 +95,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     source = detect.add_mutually_exclusive_group(required=True)
     source.add_argument("--file", type=Path, help="CSV with a 'text' column; writes text,question,thanks")
     source.add_argument("--evaluate", action="store_true", help="print precision and recall on labelled sets")
+    source.add_argument(
+        "--train",
+        action="store_true",
+        help="fit the question detector's weights (writes question_model.json)",
+    )
+    detect.add_argument(
+        "--folds", type=int, default=5, help="with --evaluate: cross-validation folds (0: skip, quicker)"
+    )
+    detect.add_argument(
+        "--fold-seed", type=int, default=13, help="with --evaluate: how tweets are dealt to folds"
+    )
     detect.add_argument("--me", default=None, help="your username, for thanks addressed to you")
     detect.add_argument("--shared", type=Path, default=_shared_dir(), help="folder holding datasets/")
 
@@ -194,10 +205,19 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             run_calls(_sizes(args.targets), args.hours, args.seed)
         elif args.command == "detect":
-            from rapport_local.detect_eval import evaluate, format_report, write_detections
+            from rapport_local.detect_eval import (
+                evaluate,
+                format_report,
+                train_question_model,
+                write_detections,
+                write_question_model,
+            )
 
             if args.evaluate:
-                print(format_report(evaluate(args.shared)))
+                print(format_report(evaluate(args.shared, folds=args.folds, fold_seed=args.fold_seed)))
+            elif args.train:
+                size = write_question_model(train_question_model(args.shared))
+                print(f"question_model.json: {size // 1024} KB")
             else:
                 write_detections(args.file, sys.stdout, args.me)
         else:

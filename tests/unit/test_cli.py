@@ -31,6 +31,18 @@ def test_a_missing_or_malformed_file_is_a_clear_error_not_a_traceback(tmp_path, 
     assert "text" in capsys.readouterr().err
 
 
+def test_training_without_the_data_set_is_a_clear_error_and_leaves_the_shipped_weights(tmp_path, capsys):
+    from rapport_local.detect_eval import MODEL_PATH
+
+    # Given a shared folder without the tweet-acts dev set
+    before = MODEL_PATH.read_bytes()
+    # When the weights are trained
+    assert main(["detect", "--train", "--shared", str(tmp_path)]) == 2
+    # Then the missing file is named and the shipped model is untouched
+    assert "dev.csv" in capsys.readouterr().err
+    assert MODEL_PATH.read_bytes() == before
+
+
 def test_setup_takes_either_a_keys_file_or_keep_keys_not_both(tmp_path, capsys):
     # When both are given
     with pytest.raises(SystemExit) as exited:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from rapport.domain.detectors import Detection, detect
-from rapport.domain.detectors.questions import is_question
+from rapport.domain.detectors.questions import is_question, is_question_by_rules
 from rapport.domain.detectors.thanks import is_thanks
 
 ME = "ana_builds"
@@ -66,6 +66,39 @@ def test_given_a_request_without_a_question_mark_when_detected_then_it_is_a_ques
 )
 def test_given_a_rhetorical_question_when_detected_then_it_is_not_a_question(text):
     assert not is_question(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Why does nobody talk about how bad YAML is?",
+        "Why is no one talking about the cost of NAT gateways?",
+        "Why is it so hard to write a good changelog?",
+        "Who thought this was a good idea? https://example.com/screenshot",
+        "When will people learn to pin their dependencies?",
+        "How is this still a thing in 2026?",
+    ],
+)
+def test_given_a_complaint_phrased_as_a_question_when_detected_then_the_weights_cannot_make_it_one(text):
+    # Given a complaint dressed as a question (the learned weights alone could score its words high)
+    # When detected / Then it stays out: the author is not asking their network anything
+    assert not is_question(text)
+    assert not is_question_by_rules(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Why does nobody reply to my PR? Any maintainers of httpx around here who could take a look?",
+        "@mia_writes it's a prequel, right?",
+    ],
+)
+def test_given_a_real_ask_beside_a_complaint_or_a_tag_put_to_someone_when_detected_then_it_is_a_question(
+    text,
+):
+    # Given a post that asks something besides its rhetorical part, or confirms a fact with the person
+    # replied to / When detected / Then it is a question (the rhetorical veto covers only pure cases)
+    assert is_question(text)
 
 
 @pytest.mark.parametrize(

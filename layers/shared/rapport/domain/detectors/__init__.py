@@ -3,10 +3,13 @@
 ``is_question``: the author asks their network something (information, recommendations, help).
 ``is_thanks``: the post thanks *us* (the caller guarantees it mentions us or replies to one of our posts).
 
-Both are small, explainable rule sets: pure stdlib, regexes compiled once at import, no I/O. They run
-in a Lambda on every post read, so they must be fast and predictable. The rules were developed on the
-tweet-acts dev set (questions/requests) and on ``infra/rapport_local/data/target_posts.csv``; see
-``rapport_local.detect_eval`` for the measured precision/recall against a keyword baseline.
+Both are small, explainable rule sets: pure stdlib, regexes compiled once at import. They run in a
+Lambda on every post read, so they must be fast and predictable. The rules were developed on the
+tweet-acts dev set (questions/requests) and on ``infra/rapport_local/data/target_posts.csv``. The
+question detector also weighs the rules' findings and the post's words with a small logistic
+regression whose weights ship as ``question_model.json`` (read once, on first use). See
+``rapport_local.detect_eval`` for the cross-validated precision/recall against the rules alone and a
+keyword baseline.
 """
 
 from __future__ import annotations

@@ -1,17 +1,24 @@
 """``is_question``: the author asks their network something (information, recommendations, help).
 
 The rules were developed on the tweet-acts dev set (questions and requests) and on
-``infra/rapport_local/data/target_posts.csv``.
+``infra/rapport_local/data/target_posts.csv``. What they find in a post, with its words, is weighed by a
+small logistic regression (``learned.py``, weights in ``question_model.json``, trained by
+``rapport detect --train``); rhetorical questions and quotations stay out whatever the weights say.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
+from importlib.resources import files
+from itertools import pairwise
 
+from rapport.domain.detectors.learned import LogisticModel
 from rapport.domain.detectors.text import HASHTAG_RE, MENTION_RE, SPACES_RE, clean, wordset
 
-__all__ = ["is_question"]
+__all__ = ["MODEL_FILE", "is_question", "is_question_by_rules", "question_detector", "question_features"]
 
 # A question inside quotes is someone else's question being reported, not the author asking.
 _QUOTED_RE = re.compile(
@@ -133,6 +140,13 @@ _SEEKING_RE = re.compile(r"\b(?:looking for|searching for|seeking|hunting for|in
 # Rhetorical forms: the author does not expect an answer.
 _RHETORICAL_PATTERNS = [
     r"\bwho else\b",
+    # Complaints dressed as questions: "Why does nobody talk about how bad YAML is?".
+    r"\bwhy (?:(?:does|do|did|is|are|has|have|will|would|can'?t|won'?t|doesn'?t|don'?t|isn'?t) )?"
+    r"(?:nobody|no one|no-one|noone)\b",
+    r"\bwhy is it (?:so|always) (?:hard|difficult|impossible)\b",
+    r"\bwho (?:thought|decided) (?:this|that|it) (?:was|is|would be) a good idea\b",
+    r"\bwhen will (?:people|they|we|folks|companies) (?:ever )?(?:learn|stop|realise|realize|understand)\b",
+    r"\bhow (?:is|are) (?:this|that|it|these|those) still a thing\b",
     r"\banyone else\b",
     r"\b(?:why|how) (?:do|did|would|should|can|could) (?:i|we) (?:even|ever|still|always)\b",
     r"\b(?:do|does|did|can|could) (?:you|u|they|he|she|we|i) even\b",
@@ -343,24 +357,50 @@ def _answered(sentences: list[_Sentence], idx: int) -> bool:
     return False
 
 
-def is_question(text: str) -> bool:
-    """True when the author asks their network something: information, recommendations or help."""
+@dataclass(frozen=True, slots=True)
+class _Post:
+    """A post read once for both the rules and the learned part."""
+
+    words: tuple[str, ...]  # every word of the cleaned body, with "?" and "!" kept as words
+    sentences: list[_Sentence]
+    has_url: bool
+    is_reply: bool
+    quoted: bool  # it reports someone else's words in quotes
+    attributed: bool  # a quotation ("... ~ Author", "#quote"): its question is not the author's
+    headline: bool  # a shared article's headline ("Why X - Source https://...")
+    hiring: bool
+
+
+_FEATURE_WORD_RE = re.compile(r"[a-z0-9']+|[?!]")
+
+
+def _read(text: str) -> _Post:
     body, has_url, is_reply = clean(text)
     body = _PAREN_HEDGE_RE.sub(" ", body)
-    body = _QUOTED_RE.sub(" ", body)
-    if _ATTRIBUTION_RE.search(body):
+    unquoted = _QUOTED_RE.sub(" ", body)
+    return _Post(
+        # Quoted words stay among the words: a term in quotes inside a question still shows its topic.
+        words=tuple(_FEATURE_WORD_RE.findall(body.lower())),
+        sentences=_sentences(unquoted),
+        has_url=has_url,
+        is_reply=is_reply,
+        quoted=unquoted != body,
+        attributed=_ATTRIBUTION_RE.search(unquoted) is not None,
+        headline=has_url and _HEADLINE_SOURCE_RE.search(unquoted) is not None,
+        hiring=_HIRING_RE.search(unquoted.lower()) is not None,
+    )
+
+
+def _rules_say_question(post: _Post) -> bool:
+    if post.attributed:
         return False  # a quotation: the question (if any) is not the author's
-    sentences = _sentences(body)
-    if not sentences:
-        return False
-    # A shared headline ("Why X Will Keep Doing Y - Source") asks nothing even when phrased as one.
-    headline = has_url and (_HEADLINE_SOURCE_RE.search(body) is not None)
-    # "We're hiring! Looking for a platform engineer": a job ad seeks applicants, it asks nothing.
-    hiring = _HIRING_RE.search(body.lower()) is not None
+    sentences = post.sentences
+    has_url, is_reply, headline = post.has_url, post.is_reply, post.headline
     n_questions = sum(1 for s in sentences if "?" in s.terminator)
     single = n_questions == 1 and len(sentences) <= 2
     for idx, s in enumerate(sentences):
         if "?" in s.terminator:
+            # A shared headline ("Why X Will Keep Doing Y - Source") asks nothing even when phrased as one.
             if headline and not _addressed(s.lower):
                 continue
             if _answered(sentences, idx):
@@ -368,7 +408,8 @@ def is_question(text: str) -> bool:
             if _asks(s, has_url=has_url, is_reply=is_reply, single=single):
                 return True
             continue
-        if _NOT_REQUEST_RE.search(s.lower) or _rhetorical(s) or (hiring and _SEEKING_RE.search(s.lower)):
+        # "We're hiring! Looking for a platform engineer": a job ad seeks applicants, it asks nothing.
+        if _NOT_REQUEST_RE.search(s.lower) or _rhetorical(s) or (post.hiring and _SEEKING_RE.search(s.lower)):
             continue
         if _REQUEST_RE.search(s.lower):
             return True
@@ -380,3 +421,126 @@ def is_question(text: str) -> bool:
         if is_reply or _addressed(s.lower) or (kind == "aux" and s.clauses[0][1] in _OPEN_SUBJECTS):
             return True
     return False
+
+
+def _not_asking(post: _Post) -> bool:
+    """Rapport's own line, kept whatever the learned part says: quotations, and posts whose every
+    question is rhetorical or answered by the author, with no request.
+
+    Tag questions ("it's a prequel, right?") are left to the weights: put to someone in a reply they
+    often do ask for an answer.
+    """
+    if post.attributed:
+        return True
+    asked = [(i, s) for i, s in enumerate(post.sentences) if "?" in s.terminator]
+    if not asked or any(_REQUEST_RE.search(s.lower) for s in post.sentences):
+        return False
+    return all(_rhetorical(s) or _answered(post.sentences, i) for i, s in asked)
+
+
+def _sentence_features(post: _Post) -> set[str]:
+    """What the rules see, as features: the shape of each sentence and which rules fire on it."""
+    found: set[str] = set()
+    sentences = post.sentences
+    n_questions = sum(1 for s in sentences if "?" in s.terminator)
+    found.add(f"s:questions={min(n_questions, 3)}")
+    found.add(f"s:sentences={min(len(sentences), 4)}")
+    single = n_questions == 1 and len(sentences) <= 2
+    for idx, s in enumerate(sentences):
+        if "?" in s.terminator:
+            found.add(f"q:kind={_kind(s, strict=False)}")
+            found.add(f"q:first={s.words[0]}")
+            if len(s.words) > 1:
+                found.add(f"q:first2={s.words[0]} {s.words[1]}")
+            found.add(f"q:length={min(len(s.words) // 4, 5)}")
+            checks = {
+                "rhetorical": _rhetorical(s),
+                "tag": _TAG_QUESTION_RE.search(s.lower) is not None,
+                "answered": _answered(sentences, idx),
+                "exclaimed": "!" in s.terminator,
+                "addressed": _addressed(s.lower),
+                "title_case": _is_title_case(s.raw),
+                "asks": _asks(s, has_url=post.has_url, is_reply=post.is_reply, single=single),
+            }
+        else:
+            found.add(f"s:kind={_kind(s, strict=True)}")
+            checks = {
+                "request": _REQUEST_RE.search(s.lower) is not None,
+                "not_request": _NOT_REQUEST_RE.search(s.lower) is not None,
+                "rhetorical": _rhetorical(s),
+            }
+        prefix = "q" if "?" in s.terminator else "s"
+        found.update(f"{prefix}:{name}" for name, hit in checks.items() if hit)
+    return found
+
+
+def _features(post: _Post, rules: bool) -> frozenset[str]:
+    words = post.words
+    found = _sentence_features(post)
+    flags = {
+        "rules": rules,
+        "question_mark": "?" in words,
+        "ends_with_question_mark": bool(words) and words[-1] == "?",
+        "link": post.has_url,
+        "reply": post.is_reply,
+        "quoted": post.quoted,
+        "attributed": post.attributed,
+        "headline": post.headline,
+    }
+    found.update(f"p:{name}" for name, hit in flags.items() if hit)
+    if words:
+        found.add(f"f:{words[0]}")
+    if len(words) > 1:
+        found.add(f"f2:{words[0]} {words[1]}")
+    # One feature per combination: a "?" weighs differently in a reply, next to a link, or when the
+    # rules already said no, which single weights cannot express.
+    found.add("x:" + "".join("1" if flags[f] else "0" for f in ("question_mark", "link", "reply", "rules")))
+    found.update(f"w:{w}" for w in words)
+    for s in post.sentences:
+        if "?" in s.terminator:
+            found.update(f"qw:{w}" for w in s.words)
+    found.update(f"b:{a} {b}" for a, b in pairwise(words))
+    return frozenset(found)
+
+
+def question_features(text: str) -> frozenset[str]:
+    """The names of the features the learned part weighs for ``text`` (for training and inspection)."""
+    post = _read(text)
+    return _features(post, _rules_say_question(post))
+
+
+def is_question_by_rules(text: str) -> bool:
+    """The rules alone, without the learned weights (the baseline the detector is measured against)."""
+    return _rules_say_question(_read(text))
+
+
+def question_detector(model: LogisticModel) -> Callable[[str], bool]:
+    """``is_question`` with other weights: what cross-validation measures on folds ``model`` never saw."""
+
+    def detect(text: str) -> bool:
+        post = _read(text)
+        if not post.sentences or _not_asking(post):
+            return False
+        return model.decide(_features(post, _rules_say_question(post)))
+
+    return detect
+
+
+MODEL_FILE = "question_model.json"
+
+
+@cache
+def _shipped_detector() -> Callable[[str], bool]:
+    # Read once per process (a Lambda cold start), on first use: training runs without a model file.
+    text = files("rapport.domain.detectors").joinpath(MODEL_FILE).read_text(encoding="utf-8")
+    return question_detector(LogisticModel.from_json(text))
+
+
+def is_question(text: str) -> bool:
+    """True when the author asks their network something: information, recommendations or help.
+
+    The rules above read the post; a logistic regression trained by ``rapport detect --train``
+    (``question_model.json``) weighs what they found with the post's words. Quotations and posts
+    whose every question is rhetorical stay out whatever the weights say.
+    """
+    return _shipped_detector()(text)
