@@ -19,6 +19,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING
 
+from rapport.domain.forecast import forecast_targets
 from rapport.domain.model import (
     DigestRecord,
     Interaction,
@@ -27,6 +28,7 @@ from rapport.domain.model import (
     SuggestionKind,
     Target,
     Transition,
+    lookback_key,
     suggestion_ref,
 )
 from rapport.domain.money import USD, Spend
@@ -65,9 +67,11 @@ class DigestReport:
     suggestions: tuple[Suggestion, ...] = ()
     subject: str = ""
     message_id: str | None = None
+    lookback: DigestReport | None = None  # the weekly look-back, on its day of the week
 
     def as_dict(self) -> dict[str, object]:
-        return {
+        weekly = {"lookback": self.lookback.as_dict()} if self.lookback is not None else {}
+        return weekly | {
             "local_date": self.local_date,
             "sent": self.sent,
             "reason": self.reason,
@@ -80,10 +84,28 @@ class DigestReport:
                     "post_id": s.post_id,
                     "users": list(s.users),
                     "why": s.reason,
+                    **({"circle": _circle_summary(s)} if s.circle else {}),
                 }
                 for s in self.suggestions
             ],
         }
+
+
+def _circle_summary(s: Suggestion) -> list[dict[str, object]]:
+    """Each circle member as the email shows them: who, why, the post, and its links by name."""
+    from rapport.email.links import circle_links
+
+    return [
+        {
+            "username": m.username,
+            "user_id": m.user_id,
+            "reason": m.reason,
+            "post_id": m.post_id,
+            "post_author": m.post_author_username,
+            "links": circle_links(m),
+        }
+        for m in s.circle
+    ]
 
 
 # --- choosing (pure) ---------------------------------------------------------------------------------
@@ -325,13 +347,18 @@ class Outbox:
 
     def send(self, view: DigestView, at: datetime, subject_prefix: str = "") -> tuple[RenderedDigest, str]:
         """Render the view, send it, and return what was sent with the provider's message id."""
-        from rapport.email.mime import build_mime
         from rapport.email.render import render_digest
 
         rendered = render_digest(view)
         if subject_prefix:
             rendered = replace(rendered, subject=subject_prefix + rendered.subject)
-        return rendered, self.send_raw(build_mime(rendered, self.sender, self.recipient, sent_at=at))
+        return rendered, self.deliver(rendered, at)
+
+    def deliver(self, rendered: RenderedDigest, at: datetime) -> str:
+        """Send an email already rendered; return the provider's message id."""
+        from rapport.email.mime import build_mime
+
+        return self.send_raw(build_mime(rendered, self.sender, self.recipient, sent_at=at))
 
 
 def send_digest(
@@ -346,7 +373,25 @@ def send_digest(
     local_day, due = digest_due(at, policy)
     if not due and not force:
         return DigestReport(None, False, f"not the digest hour ({at.astimezone(policy.zone):%H:%M} local)")
-    return alone(lambda: _send(stores, outbox, at, policy=policy, me=me, local_day=local_day))
+    return alone(lambda: _send_day(stores, outbox, at, policy=policy, me=me, local_day=local_day))
+
+
+def _send_day(
+    stores: Stores,
+    outbox: Outbox,
+    at: datetime,
+    *,
+    policy: Policy,
+    me: dict[str, str] | None,
+    local_day: date,
+) -> DigestReport:
+    """The day's digest, then, on the look-back's day of the week, the weekly look-back."""
+    daily = _send(stores, outbox, at, policy=policy, me=me, local_day=local_day)
+    if not policy.lookback_on(local_day):
+        return daily
+    return replace(
+        daily, lookback=_send_lookback(stores, outbox, at, policy=policy, me=me, local_day=local_day)
+    )
 
 
 def _send(
@@ -365,9 +410,10 @@ def _send(
     world = _world(stores, local_day, me)
     if record is None:
         selection = choose(stores, world, policy, at)
-        if not selection.chosen and not policy.send_empty_digest:
+        if not selection.chosen and (not policy.send_empty_digest or policy.lookback_on(local_day)):
             stores.suggestions.expire_suggestions([suggestion_ref(s) for s in selection.expired], day)
-            return DigestReport(day, False, "nothing worth doing today (empty digests are off)")
+            why = "the look-back goes instead" if policy.lookback_on(local_day) else "empty digests are off"
+            return DigestReport(day, False, f"nothing worth doing today ({why})")
         refs = [suggestion_ref(s) for s in selection.chosen]
         if not stores.digests.claim_digest(day, refs, at):
             return DigestReport(day, False, "another run is sending today's digest")
@@ -380,6 +426,52 @@ def _send(
     stores.digests.complete_digest(day, rendered.subject, message_id, at)
     stores.suggestions.mark_sent(refs, day)
     return DigestReport(day, True, "sent", suggestions, rendered.subject, message_id)
+
+
+def _send_lookback(
+    stores: Stores,
+    outbox: Outbox,
+    at: datetime,
+    *,
+    policy: Policy,
+    me: dict[str, str] | None,
+    local_day: date,
+) -> DigestReport:
+    """The weekly look-back, exactly once: claimed under its own key beside the day's digest."""
+    key = lookback_key(local_day.isoformat())
+    record = stores.digests.digest(key)
+    if record is not None and record.status == "sent":
+        return DigestReport(key, False, "this week's look-back was already sent")
+    if record is None and not stores.digests.claim_digest(key, [], at):
+        return DigestReport(key, False, "another run is sending this week's look-back")
+    rendered = render_lookback_of(stores, at, policy=policy, me=me, local_day=local_day)
+    message_id = outbox.deliver(rendered, at)
+    stores.digests.complete_digest(key, rendered.subject, message_id, at)
+    return DigestReport(key, True, "look-back sent", subject=rendered.subject, message_id=message_id)
+
+
+def render_lookback_of(
+    stores: Stores, at: datetime, *, policy: Policy, me: dict[str, str] | None, local_day: date
+) -> RenderedDigest:
+    """The look-back of the week ending at ``at``, rendered; nothing is written."""
+    from rapport.email.lookback import render_lookback
+    from rapport.usecases.lookback import build_lookback
+
+    world = _world(stores, local_day, me)
+    today = at.astimezone(UTC).date()
+    week = stores.spend.days(today - timedelta(days=6), today)
+    view = build_lookback(
+        local_day=local_day,
+        at=at,
+        policy=policy,
+        me_username=world.me_username,
+        targets=world.targets,
+        interactions=world.interactions,
+        transitions=world.transitions,
+        spend_week=sum((d.spend for d in week.values()), Spend()).cost,
+        spend=_spend_with_forecast(stores, policy, at, world),
+    )
+    return render_lookback(view)
 
 
 def preview_digest(stores: Stores, at: datetime) -> DigestView:
@@ -441,8 +533,14 @@ def build_view(
         generated_at=at,
         posted_at={s.post_id: posted[s.post_id] for s in suggestions if s.post_id in posted},
         losing_touch=tuple(losing_touch(world.targets, world.interactions, policy, at)),
-        spend=spend_summary(stores, policy, at),
+        spend=_spend_with_forecast(stores, policy, at, world),
     )
+
+
+def _spend_with_forecast(stores: Stores, policy: Policy, at: datetime, world: _World) -> SpendSummary:
+    """The spend summary, warning when the targets' posting rates will cost more than the budget."""
+    warning = forecast_targets(world.targets, world.interactions, policy, at).warning()
+    return replace(spend_summary(stores, policy, at), budget_warning=warning)
 
 
 def spend_summary(stores: Stores, policy: Policy, at: datetime) -> SpendSummary:
