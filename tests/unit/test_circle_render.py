@@ -95,7 +95,9 @@ def test_what_x_wrote_in_a_member_s_post_is_escaped():
 
 def test_summary_json_carries_each_member_s_reason_post_and_links_by_name():
     report = DigestReport("2025-03-14", True, "sent", (circle(KIM, FRIEND),))
-    (entry,) = report.as_dict()["suggestions"]  # type: ignore[misc]
+    suggestions = report.as_dict()["suggestions"]
+    assert isinstance(suggestions, list)
+    (entry,) = suggestions
     assert [(m["username"], m["reason"], m["post_id"]) for m in entry["circle"]] == [
         ("dev_kim", KIM.reason, "9002"),
         ("friend_y", FRIEND.reason, "77"),
