@@ -206,6 +206,11 @@ def _preheader(view: DigestView) -> str:
         who = ", ".join(people[:3])
         more = "…" if len(people) > 3 else ""
         summary = f"{count_actions(len(view.suggestions))} today: {who}{more}"
+    return hidden_preheader(summary)
+
+
+def hidden_preheader(summary: str) -> str:
+    """Preview text that inbox lists show next to the subject, hidden in the message itself."""
     return (
         '<div style="display:none;max-height:0;overflow:hidden;mso-hide:all;font-size:1px;'
         f'line-height:1px;color:{_PAGE_BG};">{_e(summary)}</div>'

@@ -10,7 +10,16 @@ from __future__ import annotations
 from datetime import date
 
 from rapport.domain.model import Stage
-from rapport.email.html import FUNNEL_COLOURS, MUTED, document, escape, escape_lines, row, section_title
+from rapport.email.html import (
+    FUNNEL_COLOURS,
+    MUTED,
+    document,
+    escape,
+    escape_lines,
+    hidden_preheader,
+    row,
+    section_title,
+)
 from rapport.email.links import handle
 from rapport.email.render import RenderedDigest
 from rapport.email.view import LookbackView, Received
@@ -130,7 +139,7 @@ def render_lookback_html(view: LookbackView, subject: str) -> str:
         row(_list(_spend(view), "")),
         row(f'<div style="font-size:12px;color:{MUTED};">{escape(HANDS_OFF)}</div>', padding="8px 20px 20px"),
     ]
-    return document(subject, _summary(view), rows)
+    return document(subject, hidden_preheader(_summary(view)), rows)
 
 
 def _spend(view: LookbackView) -> list[str]:
