@@ -10,6 +10,10 @@ Sending, exactly once per local day: the day is claimed with its content before 
 conditional write), and marked sent after SES accepts the message. A second trigger of the same day
 finds the claim and sends nothing; a retry after a crash re-sends the same content it claimed. The
 only window for a repeat is a crash between SES accepting the message and the "sent" mark.
+
+A day with nothing chosen sends nothing unless ``send_empty_digest``. Once a week, on
+``Policy.weekly_lookback``, the same run sends the weekly look-back (``usecases.lookback``), claimed
+the same way under ``<date>#weekly``.
 """
 
 from __future__ import annotations
