@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 SOURCES := layers/shared/rapport infra/rapport_local functions tests
 
-.PHONY: demo bench bench-coldstart admin-openapi test lint typecheck unit install clean chromium
+.PHONY: demo bench bench-coldstart admin-openapi test lint typecheck unit install clean chromium doc-shots
 
 $(INSTALLED): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -59,6 +59,10 @@ chromium:
 	@command -v chromium >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" -eq 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
 	  else echo "chromium is missing: run 'sudo apt-get install -y chromium' (the browser tests skip without it)"; fi; }
+
+# Refreshes the small screenshots in docs/img/ (a circle day, a weekly look-back) from the browser tests.
+doc-shots: $(INSTALLED) chromium
+	RAPPORT_DOC_SHOTS=1 $(BIN)/pytest tests/integration/test_digest_browser.py -q -p no:cacheprovider -k screenshots
 
 clean:
 	rm -rf $(VENV) .venv-tools .aws-sam .mypy_cache .pytest_cache .ruff_cache out

@@ -10,7 +10,16 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from rapport.domain.model import DigestRecord, Interaction, Post, Stage, Suggestion, Target, Transition
+from rapport.domain.model import (
+    LOOKBACK_SUFFIX,
+    DigestRecord,
+    Interaction,
+    Post,
+    Stage,
+    Suggestion,
+    Target,
+    Transition,
+)
 from rapport.domain.money import Spend
 from rapport.domain.policy import Policy
 from rapport.domain.x import NewFollowers, ReadUsage, Timeline, XRateLimited, XUser
@@ -217,7 +226,11 @@ class MemoryDigestStore:
             )
 
     def last_sent_digest(self, before: str) -> DigestRecord | None:
-        sent = [r for day, r in self.memory.digests.items() if day < before and r.status == "sent"]
+        sent = [
+            r
+            for day, r in self.memory.digests.items()
+            if day < before and r.status == "sent" and not day.endswith(LOOKBACK_SUFFIX)
+        ]
         return max(sent, key=lambda r: r.local_date, default=None)
 
 

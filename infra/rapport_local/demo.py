@@ -42,11 +42,16 @@ class _Demo:
     echo: Echo
     me: SimulatedMe | None = None  # acts on each digest when the scenario gives me_acts
     digests: list[dict[str, Any]] = field(default_factory=list)
+    lookbacks: list[dict[str, Any]] = field(default_factory=list)  # the weekly look-backs sent
     acts: list[Act] = field(default_factory=list)
 
     def after_tick(self, tick: Tick) -> None:
         for t in tick.transitions:
             self.echo(f"    {_z(tick.at)}  @{t['target']}: {t['from']} -> {t['to']} ({t['reason']})")
+        lookback = (tick.digest or {}).get("lookback")
+        if lookback is not None and lookback["sent"]:
+            self.lookbacks.append(lookback)
+            self.echo(f"    {_z(tick.at)}  weekly look-back {lookback['local_date'].split('#')[0]}")
         if tick.digest is None or not tick.sent:
             return
         digest = tick.digest
@@ -135,9 +140,18 @@ def _summary(
                 "suggestions": d["suggestions"],
             }
         )
+    lookbacks = []
+    for weekly in demo.lookbacks:
+        day = weekly["local_date"].split("#")[0]
+        message = by_subject.get(weekly["subject"])
+        if message is None:
+            raise RuntimeError(f"SES has no message for the look-back of {day}")
+        html = _write_parts(demo.out, f"{day}-lookback", message)
+        lookbacks.append({"date": day, "html": html, "text": f"digests/{day}-lookback.txt"})
     return {
         "targets": targets,
         "digests": digests,
+        "lookbacks": lookbacks,
         "your_actions": [act.as_dict() for act in demo.acts],
         "x_api": {"requests": usage["requests"], "cost_usd": round(float(usage["cost_usd"]), 6)},
     }
@@ -166,8 +180,8 @@ def _print_story(echo: Echo, summary: dict[str, Any], out: Path) -> None:
             echo(f"    {t['at'][:16]}  {came_from:>12} -> {t['to']:<12} {t['reason']}")
     total = sum(len(d["suggestions"]) for d in summary["digests"])
     echo(
-        f"Digests: {len(summary['digests'])} emailed, {total} suggestions in all; "
-        f"written to {out / 'digests'}"
+        f"Digests: {len(summary['digests'])} emailed, {total} suggestions in all, and "
+        f"{len(summary['lookbacks'])} weekly look-backs; written to {out / 'digests'}"
     )
     if summary["your_actions"]:
         echo(f"You (simulated) took {len(summary['your_actions'])} of them.")

@@ -301,9 +301,18 @@ def _missing(
     status = target.admin.request("GET", "/status")
     if status.ok and isinstance(status.body, dict) and not status.body.get("targets"):
         missing.append("no targets yet: `rapport targets add NAME` or `rapport targets import FILE`")
+    if status.ok and isinstance(status.body, dict) and (warning := _budget_warning(status.body)):
+        missing.append(f"a budget that fits your targets: {warning}")
     if target.disabled_schedules is not None and (disabled := target.disabled_schedules()):
         missing.append(
             f"schedules disabled: {', '.join(disabled)} (enable them in the EventBridge Scheduler console, "
             "or `sam deploy` again)"
         )
     return missing
+
+
+def _budget_warning(status: dict[str, Any]) -> str | None:
+    """The status's warning when the targets' expected monthly X cost is over the budget."""
+    spend = status.get("x_spend")
+    warning = spend.get("budget_warning") if isinstance(spend, dict) else None
+    return str(warning) if warning else None

@@ -70,6 +70,13 @@ class SimulatedMe:
         kind, target = SuggestionKind(suggestion["kind"]), str(suggestion["target"])
         post_id = str(suggestion["post_id"]) if suggestion.get("post_id") else None
         if kind is SuggestionKind.ENGAGE_CIRCLE:
+            first = (suggestion.get("circle") or [{}])[0]
+            if first.get("post_id") and first.get("post_author") == first.get("username"):
+                # The post of theirs the target replied to: retweeting it is seen in that conversation.
+                summary = f"retweeted @{first['username']}'s {first['post_id']}"
+                act = self._retweet(kind, target, str(first["post_id"]), at, summary=summary)
+                if act is not None:
+                    return act
             return self._engage_circle(target, [str(u) for u in suggestion.get("users", [])], at)
         if kind is SuggestionKind.ASK:
             behaviour = self.scenario.behaviours.get(target)

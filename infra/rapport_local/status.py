@@ -218,6 +218,8 @@ def _print_admin(admin: dict[str, Any], console: Console) -> None:
     spend = admin["x_spend"]
     share = f" ({spend['share']:.0%})" if spend.get("share") is not None else ""
     console.print(f"X spend {spend['month']}: ${spend['spent_usd']} of ${spend['budget_usd']}{share}")
+    if spend.get("budget_warning"):
+        console.print(f"[yellow]{spend['budget_warning']}[/]")
     stages = ", ".join(f"{stage} {count}" for stage, count in admin["targets_by_stage"].items() if count)
     console.print(f"Targets: {admin['targets']}" + (f" ({stages})" if stages else ""))
 

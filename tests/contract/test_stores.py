@@ -11,8 +11,8 @@ from datetime import date, timedelta
 
 import pytest
 
+from rapport.domain.model import CircleMember, Stage, SuggestionKind, Transition, lookback_key, suggestion_ref
 from rapport.domain.model import InteractionKind as K
-from rapport.domain.model import Stage, SuggestionKind, Transition, suggestion_ref
 from rapport.domain.money import USD, Spend
 from rapport.domain.policy import Policy
 from rapport.usecases.ports import DaySpend, NotFoundError, Stores
@@ -133,7 +133,34 @@ def test_expiring_takes_suggestions_out_of_the_pending_list_and_keeps_them_reada
     assert len(stores.suggestions.suggestions_by_ref([suggestion_ref(sent), suggestion_ref(stale)])) == 2
 
 
+def test_a_circle_suggestion_keeps_each_member_with_why_and_where(stores: Stores):
+    # Given a circle suggestion whose members carry a reason and a post
+    members = (
+        CircleMember("dev_kim", "@person_x replied to them 3 times in 2 days", "501", "9002", "dev_kim"),
+        CircleMember("friend_y", "@person_x named them in 1 post in 1 day", None, "p4", "person_x", "Hi 👋"),
+    )
+    s = suggestion(SuggestionKind.ENGAGE_CIRCLE, post_id=None, users=("dev_kim", "friend_y"), circle=members)
+    stores.suggestions.add_suggestion(s)
+    # When it is read back for a digest / Then every member is there, in order, as written
+    assert stores.suggestions.pending_suggestions(until=at(1)) == [s]
+    assert stores.suggestions.suggestions_by_ref([suggestion_ref(s)])[0].circle == members
+
+
 # --- digests ------------------------------------------------------------------------------------
+
+
+def test_a_weekly_look_back_is_claimed_once_beside_its_day_and_is_not_the_last_digest(stores: Stores):
+    # Given the 2026-03-08 digest sent, then that day's look-back sent
+    assert stores.digests.claim_digest("2026-03-08", [], at(1))
+    stores.digests.complete_digest("2026-03-08", "daily", "m1", at(1))
+    assert stores.digests.claim_digest(lookback_key("2026-03-08"), [], at(2))
+    assert not stores.digests.claim_digest(lookback_key("2026-03-08"), [], at(3))
+    stores.digests.complete_digest(lookback_key("2026-03-08"), "weekly", "m2", at(2))
+    # Then the last digest before the 9th is still the daily one, and the look-back reads as sent
+    last = stores.digests.last_sent_digest(before="2026-03-09")
+    assert last is not None and last.local_date == "2026-03-08"
+    weekly = stores.digests.digest(lookback_key("2026-03-08"))
+    assert weekly is not None and weekly.status == "sent"
 
 
 def test_a_day_can_be_claimed_for_a_digest_only_once(stores: Stores):

@@ -45,10 +45,12 @@ def test_a_target_who_never_acknowledges_becomes_unresponsive(demo):
     ]
 
 
-def test_one_digest_a_day_is_written_as_ses_received_it(demo):
+def test_a_digest_on_each_day_with_something_to_do_is_written_as_ses_received_it(demo):
     out, summary, _ = demo
     dates = [d["date"] for d in summary["digests"]]
-    assert len(dates) == len(set(dates)) == 14
+    # Quiet days send nothing: 6 of the 14 days had something to do
+    assert dates == ["2026-03-03", "2026-03-06", "2026-03-08", "2026-03-09", "2026-03-10", "2026-03-13"]
+    assert all(d["suggestions"] for d in summary["digests"])
     first = summary["digests"][0]
     html = (out / first["html"]).read_text()
     text = (out / first["text"]).read_text()
@@ -70,6 +72,33 @@ def test_the_digests_carry_each_step_of_the_method(demo):
     circle = next(s for d in summary["digests"] for s in d["suggestions"] if s["kind"] == "engage_circle")
     assert circle["post_id"] is None
     assert 2 <= len(circle["users"]) <= 3
+
+
+def test_the_circle_step_says_why_each_member_and_where_to_meet_them(demo):
+    out, summary, _ = demo
+    day, circle = next(
+        (d, s) for d in summary["digests"] for s in d["suggestions"] if s["kind"] == "engage_circle"
+    )
+    members = circle["circle"]
+    assert [m["username"] for m in members] == circle["users"]
+    # friend_y first: person_x replied twice under friend_y's post 3000, so that is where to meet them
+    assert members[0]["username"] == "friend_y"
+    assert members[0]["reason"].startswith("@person_x replied to them twice")
+    assert (members[0]["post_id"], members[0]["post_author"]) == ("3000", "friend_y")
+    assert "tweet_id=3000" in members[0]["links"]["retweet"]
+    assert all(m["reason"] and m["post_id"] and m["links"]["follow"] for m in members)
+    text = (out / day["text"]).read_text()
+    assert all(m["reason"] in text and m["links"]["reply"] in text for m in members)
+
+
+def test_a_weekly_look_back_goes_each_sunday(demo):
+    out, summary, _ = demo
+    assert [w["date"] for w in summary["lookbacks"]] == ["2026-03-08", "2026-03-15"]
+    first = (out / summary["lookbacks"][0]["text"]).read_text()
+    assert "@person_x: Ask → Circle" in first
+    assert "@person_x followed you back" in first
+    assert "PROGRESS OVER THE WEEKS" in first
+    assert "<script" not in (out / summary["lookbacks"][0]["html"]).read_text().lower()
 
 
 def test_the_summary_counts_what_x_would_have_billed(demo):

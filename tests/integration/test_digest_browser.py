@@ -21,11 +21,20 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from rapport.domain.model import Stage, Suggestion, SuggestionKind, Transition
+from rapport.domain.model import CircleMember, Stage, Suggestion, SuggestionKind, Transition
 from rapport.domain.money import USD
 from rapport.email.links import intent_links
+from rapport.email.lookback import render_lookback
 from rapport.email.render import render_digest
-from rapport.email.view import DigestView, LosingTouch, SpendSummary, TargetStatus
+from rapport.email.view import (
+    DigestView,
+    LookbackView,
+    LosingTouch,
+    Received,
+    SpendSummary,
+    TargetStatus,
+    TargetWeeks,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -281,3 +290,131 @@ def test_the_empty_day_is_one_line_on_any_screen(device: str) -> None:
 
     assert page["links"] == []
     assert page["overflowing"] == []
+
+
+# --- a circle day and a weekly look-back -------------------------------------------------------------
+
+DOCS_IMG = Path(__file__).resolve().parents[2] / "docs" / "img"
+DOC_WIDTH = 400  # small screenshots for docs/digest.md: a phone-sized column, as tall as each email
+
+
+def a_circle_day() -> DigestView:
+    """The circle step with three ranked members (their post, the target's post naming them, no post)."""
+    members = (
+        CircleMember(
+            "friend_y",
+            "@person_x replied to them 3 times in 2 weeks",
+            "300",
+            "3001",
+            post_author_username="friend_y",
+        ),
+        CircleMember(
+            "friend_z",
+            "@person_x named them in 2 posts in 9 days",
+            "301",
+            "1013",
+            "person_x",
+            "Shipping a talk with @friend_w and @friend_z next month https://example.com/d",
+        ),
+        CircleMember("friend_w", "@person_x named them in 1 post in 5 days", "302"),
+    )
+    circle = Suggestion(
+        kind=SuggestionKind.ENGAGE_CIRCLE,
+        target_id="200",
+        target_username="person_x",
+        created_at=NOW - timedelta(hours=3),
+        reason="@person_x talks most with these people: join a conversation @person_x is in, "
+        "so they see you there, then follow them",
+        users=tuple(m.username for m in members),
+        circle=members,
+    )
+    warning = (
+        "At their posting rates your targets will cost about $6.15 a month to read, over your $5.00 "
+        "budget (most posts: @person_x 38.0/day, @quiet_q 3.0/day). Raise x_monthly_budget_usd or pause "
+        "a target, or news will arrive late."
+    )
+    return DigestView(
+        local_date=date(2026, 3, 9),
+        me_username="ana_builds",
+        suggestions=(circle,),
+        transitions=(),
+        targets=(
+            TargetStatus("person_x", Stage.CIRCLE, NOW - timedelta(days=2)),
+            TargetStatus("quiet_q", Stage.UNRESPONSIVE, NOW - timedelta(days=2)),
+        ),
+        generated_at=NOW,
+        spend=SpendSummary(USD.of("0.21"), USD.of("1.60"), USD.of(5), budget_warning=warning),
+    )
+
+
+def a_week() -> LookbackView:
+    """Three targets over six weeks: one up the ladder, one slow, one unresponsive."""
+    day = date(2026, 3, 15)
+    at = datetime(2026, 3, 15, 7, tzinfo=UTC)
+    r, a, k, c, u = Stage.RETWEET, Stage.ANSWER, Stage.ASK, Stage.CIRCLE, Stage.UNRESPONSIVE
+    return LookbackView(
+        local_date=day,
+        first_day=day - timedelta(days=6),
+        me_username="ana_builds",
+        transitions=(
+            ("person_x", Transition(at - timedelta(days=3), k, c, "they answered your question")),
+            (
+                "quiet_q",
+                Transition(at - timedelta(days=2), r, u, "5 retweets with no thanks, reply or follow"),
+            ),
+        ),
+        received=(
+            Received("person_x", "answered your question", at - timedelta(days=3), "1004"),
+            Received("slow_s", "thanked you", at - timedelta(days=1), "2002"),
+        ),
+        week_ends=tuple(day - timedelta(days=7 * n) for n in reversed(range(6))),
+        progress=(
+            TargetWeeks("person_x", (None, None, r, a, k, c), (0, 0, 2, 3, 2, 4)),
+            TargetWeeks("slow_s", (r, r, r, r, r, a), (1, 1, 2, 1, 1, 2)),
+            TargetWeeks("quiet_q", (None, r, r, r, r, u), (0, 1, 1, 2, 1, 0)),
+        ),
+        spend_week=USD.of("0.34"),
+        spend=SpendSummary(USD.of("0.05"), USD.of("0.71"), USD.of(5)),
+    )
+
+
+@pytest.mark.parametrize("device", sorted(WIDTHS))
+def test_a_circle_day_fits_the_screen_with_each_member_s_actions(device: str) -> None:
+    view = a_circle_day()
+    page = render_in_browser(render_digest(view).html, "circle-day", device)
+    assert page["overflowing"] == [], page["overflowing"][:5]
+    # Each member's reply, retweet, open and follow links, ranked, all visible
+    assert [link["href"] for link in page["links"]] == [url for _, url in intent_links(view.suggestions[0])]
+    assert all(link["visible"] for link in page["links"])
+
+
+@pytest.mark.parametrize("device", sorted(WIDTHS))
+def test_the_weekly_look_back_fits_the_screen_with_its_chart(device: str) -> None:
+    view = a_week()
+    rendered = render_lookback(view)
+    page = render_in_browser(rendered.html, "weekly-look-back", device)
+    assert page["overflowing"] == [], page["overflowing"][:5]
+    assert page["links"] == []  # a look back: nothing to act on, nothing to click
+    assert "@person_x: Ask → Circle" in rendered.text
+
+
+def test_the_screenshots_in_the_docs_come_from_these_renders() -> None:
+    """`make doc-shots` refreshes docs/img/ from the circle day and the look-back, small."""
+    if not os.environ.get("RAPPORT_DOC_SHOTS"):
+        pytest.skip("set RAPPORT_DOC_SHOTS=1 (make doc-shots) to refresh docs/img/")
+    DOCS_IMG.mkdir(parents=True, exist_ok=True)
+    for name, markup, height in (
+        ("circle-day", render_digest(a_circle_day()).html, 1480),
+        ("weekly-look-back", render_lookback(a_week()).html, 820),
+    ):
+        page = ARTIFACTS / f"{name}-doc.html"
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        page.write_text(markup, encoding="utf-8")
+        shot = DOCS_IMG / f"{name}.png"
+        run_chromium(
+            f"--window-size={DOC_WIDTH},{height}",
+            "--force-device-scale-factor=1",
+            f"--screenshot={shot}",
+            page.as_uri(),
+        )
+        assert 1000 < shot.stat().st_size < 200_000, f"{shot}: {shot.stat().st_size} bytes"

@@ -19,7 +19,14 @@ from tests.factories import evidence, post, suggestion
 
 pytestmark = pytest.mark.integration
 
-LONDON = Policy(timezone="Europe/London", digest_hour=7, topics=("serverless",))
+# Empty days send the one-line digest here, and no weekly look-back: these tests count daily digests.
+LONDON = Policy(
+    timezone="Europe/London",
+    digest_hour=7,
+    topics=("serverless",),
+    send_empty_digest=True,
+    weekly_lookback="never",
+)
 
 
 class Mailbox:

@@ -223,3 +223,55 @@ def test_post_text_from_x_is_escaped_in_the_email(stack_for):
     assert "<script>" not in html
     assert "&lt;script&gt;" in html
     assert "<b>bold</b>" not in html
+
+
+def circle_world() -> dict[str, Any]:
+    """person_x walks to the circle in ten hours, then talks with friend_y and friend_z under their posts."""
+
+    def post(hours: float, post_id: str, by: str, text: str, reply_to: str | None = None) -> dict[str, Any]:
+        body = {"id": post_id, "by": by, "text": text} | ({"reply_to": reply_to} if reply_to else {})
+        return {"at": ts(hours), "post": body}
+
+    data = world(
+        *THANKED["events"],
+        {"at": ts(4), "follow": {"by": "person_x", "user": "ana_builds"}},
+        post(6, "1003", "person_x", "Packaging Python for Lambda layers https://example.com/c"),
+        post(8, "5002", "ana_builds", "@person_x how do you decide when to split a layer?", "1003"),
+        post(10, "1004", "person_x", "@ana_builds when the init code differs a lot", "5002"),
+        post(11, "5003", "ana_builds", "@person_x makes sense, thank you", "1004"),
+        post(11.5, "3000", "friend_y", "Our Lambda layers got messy past three functions"),
+        post(12, "1005", "person_x", "@friend_y split them by what init needs", "3000"),
+        post(13, "3001", "friend_y", "Testing Lambda locally without containers"),
+        post(14, "1006", "person_x", "@friend_y this saved us a day of CI", "3001"),
+        post(15, "3100", "friend_z", "Typing a big Python codebase, week one"),
+        post(16, "1007", "person_x", "@friend_z following along", "3100"),
+    )
+    data["users"].append({"id": "301", "username": "friend_z", "name": "Friend Z"})
+    return data
+
+
+def test_the_circle_step_names_whom_they_talk_with_and_where_with_no_extra_x_read(stack_for):
+    # Given person_x reached the circle, then replied twice to friend_y's posts and once to friend_z's
+    stack = stack_for(circle_world())
+    for hours in range(1, 18):
+        stack.hour(hours)
+    assert stack.stage() == "circle"
+    sent_before = len(stack.aws.sent_emails())
+    # When the next morning's digest goes out (07:00 London)
+    report = stack.digest_at(23)
+    # Then its circle step ranks friend_y first, with why and friend_y's newest post person_x answered
+    (circle,) = [s for s in report["suggestions"] if s["kind"] == "engage_circle"]
+    assert [m["username"] for m in circle["circle"]] == ["friend_y", "friend_z"]
+    first = circle["circle"][0]
+    assert first["reason"] == "@person_x replied to them twice in 1 day"
+    assert (first["post_id"], first["post_author"]) == ("3001", "friend_y")
+    assert set(first["links"]) == {"reply", "retweet", "open", "follow"}
+    assert circle["circle"][1]["post_id"] == "3100"
+    # And the email carries the reply and retweet intents for that post
+    (email,) = stack.aws.sent_emails()[sent_before:]
+    text = email.get_body(preferencelist=("plain",)).get_content()
+    assert "in_reply_to=3001" in text
+    assert "tweet_id=3001" in text
+    # And no X read was added for it: the circle came from person_x's replies already read
+    endpoints = set(stack.xsim.usage()["requests_by_endpoint"])
+    assert not {e for e in endpoints if e.startswith("/2/tweets")}

@@ -208,3 +208,6 @@ def test_on_a_deployed_stack_setup_resends_the_verification_mails_and_lists_what
     assert f"SES has not verified me@{name}.example" in missing
     assert f"SES has not verified you@{name}.example" in missing
     assert "no targets yet" not in missing
+    # And the targets' expected X cost over the budget, with the figure
+    assert "a budget that fits your targets: At their posting rates" in " ".join(missing.split())
+    assert "about $6.15 a month" in missing

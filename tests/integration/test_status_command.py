@@ -25,8 +25,18 @@ pytestmark = pytest.mark.integration
 
 # `local_stack` and `in_stack_dir` (rapport local in a subprocess) come from the integration conftest.
 
+BUDGET_WARNING = (
+    "At their posting rates your targets will cost about $6.15 a month to read, over your $5.00 budget"
+)
 ADMIN_STATUS = {
-    "x_spend": {"month": "2026-11", "spent_usd": "1.25", "budget_usd": "5", "share": 0.25},
+    "x_spend": {
+        "month": "2026-11",
+        "spent_usd": "1.25",
+        "budget_usd": "5",
+        "share": 0.25,
+        "expected_monthly_usd": 6.15,
+        "budget_warning": BUDGET_WARNING,
+    },
     "targets_by_stage": {"retweeting": 2, "asking": 1},
     "targets": 3,
 }
@@ -188,6 +198,7 @@ def test_status_command_prints_json_for_scripts_and_exits_0(aws, admin_url, tmp_
     printed = capsys.readouterr().out
     assert "X secret: set" in printed
     assert "X spend 2026-11: $1.25 of $5 (25%)" in printed
+    assert BUDGET_WARNING in " ".join(printed.split())  # the console wraps long lines
 
 
 def test_status_of_a_stack_that_does_not_exist_exits_2_naming_it(aws, tmp_path, monkeypatch, capsys):

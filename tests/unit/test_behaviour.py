@@ -192,6 +192,26 @@ def test_the_simulated_me_takes_each_kind_of_suggestion_on_x():
     assert ours[acts[3].post_id].retweet_of == friend.id
 
 
+def test_the_simulated_me_meets_a_circle_member_at_the_post_the_digest_gives():
+    # Given friend_y's older post that person_x replied to, and a newer one of theirs
+    world_scenario = scenario({}, days=5, me_acts={"probability": 1, "hours": [1, 2]})
+    world = World(world_scenario)
+    answered = world.add_post("friend_y", "Layers got messy", at=START + hours(1))
+    world.add_post("friend_y", "Something else https://example.com/f", at=START + hours(3))
+    me = SimulatedMe(world_scenario, world)
+    received = START + hours(24)
+    world.set_now(received)
+    member = {"username": "friend_y", "post_id": answered.id, "post_author": "friend_y"}
+    # When the digest's circle step gives that conversation for friend_y
+    (act,) = me.act_on(
+        digest({"kind": "engage_circle", "target": "person_x", "users": ["friend_y"], "circle": [member]}),
+        received,
+    )
+    # Then the simulated me retweets that post, not friend_y's newest
+    ours = {p.id: p for p in theirs(world, "ana_builds")}
+    assert ours[act.post_id].retweet_of == answered.id
+
+
 def test_the_simulated_me_skips_what_the_dice_say_and_does_so_reproducibly():
     def run() -> list[str]:
         world_scenario = scenario({}, days=5, me_acts={"probability": 0.5})

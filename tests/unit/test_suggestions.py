@@ -108,20 +108,109 @@ def test_step_3_suggests_asking_them_once_they_follow_us():
     assert SuggestionKind.ASK not in {s.kind for s in suggestions_for(asked)}
 
 
+def in_the_circle(*posts):
+    return [added(), evidence(K.FOLLOW, at(1)), evidence(K.REPLY_TO_QUESTION, at(2)), *posts]
+
+
+def circle_suggestion(history, **kw):
+    made = [s for s in suggestions_for(history, **kw) if s.kind is SuggestionKind.ENGAGE_CIRCLE]
+    assert len(made) <= 1
+    return made[0] if made else None
+
+
+def reply_to(name: str, user_id: str, their_post_id: str, hours: float):
+    """The target replying to a post of someone else: X names the addressee as the first mention."""
+    return their_post(
+        f"@{name} good point",
+        hours,
+        in_reply_to_user_id=user_id,
+        replied_to_id=their_post_id,
+        mention_ids=(user_id,),
+        mention_usernames=(name,),
+    )
+
+
 def test_in_the_circle_stage_two_or_three_people_they_talk_with_are_suggested():
-    history = [
-        added(),
-        evidence(K.FOLLOW, at(1)),
-        evidence(K.REPLY_TO_QUESTION, at(2)),
+    history = in_the_circle(
         their_post("Chat with @friend_y and @ana_builds", 3, mention_usernames=("friend_y", ME)),
         their_post("Pairing with @friend_z and @friend_y", 4, mention_usernames=("friend_z", "friend_y")),
         their_post("Thanks @friend_w", 5, mention_usernames=("friend_w",)),
-    ]
-    circle = [s for s in suggestions_for(history) if s.kind is SuggestionKind.ENGAGE_CIRCLE]
-    assert len(circle) == 1
-    assert circle[0].users[0] == "friend_y"
-    assert set(circle[0].users) == {"friend_y", "friend_z", "friend_w"}
-    assert circle[0].post_id is None
+    )
+    circle = circle_suggestion(history)
+    assert circle is not None
+    assert circle.users[0] == "friend_y"
+    assert set(circle.users) == {"friend_y", "friend_z", "friend_w"}
+    assert circle.post_id is None
+    assert [m.username for m in circle.circle] == list(circle.users)
+
+
+def test_whom_the_target_replies_to_ranks_first_with_the_reason_in_words():
+    # Given the target replied to @dev_kim three times, and named @friend_y in two posts
+    history = in_the_circle(
+        reply_to("dev_kim", "501", "9001", 3),
+        reply_to("dev_kim", "501", "9002", 10),
+        reply_to("dev_kim", "501", "9003", 20),
+        their_post("Pairing with @friend_y", 4, mention_usernames=("friend_y",), mention_ids=("502",)),
+        their_post("More with @friend_y", 5, mention_usernames=("friend_y",), mention_ids=("502",)),
+    )
+    # When suggestions are made
+    circle = circle_suggestion(history)
+    # Then @dev_kim comes first, with why them
+    assert circle is not None
+    first, second = circle.circle
+    assert first.username == "dev_kim"
+    assert first.user_id == "501"
+    assert first.reason == "@person_x replied to them 3 times in 2 days"
+    assert second.username == "friend_y"
+    assert second.reason == "@person_x named them in 2 posts in 2 days"
+
+
+def test_each_member_comes_with_a_post_of_theirs_in_a_conversation_the_target_is_in():
+    # Given the target replied to two posts of @dev_kim, and only named @friend_y
+    history = in_the_circle(
+        reply_to("dev_kim", "501", "9001", 3),
+        reply_to("dev_kim", "501", "9002", 10),
+        their_post("Pairing with @friend_y", 4, post_id="p4", mention_usernames=("friend_y",)),
+    )
+    circle = circle_suggestion(history)
+    assert circle is not None
+    kim, friend = circle.circle
+    # Then @dev_kim's post is the newest one the target answered: the target sees our reply there
+    assert (kim.post_id, kim.post_author_username, kim.post_text) == ("9002", "dev_kim", None)
+    # And @friend_y is met in the target's own post that names them
+    assert (friend.post_id, friend.post_author_username) == ("p4", "person_x")
+    assert friend.post_text == "Pairing with @friend_y"
+
+
+def test_never_more_than_three_members_and_never_us_nor_the_target():
+    history = in_the_circle(
+        *(reply_to(f"friend_{n}", str(600 + n), str(9100 + n), 3 + n) for n in range(5)),
+        reply_to(ME, "100", "9200", 9),
+        reply_to("person_x", "200", "9201", 9),
+    )
+    circle = circle_suggestion(history)
+    assert circle is not None
+    assert len(circle.circle) == 3
+    assert not {"ana_builds", "person_x"} & {m.username for m in circle.circle}
+    two = circle_suggestion(history, policy=Policy(circle_size=2))
+    assert two is not None
+    assert len(two.circle) == 2
+
+
+def test_conversations_older_than_four_weeks_do_not_make_the_circle():
+    # Given two replies to @old_friend on day 0, and @friend_y, @friend_z named on days 25 and 26
+    history = in_the_circle(
+        reply_to("old_friend", "601", "9001", 3),
+        reply_to("old_friend", "601", "9002", 4),
+        their_post("With @friend_y", 25 * 24, mention_usernames=("friend_y",)),
+        their_post("With @friend_z", 26 * 24, mention_usernames=("friend_z",)),
+    )
+    # When the circle is drawn on day 27, then on day 30
+    within = circle_suggestion(history, now_hours=27 * 24)
+    after = circle_suggestion(history, now_hours=30 * 24)
+    # Then @old_friend is in it only while the conversation is under four weeks old
+    assert within is not None and within.users[0] == "old_friend"
+    assert after is not None and set(after.users) == {"friend_y", "friend_z"}
 
 
 def test_when_they_speak_to_us_we_are_told_to_reply_until_we_do():

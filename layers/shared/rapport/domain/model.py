@@ -109,6 +109,18 @@ class Transition:
 
 
 @dataclass(frozen=True, slots=True)
+class CircleMember:
+    """One person of a target's circle to engage: why them, and where to meet them."""
+
+    username: str
+    reason: str  # why them, in words: how often the target talks with them
+    user_id: str | None = None
+    post_id: str | None = None  # a post to reply to or retweet, in a conversation the target is in
+    post_author_username: str | None = None  # whose post that is: theirs, or the target's naming them
+    post_text: str | None = None  # known only when the post is the target's own
+
+
+@dataclass(frozen=True, slots=True)
 class Suggestion:
     """One action the user may take by hand (through an X Web Intent)."""
 
@@ -121,6 +133,7 @@ class Suggestion:
     post_text: str | None = None
     post_author_username: str | None = None
     users: tuple[str, ...] = ()  # usernames, for engage_circle
+    circle: tuple[CircleMember, ...] = ()  # for engage_circle: the same people, ranked, with why and where
     draft: str | None = None  # an editable starting point for answer/ask/reply
     score: float = 0.0
 
@@ -146,6 +159,14 @@ class Target:
 def suggestion_ref(s: Suggestion) -> str:
     """How a digest names a suggestion: its target and its key."""
     return f"{s.target_id}|{s.key}"
+
+
+LOOKBACK_SUFFIX = "#weekly"
+
+
+def lookback_key(local_date: str) -> str:
+    """How the digest store names a day's weekly look-back, beside that day's digest."""
+    return local_date + LOOKBACK_SUFFIX
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Annotated, Any
+from datetime import date
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
@@ -19,6 +20,8 @@ def _known_timezone(value: str) -> str:
 
 TimeZoneName = Annotated[str, AfterValidator(_known_timezone)]
 DigestHour = Annotated[int, Field(ge=0, le=23, description="local hour the digest is sent")]
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+LookbackDay = Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "never"]
 MonthlyBudgetUSD = Annotated[float, Field(ge=0, le=10_000, description="X API spend per month")]
 
 
@@ -57,7 +60,12 @@ class Policy(BaseModel):
     timezone: TimeZoneName = "UTC"
     digest_hour: DigestHour = 7
     daily_actions: int = Field(default=5, ge=1, le=50, description="the digest's attention budget")
-    send_empty_digest: bool = Field(default=True, description="a one-line digest when nothing is worth doing")
+    send_empty_digest: bool = Field(
+        default=False, description="a one-line digest when nothing is worth doing (off: nothing is sent)"
+    )
+    weekly_lookback: LookbackDay = Field(
+        default="sunday", description="the day of the week the look-back email goes out, or never"
+    )
     cadence_days: int = Field(
         default=7, ge=1, le=90, description="no interaction for longer than this: the target is losing touch"
     )
@@ -74,3 +82,7 @@ class Policy(BaseModel):
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    def lookback_on(self, day: date) -> bool:
+        """Whether ``day`` (a local date) is the day of the week for the look-back."""
+        return self.weekly_lookback != "never" and WEEKDAYS[day.weekday()] == self.weekly_lookback

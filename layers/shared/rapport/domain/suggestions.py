@@ -7,14 +7,22 @@ nothing is suggested twice, stale posts are left alone, and a paused target gets
 from __future__ import annotations
 
 import math
-from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from rapport.domain.engine import Progress
 from rapport.domain.feedback import skipped, snoozed_until
-from rapport.domain.model import Interaction, InteractionKind, Post, Stage, Suggestion, SuggestionKind, Target
+from rapport.domain.model import (
+    CircleMember,
+    Interaction,
+    InteractionKind,
+    Post,
+    Stage,
+    Suggestion,
+    SuggestionKind,
+    Target,
+)
 from rapport.domain.policy import Policy
 
 WEEK = timedelta(days=7)
@@ -189,15 +197,116 @@ def _asks(ctx: Context) -> Iterable[Suggestion]:
     )
 
 
-def circle_of(ctx: Context) -> list[str]:
-    """The people they talk with most, from the mentions in their own posts (already read)."""
+# How far back the circle is read: recent enough that the conversations are still going on.
+CIRCLE_WINDOW = timedelta(days=28)
+
+
+@dataclass(slots=True)
+class _Talk:
+    """How the target talked with one person lately: their replies to them, their posts naming them."""
+
+    username: str
+    user_id: str | None = None
+    replies: list[Post] = field(default_factory=list)
+    mentions: list[Post] = field(default_factory=list)
+
+    @property
+    def weight(self) -> int:
+        # A reply is a conversation the person started and the target joined: it counts double.
+        return 2 * len(self.replies) + len(self.mentions)
+
+    @property
+    def latest(self) -> datetime:
+        return max(p.created_at for p in (*self.replies, *self.mentions))
+
+    @property
+    def earliest(self) -> datetime:
+        return min(p.created_at for p in (*self.replies, *self.mentions))
+
+
+def _names_by_id(posts: Iterable[Post]) -> dict[str, str]:
+    """User id -> username, from the mention entities of posts already read (a reply names its addressee)."""
+    names: dict[str, str] = {}
+    for p in posts:
+        if len(p.mention_ids) == len(p.mention_usernames):
+            names.update(zip(p.mention_ids, p.mention_usernames, strict=True))
+    return names
+
+
+def _talks(ctx: Context) -> list[_Talk]:
+    """The people the target replied to or named lately, most talked-with first (no extra X read)."""
     excluded = {ctx.me_username.lower(), ctx.target.username.lower()}
-    counts: Counter[str] = Counter()
-    for post in ctx.their_posts():
-        for name in post.mention_usernames:
-            if name.lower() not in excluded:
-                counts[name] += 1
-    return [name for name, _ in counts.most_common(ctx.policy.circle_size)]
+    posts = [p for p in ctx.their_posts() if ctx.now - p.created_at <= CIRCLE_WINDOW]
+    names = _names_by_id(posts)
+    talks: dict[str, _Talk] = {}
+
+    def talk(name: str) -> _Talk:
+        return talks.setdefault(name.lower(), _Talk(name))
+
+    for p in posts:
+        addressee = names.get(p.in_reply_to_user_id or "")
+        if addressee is not None and addressee.lower() not in excluded:
+            found = talk(addressee)
+            found.user_id = p.in_reply_to_user_id
+            found.replies.append(p)
+        for i, name in enumerate(p.mention_usernames):
+            if name.lower() in excluded or (addressee is not None and name.lower() == addressee.lower()):
+                continue
+            found = talk(name)
+            if found.user_id is None and len(p.mention_ids) == len(p.mention_usernames):
+                found.user_id = p.mention_ids[i]
+            found.mentions.append(p)
+    return sorted(talks.values(), key=lambda t: (-t.weight, -t.latest.timestamp(), t.username.lower()))
+
+
+def _times(n: int) -> str:
+    return "once" if n == 1 else "twice" if n == 2 else f"{n} times"
+
+
+def _span(since: timedelta) -> str:
+    days = max(1, math.ceil(since.total_seconds() / 86400))
+    if days < 14:
+        return f"{days} day{'' if days == 1 else 's'}"
+    return f"{round(days / 7)} weeks"
+
+
+def _why(target: str, t: _Talk, now: datetime) -> str:
+    said = []
+    if t.replies:
+        said.append(f"replied to them {_times(len(t.replies))}")
+    if t.mentions:
+        posts = len(t.mentions)
+        said.append(f"named them in {posts} post{'' if posts == 1 else 's'}")
+    return f"@{target} {' and '.join(said)} in {_span(now - t.earliest)}"
+
+
+def _member(ctx: Context, t: _Talk) -> CircleMember:
+    """Why them, and the post to meet them at: theirs the target replied to, else the target's naming them."""
+    target = ctx.target.username
+    replied = [p for p in t.replies if p.replied_to_id]
+    if replied:
+        newest = max(replied, key=lambda p: p.created_at)
+        return CircleMember(
+            username=t.username,
+            reason=_why(target, t, ctx.now),
+            user_id=t.user_id,
+            post_id=newest.replied_to_id,
+            post_author_username=t.username,
+        )
+    naming = max(t.mentions or t.replies, key=lambda p: p.created_at)
+    return CircleMember(
+        username=t.username,
+        reason=_why(target, t, ctx.now),
+        user_id=t.user_id,
+        post_id=naming.id,
+        post_author_username=target,
+        post_text=naming.text,
+    )
+
+
+def circle_members(ctx: Context) -> list[CircleMember]:
+    """The two or three people to engage, ranked: whom the target replied to and named most lately."""
+    return [_member(ctx, t) for t in _talks(ctx)[: ctx.policy.circle_size]]
 
 
 def _circle(ctx: Context) -> Iterable[Suggestion]:
@@ -206,15 +315,17 @@ def _circle(ctx: Context) -> Iterable[Suggestion]:
         return
     if any(s.kind is SuggestionKind.ENGAGE_CIRCLE and ctx.now - s.created_at < WEEK for s in ctx.previous):
         return
-    circle = circle_of(ctx)
-    if len(circle) < 2:
+    members = circle_members(ctx)
+    if len(members) < 2:
         return
     yield _make(
         ctx,
         SuggestionKind.ENGAGE_CIRCLE,
-        f"@{ctx.target.username} talks most with these people: follow and engage two or three of them",
+        f"@{ctx.target.username} talks most with these people: join a conversation @{ctx.target.username} "
+        "is in, so they see you there, then follow them",
         60.0,
-        users=tuple(circle),
+        users=tuple(m.username for m in members),
+        circle=tuple(members),
     )
 
 

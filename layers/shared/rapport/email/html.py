@@ -10,8 +10,8 @@ import html
 from collections.abc import Iterable, Mapping
 from datetime import date
 
-from rapport.domain.model import Stage, Suggestion, SuggestionKind, suggestion_ref
-from rapport.email.links import handle, intent_links
+from rapport.domain.model import CircleMember, Stage, Suggestion, SuggestionKind, suggestion_ref
+from rapport.email.links import handle, intent_links, member_links
 from rapport.email.view import DigestView, SpendSummary, TargetStatus
 from rapport.email.wording import (
     DRAFT_LABEL,
@@ -32,6 +32,7 @@ from rapport.email.wording import (
     count_actions,
     funnel,
     losing_touch_line,
+    member_why,
     post_age,
     since,
     snoozed,
@@ -129,7 +130,9 @@ def _html_suggestion(number: int, s: Suggestion, view: DigestView) -> str:
             f'<tr><td dir="auto" style="padding:8px 10px;background-color:#eff6ff;color:#1e3a8a;'
             f'font-size:14px;{_WRAP}">{_e_lines(s.draft)}</td></tr></table>'
         )
-    links = intent_links(s)
+    if s.circle:
+        parts += [_html_member(n, m, s.target_username) for n, m in enumerate(s.circle, start=1)]
+    links = [] if s.circle else intent_links(s)
     if links:
         buttons = "".join(_button(label, url, primary=not label.startswith("Open")) for label, url in links)
         parts.append(f'<div style="margin-top:10px;">{buttons}</div>')
@@ -153,6 +156,29 @@ def _html_answers(answers: Mapping[str, str]) -> str:
         _quiet_link(FEEDBACK_LABELS[a], url) for a, url in answers.items() if a in FEEDBACK_LABELS
     )
     return f'<div style="margin-top:4px;font-size:12px;color:{_MUTED};">{_e(FEEDBACK_INTRO)} {links}</div>'
+
+
+def _html_member(number: int, m: CircleMember, target: str) -> str:
+    """One person of the circle: who, why them, the post to meet them at, and its buttons."""
+    name = handle(m.username)
+    parts = [
+        f'<div style="margin-top:12px;padding-top:8px;border-top:1px solid #e4e4e7;font-size:15px;'
+        f'font-weight:700;color:{_CARD_FG};">{number}. @{_e(name)}</div>',
+        f'<div style="margin-top:2px;font-size:14px;color:{_MUTED};">{_e_lines(member_why(m, target))}</div>',
+    ]
+    if m.post_text:
+        parts.append(
+            f'<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0">'
+            f'<tr><td dir="auto" style="padding:6px 10px;border-left:3px solid #a1a1aa;'
+            f'background-color:#f4f4f5;color:#27272a;font-size:13px;{_WRAP}">{_e_lines(m.post_text)}</td></tr>'
+            f"</table>"
+        )
+    buttons = "".join(
+        _button(label, url, primary=not label.startswith(("Open", "Follow")))
+        for label, url in member_links(m)
+    )
+    parts.append(f'<div style="margin-top:8px;">{buttons}</div>')
+    return "".join(parts)
 
 
 def _strip_cell(text: str, bg: str, fg: str) -> str:
@@ -210,6 +236,11 @@ def _preheader(view: DigestView) -> str:
         who = ", ".join(people[:3])
         more = "…" if len(people) > 3 else ""
         summary = f"{count_actions(len(view.suggestions))} today: {who}{more}"
+    return hidden_preheader(summary)
+
+
+def hidden_preheader(summary: str) -> str:
+    """Preview text that inbox lists show next to the subject, hidden in the message itself."""
     return (
         '<div style="display:none;max-height:0;overflow:hidden;mso-hide:all;font-size:1px;'
         f'line-height:1px;color:{_PAGE_BG};">{_e(summary)}</div>'
@@ -329,7 +360,11 @@ def _html_funnel(view: DigestView) -> str:
 def _html_spend(s: SpendSummary) -> str:
     share = budget_share(s)
     fill = "#16a34a" if share < 80 else "#d97706" if share < 100 else "#dc2626"
-    lines = "".join(f"<div>{_e(line)}</div>" for line in spend_lines(s))
+    warning = 'style="margin-top:6px;padding:6px 8px;background-color:#fef3c7;color:#78350f;font-weight:600;"'
+    lines = "".join(
+        f"<div {warning}>{_e(line)}</div>" if line == s.budget_warning else f"<div>{_e(line)}</div>"
+        for line in spend_lines(s)
+    )
     return _row(
         f'<div style="font-size:12px;color:{_MUTED};border-top:1px solid #e4e4e7;padding-top:12px;">'
         f'{lines}<div style="margin-top:6px;">{_bar(share, fill)}</div></div>',
@@ -389,3 +424,13 @@ def _document(subject: str, preheader: str, rows: Iterable[str]) -> str:
             "",
         ]
     )
+
+
+# The weekly look-back (``lookback``) is drawn with the same pieces.
+FUNNEL_COLOURS = _FUNNEL_COLOURS
+MUTED = _MUTED
+document = _document
+escape = _e
+escape_lines = _e_lines
+row = _row
+section_title = _section_title

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from urllib.parse import quote, urlencode
 
-from rapport.domain.model import Suggestion, SuggestionKind
+from rapport.domain.model import CircleMember, Suggestion, SuggestionKind
 
-__all__ = ["handle", "intent_links"]
+__all__ = ["circle_links", "handle", "intent_links", "member_links"]
 
 _INTENT = "https://twitter.com/intent"
 _SITE = "https://x.com"
@@ -40,12 +40,45 @@ def _follow_url(username: str) -> str:
     return f"{_INTENT}/follow?{_query({'screen_name': handle(username)})}"
 
 
+def circle_links(m: CircleMember) -> dict[str, str]:
+    """One circle member's links by name: reply (and retweet, when the post is theirs) at the post
+    where the target talks with them, open that post, then follow them."""
+    name = handle(m.username)
+    links: dict[str, str] = {}
+    if m.post_id is not None:
+        author = handle(m.post_author_username or name)
+        links["reply"] = f"{_INTENT}/tweet?{_query({'in_reply_to': m.post_id})}"
+        if author.lower() == name.lower():
+            links["retweet"] = f"{_INTENT}/retweet?{_query({'tweet_id': m.post_id})}"
+        links["open"] = _post_url(author, m.post_id)
+    else:
+        links["open"] = _profile_url(name)
+    links["follow"] = _follow_url(name)
+    return links
+
+
+def member_links(m: CircleMember) -> list[tuple[str, str]]:
+    """``circle_links`` as the buttons of the digest: what to do first, the follow last."""
+    name = handle(m.username)
+    author = handle(m.post_author_username or name)
+    theirs = author.lower() == name.lower()
+    labels = {
+        "reply": f"Reply to @{name}" if theirs else f"Reply where @{author} named @{name}",
+        "retweet": f"Retweet @{name}",
+        "open": "Open post" if m.post_id is not None else f"Open @{name}'s profile",
+        "follow": f"Follow @{name}",
+    }
+    return [(labels[kind], url) for kind, url in circle_links(m).items()]
+
+
 def intent_links(s: Suggestion) -> list[tuple[str, str]]:
     """The (label, url) pairs that let the user act on one suggestion by hand.
 
     Rapport never acts itself: every link opens X with the action prepared, and the user confirms.
     """
-    if s.kind is SuggestionKind.ENGAGE_CIRCLE:
+    if s.kind is SuggestionKind.ENGAGE_CIRCLE and s.circle:
+        return [link for m in s.circle for link in member_links(m)]
+    if s.kind is SuggestionKind.ENGAGE_CIRCLE:  # made before members carried a post: names only
         links: list[tuple[str, str]] = []
         for user in s.users:
             name = handle(user)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from rapport.domain.model import Stage, suggestion_ref
-from rapport.email.links import handle, intent_links
+from rapport.email.links import handle, intent_links, member_links
 from rapport.email.view import DigestView
 from rapport.email.wording import (
     DRAFT_LABEL,
@@ -22,6 +22,7 @@ from rapport.email.wording import (
     clean,
     funnel,
     losing_touch_line,
+    member_why,
     post_age,
     since,
     snoozed,
@@ -68,7 +69,12 @@ def render_text(view: DigestView, subject: str) -> str:
         if s.draft:
             out.append(f"   {DRAFT_LABEL}")
             out += _quoted(s.draft, "   | ")
-        for label, url in intent_links(s):
+        for n, m in enumerate(s.circle, start=1):
+            out.append(f"   {n}) @{handle(clean(m.username))}: {clean(member_why(m, s.target_username))}")
+            if m.post_text:
+                out += _quoted(m.post_text, "      > ")
+            out += [f"      {clean(label)}: {url}" for label, url in member_links(m)]
+        for label, url in [] if s.circle else intent_links(s):
             out.append(f"   {clean(label)}: {url}")
         answers = view.feedback.get(suggestion_ref(s), {})
         if answers:

@@ -9,7 +9,15 @@ from datetime import date, datetime
 from rapport.domain.model import Stage, Suggestion, Transition
 from rapport.domain.money import USD
 
-__all__ = ["DigestView", "LosingTouch", "SpendSummary", "TargetStatus"]
+__all__ = [
+    "DigestView",
+    "LookbackView",
+    "LosingTouch",
+    "Received",
+    "SpendSummary",
+    "TargetStatus",
+    "TargetWeeks",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +48,7 @@ class SpendSummary:
     monthly_budget: USD
     deferred_yesterday: int = 0  # reads collect held back yesterday to stay within the budget
     deferred_month: int = 0
+    budget_warning: str | None = None  # the targets' expected monthly cost is over the budget
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,3 +68,37 @@ class DigestView:
     # snooze-2w, snooze-4w, drop), and the link that pauses the digest (also its List-Unsubscribe).
     feedback: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     pause_url: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Received:
+    """Something a target did toward us during the week: a thanks, a reply, a follow-back."""
+
+    username: str
+    what: str  # in words: "thanked you", "replied to you", "answered your question", "followed you back"
+    at: datetime
+    post_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TargetWeeks:
+    """One target's weeks, oldest first: where they stood at each week's end, and how much was said."""
+
+    username: str
+    stages: tuple[Stage | None, ...]  # None: not yet a target that week
+    exchanges: tuple[int, ...]  # exchanges either way during each week
+
+
+@dataclass(frozen=True, slots=True)
+class LookbackView:
+    """The weekly look-back: the week's stage changes, what came back, spend, progress over the weeks."""
+
+    local_date: date  # the day it is sent, the last day of the week looked back on
+    first_day: date  # the first day of that week
+    me_username: str
+    transitions: tuple[tuple[str, Transition], ...]  # (username, transition) during the week
+    received: tuple[Received, ...]
+    week_ends: tuple[date, ...]  # the last day of each week charted, oldest first
+    progress: tuple[TargetWeeks, ...]
+    spend_week: USD
+    spend: SpendSummary | None = None

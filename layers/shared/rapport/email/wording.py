@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from rapport.domain.model import Stage, Suggestion, SuggestionKind, Transition
+from rapport.domain.model import CircleMember, Stage, Suggestion, SuggestionKind, Transition
 from rapport.domain.money import ZERO
 from rapport.email.links import handle
 from rapport.email.view import DigestView, LosingTouch, SpendSummary, TargetStatus
@@ -29,6 +29,7 @@ __all__ = [
     "count_actions",
     "funnel",
     "losing_touch_line",
+    "member_why",
     "post_age",
     "since",
     "snoozed",
@@ -107,6 +108,8 @@ def spend_lines(s: SpendSummary) -> list[str]:
             f"Reads held back to stay within the budget: {s.deferred_yesterday} yesterday, "
             f"{s.deferred_month} this month (news may arrive late)"
         )
+    if s.budget_warning:
+        lines.append(s.budget_warning)
     return lines
 
 
@@ -142,6 +145,17 @@ def losing_touch_line(lt: LosingTouch) -> str:
     if lt.last is None:
         return f"@{handle(lt.username)}: no exchange yet, {lt.days} days since you added them"
     return f"@{handle(lt.username)}: {lt.days} days since your last exchange ({lt.last.date().isoformat()})"
+
+
+def member_why(m: CircleMember, target_username: str) -> str:
+    """Why this person, and where the digest suggests meeting them (where the target will see it)."""
+    name, author = handle(m.username), handle(m.post_author_username or m.username)
+    target = handle(target_username)
+    if m.post_id is None:
+        return m.reason
+    if author.lower() == name.lower():
+        return f"{m.reason}. Their post @{target} replied to: reply or retweet it, @{target} sees it there."
+    return f"{m.reason}. Reply to @{target}'s post that names them: both see it."
 
 
 def transition_summary(t: Transition) -> str:

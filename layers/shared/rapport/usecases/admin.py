@@ -19,6 +19,7 @@ from pydantic import (
 )
 
 from rapport.domain.feedback import FEEDBACK_KINDS, snoozed_until
+from rapport.domain.forecast import BudgetForecast, forecast_targets
 from rapport.domain.model import Interaction, InteractionKind, Stage, Target
 from rapport.domain.money import USD
 from rapport.domain.policy import Policy
@@ -396,15 +397,25 @@ def status(stores: Stores, at: datetime) -> dict[str, Any]:
     spent = sum((d.spend.cost for d in stores.spend.days(day.replace(day=1), day).values()), start=USD())
     budget = USD.of(policy.x_monthly_budget_usd)
     stages = {stage.value: 0 for stage in Stage}
-    for target in stores.targets.list_targets():
+    targets = stores.targets.list_targets()
+    for target in targets:
         stages[target.stage.value] += 1
+    expected = _forecast(stores, targets, policy, at)
     return {
         "x_spend": {
             "month": day.strftime("%Y-%m"),
             "spent_usd": spent.dollars,
             "budget_usd": budget.dollars,
             "share": round(spent.share_of(budget), 4) if budget.micros else None,
+            "expected_monthly_usd": expected.expected.dollars,
+            "budget_warning": expected.warning(),
         },
         "targets_by_stage": stages,
         "targets": sum(stages.values()),
     }
+
+
+def _forecast(stores: Stores, targets: list[Target], policy: Policy, at: datetime) -> BudgetForecast:
+    """The targets' expected monthly X cost, from the posts of theirs already stored."""
+    interactions = {target.id: stores.evidence.interactions(target.id) for target in targets}
+    return forecast_targets(targets, interactions, policy, at)

@@ -10,6 +10,10 @@ Sending, exactly once per local day: the day is claimed with its content before 
 conditional write), and marked sent after SES accepts the message. A second trigger of the same day
 finds the claim and sends nothing; a retry after a crash re-sends the same content it claimed. The
 only window for a repeat is a crash between SES accepting the message and the "sent" mark.
+
+A day with nothing chosen sends nothing unless ``send_empty_digest``. Once a week, on
+``Policy.weekly_lookback``, the same run sends the weekly look-back (``usecases.lookback``), claimed
+the same way under ``<date>#weekly``.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING
 
 from rapport.domain.feedback import FeedbackLinks, skipped, snoozed_until
+from rapport.domain.forecast import forecast_targets
 from rapport.domain.model import (
     DigestRecord,
     Interaction,
@@ -28,6 +33,7 @@ from rapport.domain.model import (
     SuggestionKind,
     Target,
     Transition,
+    lookback_key,
     suggestion_ref,
 )
 from rapport.domain.money import USD, Spend
@@ -69,9 +75,11 @@ class DigestReport:
     # The answer links the email carried: suggestion ref -> {action: url}; and its pause link.
     feedback: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     unsubscribe: str | None = None
+    lookback: DigestReport | None = None  # the weekly look-back, on its day of the week
 
     def as_dict(self) -> dict[str, object]:
-        return {
+        weekly = {"lookback": self.lookback.as_dict()} if self.lookback is not None else {}
+        return weekly | {
             "local_date": self.local_date,
             "sent": self.sent,
             "reason": self.reason,
@@ -85,11 +93,29 @@ class DigestReport:
                     "users": list(s.users),
                     "why": s.reason,
                     "feedback": dict(self.feedback.get(suggestion_ref(s), {})),
+                    **({"circle": _circle_summary(s)} if s.circle else {}),
                 }
                 for s in self.suggestions
             ],
             "unsubscribe": self.unsubscribe,
         }
+
+
+def _circle_summary(s: Suggestion) -> list[dict[str, object]]:
+    """Each circle member as the email shows them: who, why, the post, and its links by name."""
+    from rapport.email.links import circle_links
+
+    return [
+        {
+            "username": m.username,
+            "user_id": m.user_id,
+            "reason": m.reason,
+            "post_id": m.post_id,
+            "post_author": m.post_author_username,
+            "links": circle_links(m),
+        }
+        for m in s.circle
+    ]
 
 
 # --- choosing (pure) ---------------------------------------------------------------------------------
@@ -350,19 +376,32 @@ class Outbox:
 
     def prepare(self, view: DigestView, at: datetime) -> DigestView:
         """The view as this outbox sends it: with its answer links, signed at ``at``."""
-        links = self.links() if callable(self.links) else self.links
-        return with_feedback(view, links, at)
+        return with_feedback(view, self._links(), at)
+
+    def unsubscribe_url(self, at: datetime) -> str | None:
+        """The link that pauses the digest (RFC 8058), for an email without suggestions."""
+        links = self._links()
+        return links.pause(at) if links is not None else None
+
+    def _links(self) -> FeedbackLinks | None:
+        return self.links() if callable(self.links) else self.links
 
     def send(self, view: DigestView, at: datetime, subject_prefix: str = "") -> tuple[RenderedDigest, str]:
         """Render the (prepared) view, send it, and return what was sent with the provider's message id."""
-        from rapport.email.mime import build_mime
         from rapport.email.render import render_digest
 
         rendered = render_digest(view)
         if subject_prefix:
             rendered = replace(rendered, subject=subject_prefix + rendered.subject)
-        raw = build_mime(rendered, self.sender, self.recipient, sent_at=at, unsubscribe=view.pause_url)
-        return rendered, self.send_raw(raw)
+        return rendered, self.deliver(rendered, at, unsubscribe=view.pause_url)
+
+    def deliver(self, rendered: RenderedDigest, at: datetime, *, unsubscribe: str | None = None) -> str:
+        """Send an email already rendered; return the provider's message id."""
+        from rapport.email.mime import build_mime
+
+        return self.send_raw(
+            build_mime(rendered, self.sender, self.recipient, sent_at=at, unsubscribe=unsubscribe)
+        )
 
 
 def with_feedback(view: DigestView, links: FeedbackLinks | None, at: datetime) -> DigestView:
@@ -385,7 +424,25 @@ def send_digest(
     local_day, due = digest_due(at, policy)
     if not due and not force:
         return DigestReport(None, False, f"not the digest hour ({at.astimezone(policy.zone):%H:%M} local)")
-    return alone(lambda: _send(stores, outbox, at, policy=policy, me=me, local_day=local_day))
+    return alone(lambda: _send_day(stores, outbox, at, policy=policy, me=me, local_day=local_day))
+
+
+def _send_day(
+    stores: Stores,
+    outbox: Outbox,
+    at: datetime,
+    *,
+    policy: Policy,
+    me: dict[str, str] | None,
+    local_day: date,
+) -> DigestReport:
+    """The day's digest, then, on the look-back's day of the week, the weekly look-back."""
+    daily = _send(stores, outbox, at, policy=policy, me=me, local_day=local_day)
+    if not policy.lookback_on(local_day):
+        return daily
+    return replace(
+        daily, lookback=_send_lookback(stores, outbox, at, policy=policy, me=me, local_day=local_day)
+    )
 
 
 def _send(
@@ -406,9 +463,10 @@ def _send(
     world = _world(stores, local_day, me)
     if record is None:
         selection = choose(stores, world, policy, at)
-        if not selection.chosen and not policy.send_empty_digest:
+        if not selection.chosen and (not policy.send_empty_digest or policy.lookback_on(local_day)):
             stores.suggestions.expire_suggestions([suggestion_ref(s) for s in selection.expired], day)
-            return DigestReport(day, False, "nothing worth doing today (empty digests are off)")
+            why = "the look-back goes instead" if policy.lookback_on(local_day) else "empty digests are off"
+            return DigestReport(day, False, f"nothing worth doing today ({why})")
         refs = [suggestion_ref(s) for s in selection.chosen]
         if not stores.digests.claim_digest(day, refs, at):
             return DigestReport(day, False, "another run is sending today's digest")
@@ -423,6 +481,52 @@ def _send(
     return DigestReport(
         day, True, "sent", suggestions, rendered.subject, message_id, view.feedback, view.pause_url
     )
+
+
+def _send_lookback(
+    stores: Stores,
+    outbox: Outbox,
+    at: datetime,
+    *,
+    policy: Policy,
+    me: dict[str, str] | None,
+    local_day: date,
+) -> DigestReport:
+    """The weekly look-back, exactly once: claimed under its own key beside the day's digest."""
+    key = lookback_key(local_day.isoformat())
+    record = stores.digests.digest(key)
+    if record is not None and record.status == "sent":
+        return DigestReport(key, False, "this week's look-back was already sent")
+    if record is None and not stores.digests.claim_digest(key, [], at):
+        return DigestReport(key, False, "another run is sending this week's look-back")
+    rendered = render_lookback_of(stores, at, policy=policy, me=me, local_day=local_day)
+    message_id = outbox.deliver(rendered, at, unsubscribe=outbox.unsubscribe_url(at))
+    stores.digests.complete_digest(key, rendered.subject, message_id, at)
+    return DigestReport(key, True, "look-back sent", subject=rendered.subject, message_id=message_id)
+
+
+def render_lookback_of(
+    stores: Stores, at: datetime, *, policy: Policy, me: dict[str, str] | None, local_day: date
+) -> RenderedDigest:
+    """The look-back of the week ending at ``at``, rendered; nothing is written."""
+    from rapport.email.lookback import render_lookback
+    from rapport.usecases.lookback import build_lookback
+
+    world = _world(stores, local_day, me)
+    today = at.astimezone(UTC).date()
+    week = stores.spend.days(today - timedelta(days=6), today)
+    view = build_lookback(
+        local_day=local_day,
+        at=at,
+        policy=policy,
+        me_username=world.me_username,
+        targets=world.targets,
+        interactions=world.interactions,
+        transitions=world.transitions,
+        spend_week=sum((d.spend for d in week.values()), Spend()).cost,
+        spend=_spend_with_forecast(stores, policy, at, world),
+    )
+    return render_lookback(view)
 
 
 def preview_digest(stores: Stores, at: datetime, links: FeedbackLinks | None = None) -> DigestView:
@@ -491,8 +595,14 @@ def build_view(
         generated_at=at,
         posted_at={s.post_id: posted[s.post_id] for s in suggestions if s.post_id in posted},
         losing_touch=tuple(losing_touch(world.targets, world.interactions, policy, at)),
-        spend=spend_summary(stores, policy, at),
+        spend=_spend_with_forecast(stores, policy, at, world),
     )
+
+
+def _spend_with_forecast(stores: Stores, policy: Policy, at: datetime, world: _World) -> SpendSummary:
+    """The spend summary, warning when the targets' posting rates will cost more than the budget."""
+    warning = forecast_targets(world.targets, world.interactions, policy, at).warning()
+    return replace(spend_summary(stores, policy, at), budget_warning=warning)
 
 
 def spend_summary(stores: Stores, policy: Policy, at: datetime) -> SpendSummary:

@@ -130,7 +130,7 @@ class DigestStore(Protocol):
 
     def complete_digest(self, local_date: str, subject: str, message_id: str, at: datetime) -> None: ...
     def last_sent_digest(self, before: str) -> DigestRecord | None:
-        """The latest digest sent before that local date."""
+        """The latest daily digest sent before that local date (a weekly look-back is not one)."""
         ...
 
 

@@ -8,7 +8,7 @@ from datetime import datetime
 from pynamodb.exceptions import DoesNotExist
 
 from rapport.adapters.dynamodb.table import DigestItem, save_once
-from rapport.domain.model import DigestRecord
+from rapport.domain.model import LOOKBACK_SUFFIX, DigestRecord
 
 DIGEST = "DIGEST"
 
@@ -37,7 +37,7 @@ class DynamoDigestStore:
 
     def last_sent_digest(self, before: str) -> DigestRecord | None:
         for i in DigestItem.query(DIGEST, DigestItem.sk < before, scan_index_forward=False):
-            if i.status == "sent":
+            if i.status == "sent" and not i.sk.endswith(LOOKBACK_SUFFIX):  # a look-back is not a digest
                 return _digest_record(i)
         return None
 

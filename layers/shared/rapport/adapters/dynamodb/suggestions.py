@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
+from dataclasses import asdict
 from datetime import datetime
 
 from pynamodb.expressions.condition import Condition
@@ -16,7 +18,7 @@ from rapport.adapters.dynamodb.table import (
     save_once,
     target_pk,
 )
-from rapport.domain.model import Suggestion, SuggestionKind
+from rapport.domain.model import CircleMember, Suggestion, SuggestionKind
 
 
 class DynamoSuggestionStore:
@@ -35,6 +37,7 @@ class DynamoSuggestionStore:
             post_text=s.post_text,
             post_author_username=s.post_author_username,
             users=list(s.users),
+            circle=_circle_json(s.circle),
             draft=s.draft,
             score=s.score,
         )
@@ -86,6 +89,15 @@ def suggestion_from_item(i: SuggestionItem) -> Suggestion:
         post_text=i.post_text,
         post_author_username=i.post_author_username,
         users=tuple(i.users or ()),
+        circle=_circle_from_json(i.circle),
         draft=i.draft,
         score=float(i.score or 0),
     )
+
+
+def _circle_json(members: tuple[CircleMember, ...]) -> str | None:
+    return json.dumps([asdict(m) for m in members], ensure_ascii=False) if members else None
+
+
+def _circle_from_json(raw: str | None) -> tuple[CircleMember, ...]:
+    return tuple(CircleMember(**m) for m in json.loads(raw)) if raw else ()

@@ -129,6 +129,7 @@ class SuggestionItem(Item):
     post_text = UnicodeAttribute(null=True)
     post_author_username = UnicodeAttribute(null=True)
     users = ListAttribute[str](of=UnicodeAttribute, default=list)  # type: ignore[arg-type]
+    circle = UnicodeAttribute(null=True)  # engage_circle: its members as a JSON list (why, where)
     draft = UnicodeAttribute(null=True)
     score = NumberAttribute(default=0)
     digest_date = UnicodeAttribute(null=True)
