@@ -83,6 +83,7 @@ def test_on_the_chosen_day_the_look_back_goes_once_beside_the_day_s_digest():
         "subject": "Rapport · week to 2026-03-08 · look back",
         "message_id": "message-2",
         "suggestions": [],
+        "unsubscribe": None,
     }
     assert second["lookback"]["reason"] == "this week's look-back was already sent"  # type: ignore[index]
     # And the next day's digest still counts from the daily digest, not the look-back
