@@ -12,7 +12,7 @@ from typing import Any
 from rapport.domain.model import DigestRecord, Interaction, Post, Stage, Suggestion, Target, Transition
 from rapport.domain.money import Spend
 from rapport.domain.policy import Policy
-from rapport.domain.x import NewFollowers, ReadUsage, Timeline, XRateLimited, XUser
+from rapport.domain.x import NewFollowers, ReadUsage, Timeline, XRateLimited, XUnavailable, XUser
 from rapport.usecases.ports import DaySpend, NotFoundError, Stores, TargetHistory
 
 
@@ -322,7 +322,8 @@ def memory_stores(memory: Memory | None = None) -> Stores:
 class FakeX:
     """A tiny X: users, posts by author, followers; charges reads at list price like the real reader.
 
-    ``rate_limited`` names endpoints that answer 429 (e.g. "users/:id/tweets").
+    ``rate_limited`` names endpoints that answer 429 (e.g. "users/:id/tweets"); ``unavailable`` those
+    that fail as X does after the reader's retries (5xx, time-outs).
     """
 
     me_user: XUser
@@ -332,6 +333,7 @@ class FakeX:
     following_ids: list[str] = field(default_factory=list)  # whom we follow, newest first
     following_of: list[str] = field(default_factory=list)  # whose follow list was asked for
     rate_limited: dict[str, datetime] = field(default_factory=dict)  # endpoint -> reset
+    unavailable: set[str] = field(default_factory=set)
     usage: ReadUsage = field(default_factory=ReadUsage)
     calls: list[str] = field(default_factory=list)
 
@@ -340,6 +342,8 @@ class FakeX:
         self.calls.append(endpoint)
         if endpoint in self.rate_limited:
             raise XRateLimited(endpoint, self.rate_limited[endpoint])
+        if endpoint in self.unavailable:
+            raise XUnavailable(f"{endpoint}: 503 Service Unavailable")
 
     def me(self) -> XUser:
         self._call("users/me")

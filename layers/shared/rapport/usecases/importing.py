@@ -20,7 +20,7 @@ from pydantic import ValidationError
 
 from rapport.domain.model import Target
 from rapport.domain.x import XUser
-from rapport.usecases.admin import AdminError, ImportTargets, NewTarget
+from rapport.usecases.admin import IMPORT_CSV_MAX, IMPORT_ROWS_MAX, AdminError, ImportTargets, NewTarget
 from rapport.usecases.collect import me_on_x
 from rapport.usecases.ports import Stores, XSource
 
@@ -59,7 +59,9 @@ def import_targets(
     add: Callable[[XUser, NewTarget], Target],
 ) -> dict[str, Any]:
     """Check every row, look the new usernames up on X, then add them all, or report and add none."""
-    rows = list(_csv_rows(command.csv)) if command.csv is not None else _list_rows(command.rows or ())
+    rows = _read_csv(command.csv) if command.csv is not None else _list_rows(command.rows or ())
+    if len(rows) > IMPORT_ROWS_MAX:
+        raise AdminError(f"at most {IMPORT_ROWS_MAX} targets an import; split the list", field="rows")
     valid, problems = _validated(rows)
     known = {t.username.lower() for t in stores.targets.list_targets()}
     existing = [new for _, new in valid if new.username.lower() in known]
@@ -117,6 +119,15 @@ def export_targets(targets: list[Target], form: Literal["csv", "json"]) -> dict[
     for row in rows:
         writer.writerow(row | {"topics": TOPIC_SEPARATOR.join(row["topics"])})
     return {"format": "csv", "content": out.getvalue()}
+
+
+def _read_csv(text: str) -> list[tuple[int, dict[str, Any] | RowProblem]]:
+    # A field is at most the whole text (the csv module's own limit, 128 KiB, is lower).
+    csv.field_size_limit(max(csv.field_size_limit(), IMPORT_CSV_MAX))
+    try:
+        return list(_csv_rows(text))
+    except csv.Error as exc:  # e.g. a quote left open to the end
+        raise AdminError(f"the CSV cannot be read: {exc}", field="csv") from exc
 
 
 def _csv_rows(text: str) -> Iterator[tuple[int, dict[str, Any] | RowProblem]]:
