@@ -64,6 +64,10 @@ class MemoryTargetStore:
         held = self.memory.targets.setdefault(target.id, _Target(target))
         held.target, held.profile = target, True
 
+    def add_target(self, target: Target, added: Interaction) -> None:
+        self.put_target(target)
+        self.memory.targets[target.id].interactions.setdefault(added.id, added)
+
     def get_target(self, target_id: str) -> Target:
         held = self.memory.targets.get(target_id)
         if held is None or not held.profile:

@@ -60,6 +60,17 @@ def test_a_target_keeps_its_note_from_adding_to_editing(stores: Stores):
     assert stores.targets.find_target("zoe_dev") == zoe
 
 
+def test_a_new_target_is_stored_with_its_added_evidence(stores: Stores):
+    # When a target is added with its "added" evidence
+    stores.targets.add_target(
+        target("zoe_dev", "300"), evidence(K.ADDED, at(0), target_id="300", ev_id="added:1")
+    )
+    # Then both read back: the profile, and the evidence its stage is worked out from
+    history = stores.evidence.history("300")
+    assert history.target.username == "zoe_dev"
+    assert [(i.id, i.kind) for i in history.interactions] == [("added:1", K.ADDED)]
+
+
 # --- evidence -----------------------------------------------------------------------------------
 
 

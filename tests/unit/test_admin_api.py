@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import copy
+import dataclasses
 import itertools
 import json
 from dataclasses import dataclass, field
@@ -11,6 +12,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 
 from functions.admin.handler import lambda_handler
 from rapport.domain.x import XUser
@@ -528,3 +530,30 @@ def test_an_unknown_action_is_refused_naming_the_actions(api: Api):
     [(field, message)] = _problems(result)
     assert field == "action"
     assert "add_target" in message and '{"action": "help"}' in message
+
+
+@dataclass(slots=True)
+class _TableDown:
+    """A target store whose writes fail as DynamoDB does when it cannot be reached."""
+
+    reads: Any
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.reads, name)
+
+    def add_target(self, *_: Any) -> None:
+        raise ClientError({"Error": {"Code": "ServiceUnavailable", "Message": "down"}}, "TransactWriteItems")
+
+
+def test_aws_failing_while_a_target_is_added_is_a_503_and_nothing_is_written(api: Api):
+    # Given the table refusing writes
+    api.deps.stores = dataclasses.replace(api.deps.stores, targets=_TableDown(api.deps.stores.targets))
+    before = api.snapshot()
+    # When a target is added, over the URL and directly
+    reply = api("POST", "/targets", {"username": "person_x"})
+    direct = api.invoke({"action": "add_target", "username": "person_x"})
+    # Then each is a 503 naming AWS, and nothing was written
+    down = [("aws", "AWS is unavailable, try again later")]
+    assert (reply.status, _problems(reply.body)) == (503, down)
+    assert (direct["status"], _problems(direct)) == (503, down)
+    assert api.memory == before

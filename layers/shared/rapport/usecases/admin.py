@@ -382,8 +382,9 @@ def _add_found(stores: Stores, user: XUser, new: NewTarget, at: datetime) -> Tar
         note=new.note,
         follows_us=False,  # a follow already in place shows up as evidence at the next collect
     )
-    stores.targets.put_target(target)
-    stores.evidence.add_interaction(Interaction(f"added:{_stamp(at)}", user.id, InteractionKind.ADDED, at))
+    # The profile and its "added" evidence together: a failure in between cannot leave a target that a
+    # retry would find already there but without the evidence its stage is worked out from.
+    stores.targets.add_target(target, Interaction(f"added:{_stamp(at)}", user.id, InteractionKind.ADDED, at))
     return _with_stage(target, _reevaluate(stores, target, at))
 
 

@@ -45,6 +45,10 @@ class TargetStore(Protocol):
     """The people the user builds relationships with, found by id or by username."""
 
     def put_target(self, target: Target) -> None: ...
+    def add_target(self, target: Target, added: Interaction) -> None:
+        """A new target's profile and its first evidence (``added``), both or neither (one transaction)."""
+        ...
+
     def get_target(self, target_id: str) -> Target:
         """The target, or ``NotFoundError``."""
         ...
