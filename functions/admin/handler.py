@@ -59,7 +59,7 @@ def lambda_handler(event: Any, context: LambdaContext, deps: Services | None = N
     deps = deps or services(AdminSettings)
     if not isinstance(event, dict):  # a direct invoke of a list, a string or a number
         return _refusal([_body_problem("a command is a JSON object with an action")])
-    if "requestContext" not in event:  # invoked directly: the event is the command
+    if not _from_function_url(event):  # invoked directly: the event is the command
         return _command(event, deps)
     # A Function URL request (payload 2.0). Its body is read here once: base64 decoded and, when it
     # is JSON, checked for depth, so the routes below (and pydantic) only ever see a sane body.
@@ -76,6 +76,19 @@ def lambda_handler(event: Any, context: LambdaContext, deps: Services | None = N
         return _over_http(HTTPStatus.BAD_REQUEST, {"ok": False, "error": [_body_problem(str(exc))]})
     result = _command(payload, deps)
     return _over_http(HTTPStatus(result.pop("status", HTTPStatus.OK)), result)
+
+
+def _from_function_url(event: dict[str, Any]) -> bool:
+    """A request as a Function URL delivers it (payload 2.0); anything else is a command, refused
+    as one when it is not (so a hand-made event of another shape never reaches the resolver)."""
+    context = event.get("requestContext")
+    http = context.get("http") if isinstance(context, dict) else None
+    return (
+        isinstance(http, dict)
+        and isinstance(http.get("method"), str)
+        and isinstance(event.get("rawPath", "/"), str)
+        and all(isinstance(event.get(part) or {}, dict) for part in ("headers", "queryStringParameters"))
+    )
 
 
 # --- bodies: what arrives is read once, with limits ---------------------------------------------
@@ -271,9 +284,9 @@ def import_targets(
     if "csv" in (event.headers.get("content-type") or ""):
         return _run("import_targets", csv=text, **options)
     try:
-        rows = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise AdminError(f"the body is neither CSV (text/csv) nor JSON: {exc.msg}", field="body") from exc
+        rows = _read_json(text)
+    except BadBody as exc:
+        raise AdminError(f"the body is neither CSV (text/csv) nor JSON: {exc}", field="body") from exc
     if not isinstance(rows, list):
         raise AdminError("a JSON import is a list of rows", field="body")
     return _run("import_targets", rows=rows, **options)

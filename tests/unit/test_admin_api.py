@@ -557,3 +557,10 @@ def test_aws_failing_while_a_target_is_added_is_a_503_and_nothing_is_written(api
     assert (reply.status, _problems(reply.body)) == (503, down)
     assert (direct["status"], _problems(direct)) == (503, down)
     assert api.memory == before
+
+
+def test_an_import_nested_too_deep_is_refused_whatever_its_content_type(api: Api):
+    event = function_url_event("POST", "/targets/import", "[" * 100_000 + "]" * 100_000, None, "text/plain")
+    response = lambda_handler(event, LambdaContext("rapport-admin"), deps=api.deps)
+    assert response["statusCode"] == 400
+    assert "nested" in json.loads(response["body"])["error"][0]["message"]

@@ -287,6 +287,28 @@ def test_a_direct_invoke_of_anything_answers_ok_or_the_error_shape(command: Any,
 
 @FUZZ
 @given(
+    parts=st.dictionaries(
+        st.sampled_from(["requestContext", "rawPath", "headers", "queryStringParameters", "body", "version"]),
+        json_values | st.just({"http": {"method": "GET"}}) | st.just("/targets"),
+        min_size=1,
+    ),
+    x_fails=x_failures,
+)
+def test_an_event_shaped_almost_like_a_url_request_answers_ok_or_the_error_shape(
+    parts: dict[str, Any], x_fails: str | None
+):
+    api = _world(x_fails)
+    before = copy.deepcopy(api.memory)
+    result = api.invoke(parts)
+    if "statusCode" in result:  # taken for a Function URL request
+        status, body = int(result["statusCode"]), json.loads(result["body"])
+    else:
+        status, body = (200 if result["ok"] else result["status"]), result
+    _check(api, before, status, body, x_fails, "event")
+
+
+@FUZZ
+@given(
     route=routes,
     body=bodies,
     content_type=st.sampled_from(["application/json", "text/csv", "text/plain", ""]),
