@@ -84,9 +84,11 @@ def _from_function_url(event: dict[str, Any]) -> bool:
     context = event.get("requestContext")
     http = context.get("http") if isinstance(context, dict) else None
     return (
-        isinstance(http, dict)
-        and isinstance(http.get("method"), str)
-        and isinstance(event.get("rawPath", "/"), str)
+        isinstance(context, dict)
+        and isinstance(context.get("stage"), str)
+        and isinstance(http, dict)
+        and all(isinstance(http.get(part), str) for part in ("method", "path"))
+        and isinstance(event.get("rawPath"), str)
         and all(isinstance(event.get(part) or {}, dict) for part in ("headers", "queryStringParameters"))
     )
 
@@ -119,9 +121,10 @@ def _with_readable_body(event: dict[str, Any]) -> dict[str, Any]:
 
 
 def _is_json(event: dict[str, Any]) -> bool:
+    # No content type is read as JSON too, as Powertools' validation reads it.
     headers = event.get("headers") or {}
     content_type = next((str(v) for k, v in headers.items() if str(k).lower() == "content-type"), "")
-    return "json" in content_type.lower()
+    return not content_type.strip() or "json" in content_type.lower()
 
 
 def _read_json(text: str) -> Any:

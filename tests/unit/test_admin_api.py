@@ -559,8 +559,18 @@ def test_aws_failing_while_a_target_is_added_is_a_503_and_nothing_is_written(api
     assert api.memory == before
 
 
-def test_an_import_nested_too_deep_is_refused_whatever_its_content_type(api: Api):
-    event = function_url_event("POST", "/targets/import", "[" * 100_000 + "]" * 100_000, None, "text/plain")
+@pytest.mark.parametrize("content_type", ["text/plain", ""])
+@pytest.mark.parametrize("path", ["/targets/import", "/targets", "/settings"])
+def test_a_body_nested_too_deep_is_refused_whatever_its_content_type(api: Api, path: str, content_type: str):
+    deep = "[" * 100_000 + "]" * 100_000
+    event = function_url_event("PATCH" if path == "/settings" else "POST", path, deep, None, content_type)
     response = lambda_handler(event, LambdaContext("rapport-admin"), deps=api.deps)
-    assert response["statusCode"] == 400
-    assert "nested" in json.loads(response["body"])["error"][0]["message"]
+    assert response["statusCode"] in (400, 415)
+    assert json.loads(response["body"])["error"][0]["field"] in ("body", "content-type")
+
+
+def test_an_event_missing_parts_of_a_url_request_is_read_as_a_command_and_refused(api: Api):
+    event = function_url_event("GET", "/targets")
+    del event["requestContext"]["stage"]
+    result = api.invoke(event)
+    assert (result["ok"], result["status"]) == (False, 400)
