@@ -574,3 +574,10 @@ def test_an_event_missing_parts_of_a_url_request_is_read_as_a_command_and_refuse
     del event["requestContext"]["stage"]
     result = api.invoke(event)
     assert (result["ok"], result["status"]) == (False, 400)
+
+
+def test_a_refused_import_row_repeats_a_long_value_cut_short(api: Api):
+    reply = api("POST", "/targets/import", [{"username": "zoe_dev", "note": "n" * 5000}])
+    assert reply.status == 400
+    [problem] = reply.body["error"]
+    assert (problem["field"], problem["value"]) == ("note", "n" * 100 + "…")

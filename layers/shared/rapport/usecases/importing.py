@@ -28,6 +28,7 @@ LOOKUP_BATCH = 100  # usernames per X users lookup, the most X takes at once
 COLUMNS = ("username", "topics", "note")
 TOPIC_SEPARATOR = ";"
 NOT_ON_X = "does not exist on X (or is suspended)"
+SHOWN_MAX = 100  # characters of a refused value repeated in the answer
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,8 +182,17 @@ def _row_problems(number: int, row: dict[str, Any], exc: ValidationError) -> lis
         field = str(error["loc"][0]) if error["loc"] else "row"
         value = row.get(field, json.dumps(row, default=str)) if isinstance(row, dict) else row
         message = str(error["msg"]).removeprefix("Value error, ")
-        problems.append(RowProblem(number, field, value, message))
+        problems.append(RowProblem(number, field, _shown(value), message))
     return problems
+
+
+def _shown(value: Any) -> Any:
+    """A refused value as the answer repeats it: long text cut, so the answer stays small."""
+    if isinstance(value, str) and len(value) > SHOWN_MAX:
+        return value[:SHOWN_MAX] + "…"
+    if isinstance(value, list | dict) and len(json.dumps(value, default=str)) > SHOWN_MAX:
+        return json.dumps(value, default=str)[:SHOWN_MAX] + "…"
+    return value
 
 
 def _look_up(usernames: list[str], reader: Callable[[], XSource]) -> tuple[dict[str, XUser], int]:
