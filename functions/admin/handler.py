@@ -98,6 +98,7 @@ def _from_function_url(event: dict[str, Any]) -> bool:
 MAX_DEPTH = 8  # nesting of a JSON body: an import row is 3 deep, a setting 2
 X_DOWN = "X is unavailable, try again later"
 AWS_DOWN = "AWS is unavailable, try again later"
+X_REFUSED_KEYS = "X refused the stack's credentials: check them with `rapport setup`"
 
 
 class BadBody(ValueError):
@@ -217,9 +218,17 @@ def _unavailable(exc: BaseException) -> dict[str, str] | None:
     """The problem to answer (503) when X or AWS could not be reached, else None (a defect: 500)."""
     if isinstance(exc, XRateLimited | XUnavailable):
         return {"field": "x", "message": X_DOWN}
+    if _is_refused_credentials(exc):
+        return {"field": "x", "message": X_REFUSED_KEYS}
     if isinstance(exc, BotoCoreError | ClientError) or _is_pynamodb_error(exc):
         return {"field": "aws", "message": AWS_DOWN}
     return None
+
+
+def _is_refused_credentials(exc: BaseException) -> bool:
+    # X answering 401 or 403: the stack's keys are wrong or lack a permission, not the request.
+    tweepy = sys.modules.get("tweepy")
+    return tweepy is not None and isinstance(exc, tweepy.Unauthorized | tweepy.Forbidden)
 
 
 def _is_pynamodb_error(exc: BaseException) -> bool:

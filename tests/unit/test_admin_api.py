@@ -12,6 +12,8 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+import requests
+import tweepy
 from botocore.exceptions import ClientError
 
 from functions.admin.handler import lambda_handler
@@ -581,3 +583,28 @@ def test_a_refused_import_row_repeats_a_long_value_cut_short(api: Api):
     assert reply.status == 400
     [problem] = reply.body["error"]
     assert (problem["field"], problem["value"]) == ("note", "n" * 100 + "…")
+
+
+@dataclass(slots=True)
+class _KeysRefusedX(FakeX):
+    """X answering 401 to the stack's keys."""
+
+    def users_by_username(self, usernames: list[str]) -> list[XUser]:
+        refused = requests.Response()
+        refused.status_code, refused.reason = 401, "Unauthorized"
+        refused._content = b'{"title": "Unauthorized", "status": 401}'
+        raise tweepy.Unauthorized(refused)
+
+
+def test_x_refusing_the_stack_s_keys_is_a_503_saying_so(api: Api):
+    # Given X refusing the stack's keys
+    api.deps.x = _KeysRefusedX(api.x.me_user)
+    before = api.snapshot()
+    # When a target is added
+    reply = api("POST", "/targets", {"username": "person_x"})
+    # Then it is a 503 that says what to do, and nothing was written
+    assert reply.status == 503
+    assert _problems(reply.body) == [
+        ("x", "X refused the stack's credentials: check them with `rapport setup`")
+    ]
+    assert api.memory == before
