@@ -97,6 +97,16 @@ class MemoryTargetStore:
         if held is not None:
             held.target = replace(held.target, note=note)
 
+    def edit_target(self, target_id: str, topics: Iterable[str] | None, note: str | None) -> None:
+        held = self.memory.targets.get(target_id)
+        if held is not None:
+            kept = held.target
+            held.target = replace(
+                kept,
+                topics=kept.topics if topics is None else tuple(topics),
+                note=kept.note if note is None else note,
+            )
+
     def remove_target(self, target_id: str) -> int:
         held = self.memory.targets.pop(target_id, None)
         if held is None:

@@ -60,6 +60,21 @@ def test_a_target_keeps_its_note_from_adding_to_editing(stores: Stores):
     assert stores.targets.find_target("zoe_dev") == zoe
 
 
+def test_an_edit_replaces_what_it_gives_and_keeps_the_rest(stores: Stores):
+    # Given a target with topics and a note
+    stores.targets.put_target(target("zoe_dev", "300", topics=("lambda",), note="met at re:Invent"))
+    # When the note alone, then both, are edited
+    stores.targets.edit_target("300", None, "runs the meetup")
+    assert (stores.targets.get_target("300").topics, stores.targets.get_target("300").note) == (
+        ("lambda",),
+        "runs the meetup",
+    )
+    stores.targets.edit_target("300", ["sam", "python"], "wrote the layers post")
+    zoe = stores.targets.get_target("300")
+    # Then each edit changed what it gave, and kept the rest
+    assert (zoe.topics, zoe.note, zoe.username) == (("sam", "python"), "wrote the layers post", "zoe_dev")
+
+
 def test_a_new_target_is_stored_with_its_added_evidence(stores: Stores):
     # When a target is added with its "added" evidence
     stores.targets.add_target(

@@ -407,10 +407,7 @@ def _on_target(command: Command, stores: Stores, target: Target, at: datetime) -
                 ],
             }
         case EditTarget(topics=topics, note=note):
-            if topics is not None:
-                stores.targets.set_topics(target.id, topics)
-            if note is not None:
-                stores.targets.set_note(target.id, note)
+            stores.targets.edit_target(target.id, topics, note)  # one write: never half an edit
             return {"target": target_view(stores.targets.get_target(target.id))}
         case RemoveTarget():
             deleted = stores.targets.remove_target(target.id)

@@ -9,6 +9,7 @@ from datetime import datetime
 
 from pynamodb.connection import Connection
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
+from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
 from rapport.adapters.dynamodb.suggestions import suggestion_from_item
@@ -72,6 +73,15 @@ class DynamoTargetStore:
     def set_note(self, target_id: str, note: str) -> None:
         item = TargetItem(target_pk(target_id), PROFILE)
         item.update(actions=[TargetItem.note.set(note)])
+
+    def edit_target(self, target_id: str, topics: Iterable[str] | None, note: str | None) -> None:
+        actions: list[Action] = []
+        if topics is not None:
+            actions.append(TargetItem.topics.set(list(topics)))
+        if note is not None:
+            actions.append(TargetItem.note.set(note))
+        if actions:
+            TargetItem(target_pk(target_id), PROFILE).update(actions=actions)
 
     def remove_target(self, target_id: str) -> int:
         deleted = 0
