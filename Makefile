@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 SOURCES := layers/shared/rapport infra/rapport_local functions tests
 
-.PHONY: demo bench bench-coldstart admin-openapi test lint typecheck unit install clean chromium doc-shots
+.PHONY: demo bench bench-coldstart admin-openapi fuzz test lint typecheck unit install clean chromium doc-shots
 
 $(INSTALLED): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,12 @@ bench-coldstart: $(INSTALLED)
 
 admin-openapi: $(INSTALLED)  # regenerates docs/admin-openapi.json from the admin routes
 	$(BIN)/python -m rapport_local.admin_openapi
+
+# The admin fuzz suite with a bigger budget than `make test` gives it, printing the outcomes
+# (docs/operations.md). EXAMPLES is per test (five tests); the handler's own logs are kept quiet.
+fuzz: $(INSTALLED)
+	RAPPORT_FUZZ_EXAMPLES=$(or $(EXAMPLES),500) RAPPORT_FUZZ_REPORT=1 LOG_LEVEL=ERROR \
+	  $(BIN)/pytest tests/unit/test_admin_fuzz.py -q -s -p no:cacheprovider
 
 lint: $(INSTALLED)
 	$(BIN)/ruff check .

@@ -22,7 +22,7 @@ from rapport.domain.model import (
 )
 from rapport.domain.money import Spend
 from rapport.domain.policy import Policy
-from rapport.domain.x import NewFollowers, ReadUsage, Timeline, XRateLimited, XUser
+from rapport.domain.x import NewFollowers, ReadUsage, Timeline, XRateLimited, XUnavailable, XUser
 from rapport.usecases.ports import DaySpend, NotFoundError, Stores, TargetHistory
 
 
@@ -75,6 +75,10 @@ class MemoryTargetStore:
         held = self.memory.targets.setdefault(target.id, _Target(target))
         held.target, held.profile = target, True
 
+    def add_target(self, target: Target, added: Interaction) -> None:
+        self.put_target(target)
+        self.memory.targets[target.id].interactions.setdefault(added.id, added)
+
     def get_target(self, target_id: str) -> Target:
         held = self.memory.targets.get(target_id)
         if held is None or not held.profile:
@@ -103,6 +107,16 @@ class MemoryTargetStore:
         held = self.memory.targets.get(target_id)
         if held is not None:
             held.target = replace(held.target, note=note)
+
+    def edit_target(self, target_id: str, topics: Iterable[str] | None, note: str | None) -> None:
+        held = self.memory.targets.get(target_id)
+        if held is not None:
+            kept = held.target
+            held.target = replace(
+                kept,
+                topics=kept.topics if topics is None else tuple(topics),
+                note=kept.note if note is None else note,
+            )
 
     def remove_target(self, target_id: str) -> int:
         held = self.memory.targets.pop(target_id, None)
@@ -344,7 +358,8 @@ def memory_stores(memory: Memory | None = None) -> Stores:
 class FakeX:
     """A tiny X: users, posts by author, followers; charges reads at list price like the real reader.
 
-    ``rate_limited`` names endpoints that answer 429 (e.g. "users/:id/tweets").
+    ``rate_limited`` names endpoints that answer 429 (e.g. "users/:id/tweets"); ``unavailable`` those
+    that fail as X does after the reader's retries (5xx, time-outs).
     """
 
     me_user: XUser
@@ -354,6 +369,7 @@ class FakeX:
     following_ids: list[str] = field(default_factory=list)  # whom we follow, newest first
     following_of: list[str] = field(default_factory=list)  # whose follow list was asked for
     rate_limited: dict[str, datetime] = field(default_factory=dict)  # endpoint -> reset
+    unavailable: set[str] = field(default_factory=set)
     usage: ReadUsage = field(default_factory=ReadUsage)
     calls: list[str] = field(default_factory=list)
 
@@ -362,6 +378,8 @@ class FakeX:
         self.calls.append(endpoint)
         if endpoint in self.rate_limited:
             raise XRateLimited(endpoint, self.rate_limited[endpoint])
+        if endpoint in self.unavailable:
+            raise XUnavailable(f"{endpoint}: 503 Service Unavailable")
 
     def me(self) -> XUser:
         self._call("users/me")

@@ -2,31 +2,42 @@
 
 Over the URL, each route builds one command of rapport.usecases.admin and shapes its result; the
 request is validated first (Powertools' event handler with pydantic), so a rejected request changes
-nothing. Every error is ``{"error": [{"field": ..., "message": ...}, ...]}`` with a 4xx status.
-Invoked directly, the event is the command itself (``{"action": ...}``), as scripts send it.
+nothing. Every error is ``{"error": [{"field": ..., "message": ...}, ...]}`` with a 4xx status, or
+503 when X or AWS cannot be reached. Invoked directly, the event is the command itself
+(``{"action": ...}``), as scripts send it, answered ``{"ok": ..., ...}`` with the same errors.
 """
 
 from __future__ import annotations
 
+import base64
 import json
+import sys
 from dataclasses import asdict
 from http import HTTPStatus
 from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools.event_handler import LambdaFunctionUrlResolver, Response, content_types
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError as RouteNotFound
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
-from aws_lambda_powertools.event_handler.openapi.params import Body, Query
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestUnsupportedContentType,
+    RequestValidationError,
+)
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import ValidationError
 
+from rapport.domain.policy import Policy
+from rapport.domain.x import XRateLimited, XUnavailable
 from rapport.runtime.observability import logger, tracer
 from rapport.runtime.services import Services, services
-from rapport.runtime.settings import AdminSettings, SendsEmailSettings, describe_errors
+from rapport.runtime.settings import AdminSettings, SendsEmailSettings
 from rapport.usecases.admin import (
     ACTIONS,
     FOLLOWING_LIMIT,
+    IMPORT_CSV_MAX,
+    IMPORT_ROWS_MAX,
+    USERNAME_INPUT_MAX,
     AdminError,
     NewTarget,
     TargetChanges,
@@ -44,51 +55,193 @@ app = LambdaFunctionUrlResolver(enable_validation=True)
 
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
-def lambda_handler(
-    event: dict[str, Any], context: LambdaContext, deps: Services | None = None
-) -> dict[str, Any]:
+def lambda_handler(event: Any, context: LambdaContext, deps: Services | None = None) -> dict[str, Any]:
     deps = deps or services(AdminSettings)
-    # A Function URL request (payload 2.0) to a resource; POST / with a command is the older form.
-    if event.get("rawPath", "/") != "/":
+    if not isinstance(event, dict):  # a direct invoke of a list, a string or a number
+        return _refusal([_body_problem("a command is a JSON object with an action")])
+    if not _from_function_url(event):  # invoked directly: the event is the command
+        return _command(event, deps)
+    # A Function URL request (payload 2.0). Its body is read here once: base64 decoded and, when it
+    # is JSON, checked for depth, so the routes below (and pydantic) only ever see a sane body.
+    try:
+        event = _with_readable_body(event)
+    except BadBody as exc:
+        return _over_http(HTTPStatus.BAD_REQUEST, {"error": [_body_problem(str(exc))]})
+    if event.get("rawPath", "/") != "/":  # a resource; POST / with a command is the older form
         app.context["services"] = deps  # cleared when the request is answered
         return app.resolve(event, context)
-    return _command(event, deps)
-
-
-def _command(event: dict[str, Any], deps: Services) -> dict[str, Any]:
-    """A command invoked directly, or POSTed as a body by an older client: ``{"ok": ..., ...}``."""
-    over_http = "requestContext" in event
     try:
-        payload = json.loads(event.get("body") or "{}") if over_http else event
+        payload = _read_json(event.get("body") or "{}")
+    except BadBody as exc:
+        return _over_http(HTTPStatus.BAD_REQUEST, {"ok": False, "error": [_body_problem(str(exc))]})
+    result = _command(payload, deps)
+    return _over_http(HTTPStatus(result.pop("status", HTTPStatus.OK)), result)
+
+
+def _from_function_url(event: dict[str, Any]) -> bool:
+    """A request as a Function URL delivers it (payload 2.0); anything else is a command, refused
+    as one when it is not (so a hand-made event of another shape never reaches the resolver)."""
+    context = event.get("requestContext")
+    http = context.get("http") if isinstance(context, dict) else None
+    return (
+        isinstance(context, dict)
+        and isinstance(context.get("stage"), str)
+        and isinstance(http, dict)
+        and all(isinstance(http.get(part), str) for part in ("method", "path"))
+        and isinstance(event.get("rawPath"), str)
+        and all(isinstance(event.get(part) or {}, dict) for part in ("headers", "queryStringParameters"))
+    )
+
+
+# --- bodies: what arrives is read once, with limits ---------------------------------------------
+
+MAX_DEPTH = 8  # nesting of a JSON body: an import row is 3 deep, a setting 2
+X_DOWN = "X is unavailable, try again later"
+AWS_DOWN = "AWS is unavailable, try again later"
+X_REFUSED_KEYS = "X refused the stack's credentials: check them with `rapport setup`"
+
+
+class BadBody(ValueError):
+    """A body that cannot be read as the request says it is."""
+
+
+def _with_readable_body(event: dict[str, Any]) -> dict[str, Any]:
+    """The event with its body as text (base64 decoded) and, when it is JSON, readable and shallow."""
+    body = event.get("body")
+    if body is not None and not isinstance(body, str):
+        raise BadBody("the body is not text")
+    if body and event.get("isBase64Encoded"):
+        try:
+            body = base64.b64decode(body, validate=True).decode("utf-8")
+        except ValueError as exc:  # not base64, not ASCII, or not UTF-8 once decoded
+            raise BadBody(f"the body is not base64-encoded UTF-8 text: {exc}") from exc
+        event = {**event, "body": body, "isBase64Encoded": False}
+    if body and _is_json(event):
+        _read_json(body)
+    return event
+
+
+def _is_json(event: dict[str, Any]) -> bool:
+    # No content type is read as JSON too, as Powertools' validation reads it.
+    headers = event.get("headers") or {}
+    content_type = next((str(v) for k, v in headers.items() if str(k).lower() == "content-type"), "")
+    return not content_type.strip() or "json" in content_type.lower()
+
+
+def _read_json(text: str) -> Any:
+    """JSON text as Python values, refusing NaN, Infinity and nesting deeper than MAX_DEPTH."""
+    try:
+        value = json.loads(text, parse_constant=_no_constant)
+    except RecursionError:
+        raise BadBody(f"the body is nested more than {MAX_DEPTH} levels deep") from None
+    except ValueError as exc:  # JSONDecodeError, NaN, an integer of more than 4,300 digits
+        raise BadBody(f"the body is not JSON: {getattr(exc, 'msg', exc)}") from None
+    if _deeper_than(value, MAX_DEPTH):
+        raise BadBody(f"the body is nested more than {MAX_DEPTH} levels deep")
+    return value
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a number JSON allows")
+
+
+def _deeper_than(value: Any, limit: int) -> bool:
+    # Iterative, so a deep value cannot exhaust the stack while it is measured.
+    pending = [(value, 1)]
+    while pending:
+        item, depth = pending.pop()
+        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else ()
+        for child in children:
+            if isinstance(child, dict | list):
+                if depth + 1 > limit:
+                    return True
+                pending.append((child, depth + 1))
+    return False
+
+
+def _body_problem(message: str) -> dict[str, str]:
+    return {"field": "body", "message": message}
+
+
+def _over_http(status: HTTPStatus, body: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "statusCode": int(status),
+        "headers": {"content-type": "application/json"},
+        "body": json.dumps(body),
+    }
+
+
+# --- direct invokes: {"action": ...} ------------------------------------------------------------
+
+
+def _command(payload: Any, deps: Services) -> dict[str, Any]:
+    """A command invoked directly, or POSTed to the root: ``{"ok": true, ...}``, or ``{"ok": false,
+    "status": 4xx or 503, "error": [{"field", "message"}, ...]}``."""
+    action = payload.get("action") if isinstance(payload, dict) else None
+    known = action if action in ACTIONS else None  # only known names reach the log
+    if _deeper_than(payload, MAX_DEPTH):
+        return _refusal([_body_problem(f"the command is nested more than {MAX_DEPTH} levels deep")])
+    try:
         command = parse_command(payload)
-        result: dict[str, Any] = {
-            "ok": True,
-            **run_command(command, deps.stores, deps.reader, deps.clock()),
-        }
-        status = 200
-    except (ValidationError, json.JSONDecodeError, AdminError, NotFoundError) as exc:
-        result, status = {"ok": False, "error": _describe(exc)}, 400
-        if problems := getattr(exc, "problems", None):
-            result["problems"] = [asdict(p) for p in problems]
-    logger.info("admin", extra={"ok": result["ok"], "action": event.get("action")})
-    if over_http:
-        return {
-            "statusCode": status,
-            "headers": {"content-type": "application/json"},
-            "body": json.dumps(result),
-        }
-    return result
+        result = run_command(command, deps.stores, deps.reader, deps.clock())
+    except ValidationError as exc:
+        return _refusal([_problem(e) for e in exc.errors()], known)
+    except (AdminError, NotFoundError) as exc:
+        problems, status = _admin_problems(exc)
+        return _refusal(problems, known, status)
+    except Exception as exc:
+        if (down := _unavailable(exc)) is None:
+            raise
+        logger.warning("admin: a service is unavailable", extra={"action": known, "error": repr(exc)})
+        return _refusal([down], known, HTTPStatus.SERVICE_UNAVAILABLE)
+    logger.info("admin", extra={"ok": True, "action": known})
+    return {"ok": True, **result}
 
 
-def _describe(exc: Exception) -> str:
-    if isinstance(exc, ValidationError):
-        return describe_errors(exc, whole="command")
-    if isinstance(exc, json.JSONDecodeError):
-        return f"the body is not JSON: {exc.msg}"
-    return str(exc)
+def _refusal(
+    problems: list[dict[str, Any]], action: str | None = None, status: HTTPStatus = HTTPStatus.BAD_REQUEST
+) -> dict[str, Any]:
+    logger.info("admin", extra={"ok": False, "action": action, "status": int(status)})
+    return {"ok": False, "status": int(status), "error": problems}
+
+
+def _admin_problems(exc: AdminError | NotFoundError) -> tuple[list[dict[str, Any]], HTTPStatus]:
+    if problems := getattr(exc, "problems", None):
+        return [asdict(p) for p in problems], HTTPStatus.BAD_REQUEST
+    if isinstance(exc, NotFoundError):
+        return [{"field": "username", "message": str(exc)}], HTTPStatus.NOT_FOUND
+    status = HTTPStatus.NOT_FOUND if isinstance(exc, UnknownTarget) else HTTPStatus.BAD_REQUEST
+    return [{"field": exc.field or "request", "message": str(exc)}], status
+
+
+def _unavailable(exc: BaseException) -> dict[str, str] | None:
+    """The problem to answer (503) when X or AWS could not be reached, else None (a defect: 500)."""
+    if isinstance(exc, XRateLimited | XUnavailable):
+        return {"field": "x", "message": X_DOWN}
+    if _is_refused_credentials(exc):
+        return {"field": "x", "message": X_REFUSED_KEYS}
+    if isinstance(exc, BotoCoreError | ClientError) or _is_pynamodb_error(exc):
+        return {"field": "aws", "message": AWS_DOWN}
+    return None
+
+
+def _is_refused_credentials(exc: BaseException) -> bool:
+    # X answering 401 or 403: the stack's keys are wrong or lack a permission, not the request.
+    tweepy = sys.modules.get("tweepy")
+    return tweepy is not None and isinstance(exc, tweepy.Unauthorized | tweepy.Forbidden)
+
+
+def _is_pynamodb_error(exc: BaseException) -> bool:
+    # Every PynamoDB error wraps a failed AWS call; its module is loaded by then, not at cold start.
+    errors = sys.modules.get("pynamodb.exceptions")
+    return errors is not None and isinstance(exc, errors.PynamoDBException)
 
 
 # --- the REST API ------------------------------------------------------------------------------
+
+TargetName = Annotated[
+    str, Path(max_length=USERNAME_INPUT_MAX, description="name or @name of a target (any case)")
+]
 
 
 def _run(action: str, **fields: Any) -> dict[str, Any]:
@@ -143,26 +296,26 @@ def import_targets(
     if "csv" in (event.headers.get("content-type") or ""):
         return _run("import_targets", csv=text, **options)
     try:
-        rows = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise AdminError(f"the body is neither CSV (text/csv) nor JSON: {exc.msg}", field="body") from exc
+        rows = _read_json(text)
+    except BadBody as exc:
+        raise AdminError(f"the body is neither CSV (text/csv) nor JSON: {exc}", field="body") from exc
     if not isinstance(rows, list):
         raise AdminError("a JSON import is a list of rows", field="body")
     return _run("import_targets", rows=rows, **options)
 
 
 @app.get("/targets/<username>", summary="A target and its stage history", tags=["targets"])
-def show_target(username: str) -> dict[str, Any]:
+def show_target(username: TargetName) -> dict[str, Any]:
     return _run("show_target", username=username)
 
 
 @app.patch("/targets/<username>", summary="Change a target's topics or note", tags=["targets"])
-def edit_target(username: str, changes: Annotated[TargetChanges, Body()]) -> dict[str, Any]:
+def edit_target(username: TargetName, changes: Annotated[TargetChanges, Body()]) -> dict[str, Any]:
     return _run("edit_target", username=username, **changes.model_dump(exclude_none=True))
 
 
 @app.post("/targets/<username>/pause", summary="Pause a target: no suggestions", tags=["targets"])
-def pause_target(username: str) -> dict[str, Any]:
+def pause_target(username: TargetName) -> dict[str, Any]:
     return _run("pause_target", username=username)
 
 
@@ -171,12 +324,12 @@ def pause_target(username: str) -> dict[str, Any]:
     summary="Resume a target at the stage its evidence supports",
     tags=["targets"],
 )
-def resume_target(username: str) -> dict[str, Any]:
+def resume_target(username: TargetName) -> dict[str, Any]:
     return _run("resume_target", username=username)
 
 
 @app.delete("/targets/<username>", summary="Forget a target and all its history", tags=["targets"])
-def remove_target(username: str) -> dict[str, Any]:
+def remove_target(username: TargetName) -> dict[str, Any]:
     return _run("remove_target", username=username)
 
 
@@ -241,17 +394,24 @@ def _invalid_command(exc: ValidationError) -> Response[Any]:
     return _errors([_problem(e) for e in exc.errors()], HTTPStatus.BAD_REQUEST)
 
 
-@app.exception_handler(AdminError)  # type: ignore[untyped-decorator]
-def _refused(exc: AdminError) -> Response[Any]:
-    if problems := getattr(exc, "problems", None):
-        return _errors([asdict(p) for p in problems], HTTPStatus.BAD_REQUEST)
-    status = HTTPStatus.NOT_FOUND if isinstance(exc, UnknownTarget) else HTTPStatus.BAD_REQUEST
-    return _errors([{"field": exc.field or "request", "message": str(exc)}], status)
+@app.exception_handler(RequestUnsupportedContentType)  # type: ignore[untyped-decorator]
+def _unsupported_body(exc: RequestUnsupportedContentType) -> Response[Any]:
+    message = "send the body as application/json (an import may also be text/csv)"
+    return _errors([{"field": "content-type", "message": message}], HTTPStatus.UNSUPPORTED_MEDIA_TYPE)
 
 
-@app.exception_handler(NotFoundError)  # type: ignore[untyped-decorator]
-def _missing(exc: NotFoundError) -> Response[Any]:
-    return _errors([{"field": "username", "message": str(exc)}], HTTPStatus.NOT_FOUND)
+@app.exception_handler([AdminError, NotFoundError])  # type: ignore[untyped-decorator]
+def _refused(exc: AdminError | NotFoundError) -> Response[Any]:
+    problems, status = _admin_problems(exc)
+    return _errors(problems, status)
+
+
+@app.exception_handler(Exception)  # type: ignore[untyped-decorator]
+def _service_down(exc: Exception) -> Response[Any]:
+    if (down := _unavailable(exc)) is None:
+        raise exc  # a defect: Lambda records the error, the URL answers 500
+    logger.warning("admin: a service is unavailable", extra={"error": repr(exc)})
+    return _errors([down], HTTPStatus.SERVICE_UNAVAILABLE)
 
 
 @app.not_found
@@ -268,7 +428,14 @@ def _problem(error: Any) -> dict[str, str]:
     # Powertools puts where the value came from first ("body", "query", "path"); a command, its action.
     where = [str(part) for part in error.get("loc", ()) if part not in _NOT_FIELDS]
     message = str(error.get("msg", "invalid")).removeprefix("Value error, ")
+    if error.get("type") in ("union_tag_invalid", "union_tag_not_found"):
+        where, message = ["action"], UNKNOWN_ACTION
     return {"field": ".".join(where) or "body", "message": message}
+
+
+UNKNOWN_ACTION = (
+    f'the action is one of {", ".join(sorted(ACTIONS))} ({{"action": "help"}} lists their fields)'
+)
 
 
 def _errors(problems: list[dict[str, Any]], status: HTTPStatus) -> Response[Any]:
@@ -306,10 +473,18 @@ _IMPORT_BODY = {
     "required": True,
     "content": {
         "text/csv": {
-            "schema": {"type": "string", "description": "username column; topics (;-separated), note"}
+            "schema": {
+                "type": "string",
+                "maxLength": IMPORT_CSV_MAX,
+                "description": f"username column; topics (;-separated), note; at most {IMPORT_ROWS_MAX} rows",
+            }
         },
         "application/json": {
-            "schema": {"type": "array", "items": {"$ref": "#/components/schemas/NewTarget"}}
+            "schema": {
+                "type": "array",
+                "maxItems": IMPORT_ROWS_MAX,
+                "items": {"$ref": "#/components/schemas/NewTarget"},
+            }
         },
     },
 }
@@ -337,13 +512,32 @@ def openapi_document() -> dict[str, Any]:
             responses["400"] = refused
             if "{username}" in path:
                 responses["404"] = {**refused, "description": "not a target"}
+            if "requestBody" in operation:
+                responses["415"] = {
+                    **refused,
+                    "description": "a body that is not JSON (or CSV for an import)",
+                }
+            responses["503"] = {**refused, "description": "X or AWS is unavailable: try again later"}
     document["paths"]["/targets/import"]["post"]["requestBody"] = _IMPORT_BODY
+    document["paths"]["/settings"]["patch"]["requestBody"]["content"][content_types.APPLICATION_JSON] = {
+        "schema": {"$ref": "#/components/schemas/SettingsChanges"}
+    }
     schemas = document["components"]["schemas"]
     for unused in ("HTTPValidationError", "ValidationError", "ResponseValidationError"):
         schemas.pop(unused, None)
     schemas["Errors"] = _ERRORS_SCHEMA
     schemas.setdefault("NewTarget", _new_target_schema())
+    schemas["SettingsChanges"] = _settings_schema()
     return document
+
+
+def _settings_schema() -> dict[str, Any]:
+    """The settings a PATCH may change: any of the policy's fields, with its limits; no other."""
+    schema: dict[str, Any] = Policy.model_json_schema(ref_template="#/components/schemas/{model}")
+    schema.pop("required", None)
+    schema["title"] = "SettingsChanges"
+    schema["description"] = "Some settings to change; the others are kept. Validated as a whole."
+    return schema
 
 
 def _new_target_schema() -> dict[str, Any]:

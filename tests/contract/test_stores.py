@@ -61,6 +61,32 @@ def test_a_target_keeps_its_note_from_adding_to_editing(stores: Stores):
     assert stores.targets.find_target("zoe_dev") == zoe
 
 
+def test_an_edit_replaces_what_it_gives_and_keeps_the_rest(stores: Stores):
+    # Given a target with topics and a note
+    stores.targets.put_target(target("zoe_dev", "300", topics=("lambda",), note="met at re:Invent"))
+    # When the note alone, then both, are edited
+    stores.targets.edit_target("300", None, "runs the meetup")
+    assert (stores.targets.get_target("300").topics, stores.targets.get_target("300").note) == (
+        ("lambda",),
+        "runs the meetup",
+    )
+    stores.targets.edit_target("300", ["sam", "python"], "wrote the layers post")
+    zoe = stores.targets.get_target("300")
+    # Then each edit changed what it gave, and kept the rest
+    assert (zoe.topics, zoe.note, zoe.username) == (("sam", "python"), "wrote the layers post", "zoe_dev")
+
+
+def test_a_new_target_is_stored_with_its_added_evidence(stores: Stores):
+    # When a target is added with its "added" evidence
+    stores.targets.add_target(
+        target("zoe_dev", "300"), evidence(K.ADDED, at(0), target_id="300", ev_id="added:1")
+    )
+    # Then both read back: the profile, and the evidence its stage is worked out from
+    history = stores.evidence.history("300")
+    assert history.target.username == "zoe_dev"
+    assert [(i.id, i.kind) for i in history.interactions] == [("added:1", K.ADDED)]
+
+
 # --- evidence -----------------------------------------------------------------------------------
 
 

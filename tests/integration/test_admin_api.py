@@ -82,3 +82,34 @@ def test_a_malformed_setting_is_refused_by_name_and_the_table_is_unchanged(api: 
     assert status == 400
     assert [e["field"] for e in refused["error"]] == ["timezone"]
     assert api("GET", "/settings")[1] == before
+
+
+def _table(api: Api, table_name: str) -> list[dict[str, Any]]:
+    items = api.stack.aws.client("dynamodb").scan(TableName=table_name, ConsistentRead=True)["Items"]
+    return sorted(items, key=lambda item: (item["pk"]["S"], item["sk"]["S"]))
+
+
+def test_hostile_requests_on_dynamodb_are_refused_and_leave_the_table_as_it_was(api: Api, table_name: str):
+    # Given a target on DynamoDB
+    assert api("POST", "/targets", {"username": "person_x"})[0] == 201
+    before = _table(api, table_name)
+    # When requests the table could not take, or that once failed half-way, come
+    hostile = [
+        ("POST", "/targets", "[" * 50_000 + "]" * 50_000),
+        ("PATCH", "/targets/person_x", json.dumps({"topics": [f"topic {n}" for n in range(20_000)]})),
+        ("PATCH", "/targets/person_x", json.dumps({"note": "x" * 500_000})),
+        ("PATCH", "/settings", json.dumps({"timezone": "America"})),
+        ("PATCH", "/settings", json.dumps({"topics": ["serverless" * 50_000]})),
+    ]
+    answers = [
+        api.stack.invoke("admin", function_url_event(method, path, body, None, "application/json"))
+        for method, path, body in hostile
+    ]
+    direct = api.stack.invoke(
+        "admin", {"action": "pause_target", "username": "person_x", "at": "9999-12-31T23:59:59Z"}
+    )
+    # Then each is a 400 naming its problem, and the table holds exactly what it held
+    assert [answer["statusCode"] for answer in answers] == [400] * len(hostile)
+    assert all(json.loads(answer["body"])["error"][0]["message"] for answer in answers)
+    assert (direct["ok"], direct["status"], direct["error"][0]["field"]) == (False, 400, "at")
+    assert _table(api, table_name) == before

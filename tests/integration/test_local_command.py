@@ -62,7 +62,7 @@ def test_a_refused_command_exits_1_with_the_reason(
     code, out, _ = rapport(capsys, "--local", "admin", '{"action": "add_target", "username": "nobody_here"}')
 
     assert code == 1
-    assert "does not exist on X" in json.loads(out)["error"]
+    assert "does not exist on X" in json.loads(out)["error"][0]["message"]
 
 
 def test_a_wrong_signature_gets_403_and_changes_nothing(

@@ -2,19 +2,26 @@
 
 from __future__ import annotations
 
+import base64
 import copy
+import dataclasses
+import itertools
 import json
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 import pytest
+import requests
+import tweepy
+from botocore.exceptions import ClientError
 
 from functions.admin.handler import lambda_handler
 from rapport.domain.x import XUser
 from rapport.runtime.services import Services
 from rapport.runtime.settings import AdminSettings
 from rapport_local.stack import LambdaContext
-from tests.factories import ME, ME_ID, function_url_event
+from tests.factories import ME, ME_ID, T0, function_url_event
 from tests.fakes import FakeX, Memory, memory_stores
 
 PEOPLE = {
@@ -45,13 +52,16 @@ class Reply:
 
 
 class Api:
-    def __init__(self) -> None:
-        self.memory = Memory()
-        self.x = FakeX(XUser(ME_ID, ME, "Ana"), users=dict(PEOPLE))
+    def __init__(self, memory: Memory | None = None, x: FakeX | None = None) -> None:
+        self.memory = memory or Memory()
+        self.x = x or FakeX(XUser(ME_ID, ME, "Ana"), users=dict(PEOPLE))
         settings = AdminSettings(
             table_name="rapport", x_secret_id="x", sender="rapport@example.com", recipient="ana@example.com"
         )
-        self.deps = _Services(settings, memory_stores(self.memory), x=self.x)
+        ticks = itertools.count()  # now is T0, a second later at each request
+        self.deps = _Services(
+            settings, memory_stores(self.memory), x=self.x, clock=lambda: T0 + timedelta(seconds=next(ticks))
+        )
         self.deps.stores.settings.put_me(ME_ID, ME)
 
     def __call__(self, method: str, path: str, body: Any = None, **query: str) -> Reply:
@@ -65,6 +75,19 @@ class Api:
         return Reply(
             response["statusCode"], json.loads(text) if "json" in content_type else text, content_type
         )
+
+    def raw(self, method: str, path: str, body: str, *, base64_encoded: bool = False) -> Reply:
+        """A request whose body is sent as given (and, like a Function URL does, maybe base64)."""
+        event = function_url_event(method, path, body)
+        if base64_encoded:
+            event |= {"body": base64.b64encode(body.encode()).decode(), "isBase64Encoded": True}
+        response = lambda_handler(event, LambdaContext("rapport-admin"), deps=self.deps)
+        return Reply(response["statusCode"], json.loads(response["body"]), "application/json")
+
+    def invoke(self, event: Any) -> dict[str, Any]:
+        """A direct invoke: the event is the command."""
+        result: dict[str, Any] = lambda_handler(event, LambdaContext("rapport-admin"), deps=self.deps)
+        return result
 
     def snapshot(self) -> Memory:
         return copy.deepcopy(self.memory)
@@ -320,3 +343,268 @@ def test_a_test_digest_is_emailed_without_using_up_the_day_s_digest(api: Api):
     assert len(api.deps.mailbox) == 1
     assert b"Subject: [test] " in api.deps.mailbox[0]
     assert api.deps.stores.digests.digest(reply.body["local_date"]) is None
+
+
+# --- hostile requests: a 4xx naming the problem (or a 503), never a 500, and nothing written -------
+
+
+def _problems(body: dict[str, Any]) -> list[tuple[str, str]]:
+    assert body["error"], body
+    return [(e["field"], e["message"]) for e in body["error"]]
+
+
+DEEP = "[" * 100_000 + "]" * 100_000
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "words"),
+    [
+        ("/targets", DEEP, "nested"),
+        ("/", DEEP, "nested"),
+        ("/", '{"action": "add_target", "username": ' + "[" * 50 + "]" * 50 + "}", "nested"),
+        ("/targets", "[1, 2]", "valid dictionary"),
+        ("/", '"add_target"', "valid dictionary"),
+        ("/", "[]", "valid dictionary"),
+        ("/targets", '{"username": "zoe_dev", "note": NaN}', "NaN"),
+        ("/targets", '{"username": ' + "9" * 5000 + "}", "not JSON"),
+    ],
+)
+def test_a_body_too_deep_or_not_an_object_is_refused_as_such(api: Api, path: str, body: str, words: str):
+    # Given a target
+    api("POST", "/targets", {"username": "person_x"})
+    before = api.snapshot()
+    # When the body is nested thousands deep, not an object, or not JSON a parser can trust
+    reply = api.raw("POST", path, body)
+    # Then it is a 400 about the body, and nothing changed
+    assert reply.status == 400
+    assert any(words in message for _, message in _problems(reply.body)), reply.body
+    assert api.memory == before
+
+
+def test_a_direct_invoke_of_something_not_an_object_is_refused_in_the_error_shape(api: Api):
+    for event in ([{"action": "add_target"}], "add_target", 7, None):
+        result = api.invoke(event)
+        assert (result["ok"], result["status"]) == (False, 400)
+        assert _problems(result) == [("body", "a command is a JSON object with an action")]
+
+
+def test_a_base64_encoded_body_is_decoded(api: Api):
+    # When a Function URL delivers a JSON body base64-encoded (as it does for some clients)
+    added = api.raw("POST", "/targets", json.dumps({"username": "person_x"}), base64_encoded=True)
+    command = json.dumps({"action": "add_target", "username": "zoe_dev"})
+    old_form = api.raw("POST", "/", command, base64_encoded=True)
+    # Then it is read as the JSON it encodes
+    assert (added.status, added.body["target"]["username"]) == (201, "Person_X")
+    assert (old_form.status, old_form.body["ok"]) == (200, True)
+
+
+def test_a_body_that_is_not_base64_when_it_says_so_is_refused(api: Api):
+    event = function_url_event("POST", "/targets", "not base64!") | {"isBase64Encoded": True}
+    response = lambda_handler(event, LambdaContext("rapport-admin"), deps=api.deps)
+    assert response["statusCode"] == 400
+    assert "base64" in json.loads(response["body"])["error"][0]["message"]
+
+
+@pytest.mark.parametrize("zone", ["America", "Europe", "posix", "A" * 300, "Europe/London\x00"])
+def test_a_time_zone_naming_a_folder_or_too_long_is_refused(api: Api, zone: str):
+    before = api.snapshot()
+    reply = api("PATCH", "/settings", {"timezone": zone})
+    assert reply.status == 400
+    assert [field for field, _ in _problems(reply.body)] == ["timezone"]
+    assert api.memory == before
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "field"),
+    [
+        ("POST", "/targets", {"username": "zoe_dev", "topics": ["t"] * 21}, "topics"),
+        ("POST", "/targets", {"username": "zoe_dev", "topics": ["t" * 51]}, "topics.0"),
+        ("POST", "/targets", {"username": "zoe_dev", "note": "n\x00te"}, "note"),
+        ("POST", "/targets", {"username": "x.com/" + "z" * 400_000}, "username"),
+        ("PATCH", "/targets/person_x", {"topics": [f"topic {n}" for n in range(10_000)]}, "topics"),
+        ("PATCH", "/settings", {"topics": ["serverless" * 40_000]}, "topics.0"),
+        ("PATCH", "/settings", {"topics": [f"t{n}" for n in range(51)]}, "topics"),
+        ("GET", "/targets/" + "p" * 201, None, "username"),
+    ],
+)
+def test_a_string_or_list_beyond_its_limit_is_refused_before_it_reaches_the_table(
+    api: Api, method: str, path: str, body: Any, field: str
+):
+    # Given a target
+    api("POST", "/targets", {"username": "person_x"})
+    before = api.snapshot()
+    # When a field is longer than its stated limit (some would not fit a DynamoDB item)
+    reply = api(method, path, body)
+    # Then it is refused naming the field, and nothing was written
+    assert reply.status == 400
+    assert field in [f for f, _ in _problems(reply.body)], reply.body
+    assert api.memory == before
+
+
+def test_an_import_longer_than_its_limit_is_refused_whole(api: Api):
+    rows = [{"username": f"user_{n}"} for n in range(501)]
+    csv_text = "username\n" + "\n".join(f"user_{n}" for n in range(501)) + "\n"
+    for body in (rows, csv_text):
+        reply = api("POST", "/targets/import", body)
+        assert reply.status == 400, reply.body
+        assert "500" in reply.body["error"][0]["message"]
+    assert api.x.calls == []
+
+
+@pytest.mark.parametrize(
+    "when",
+    [
+        "9999-12-31T23:59:59+00:00",
+        "9999-12-31T23:59:59-14:00",
+        "0001-01-01T00:00:00+14:00",
+        "0001-01-01T00:00:00Z",
+        "2026-01-01T00:00:00Z",  # two months before now
+        "2026-03-04T08:00:00Z",  # two days after now
+    ],
+)
+@pytest.mark.parametrize("action", ["pause_target", "add_target"])
+def test_an_at_outside_its_window_is_refused_before_anything_is_written(api: Api, action: str, when: str):
+    # Given a target (now is 2026-03-02T08:00Z)
+    api("POST", "/targets", {"username": "person_x"})
+    before = api.snapshot()
+    # When a command says it happens near the ends of the calendar, or months away from now
+    username = "person_x" if action == "pause_target" else "zoe_dev"
+    result = api.invoke({"action": action, "username": username, "at": when})
+    # Then it is refused naming `at`, and nothing was written (no pause, no target)
+    assert (result["ok"], result["status"]) == (False, 400)
+    assert [field for field, _ in _problems(result)] == ["at"]
+    assert api.memory == before
+
+
+@pytest.mark.parametrize("when", ["1", 1, 1.5, "1772438400", True, "yesterday", "2026-03-02T08:00:00Z" * 3])
+def test_an_at_that_is_not_an_iso_time_is_refused_not_read_as_seconds_since_1970(api: Api, when: Any):
+    result = api.invoke({"action": "add_target", "username": "person_x", "at": when})
+    assert (result["ok"], result["status"]) == (False, 400)
+    assert _problems(result) == [("at", "a time is ISO 8601 text such as 2026-03-02T09:00:00Z")]
+    assert api.deps.stores.targets.list_targets() == []
+
+
+def test_an_at_within_its_window_dates_the_command(api: Api):
+    result = api.invoke({"action": "add_target", "username": "person_x", "at": "2026-03-01T09:30:00Z"})
+    assert (result["ok"], result["target"]["added_at"]) == (True, "2026-03-01T09:30:00+00:00")
+
+
+@pytest.mark.parametrize(
+    "given", ["https://x.com/person_x\n/", "person_x\nzoe_dev", "x.com/person_x\n?ref=1", "@person_x\x00"]
+)
+def test_a_username_with_a_newline_or_null_inside_is_refused_and_never_sent_to_x(api: Api, given: str):
+    reply = api("POST", "/targets", {"username": given})
+    assert reply.status == 400
+    assert [field for field, _ in _problems(reply.body)] == ["username"]
+    assert api.x.calls == []
+
+
+@pytest.mark.parametrize("failure", ["rate_limited", "unavailable"])
+def test_x_failing_while_a_target_is_added_is_a_503_and_nothing_is_written(api: Api, failure: str):
+    # Given X answers 429, or fails after the reader's retries
+    if failure == "rate_limited":
+        api.x.rate_limited["users/by"] = T0
+    else:
+        api.x.unavailable.add("users/by")
+    before = api.snapshot()
+    # When a target is added (over the URL, and invoked directly), or a list imported
+    reply = api("POST", "/targets", {"username": "person_x"})
+    direct = api.invoke({"action": "add_target", "username": "person_x"})
+    imported = api("POST", "/targets/import", "username\nperson_x\n")
+    # Then each is a 503 saying so, and nothing was written
+    down = [("x", "X is unavailable, try again later")]
+    assert (reply.status, _problems(reply.body)) == (503, down)
+    assert (direct["status"], _problems(direct)) == (503, down)
+    assert (imported.status, _problems(imported.body)) == (503, down)
+    assert api.memory == before
+
+
+def test_help_lists_the_actions_and_their_fields(api: Api):
+    result = api.invoke({"action": "help"})
+    assert result["ok"] is True
+    assert result["actions"]["add_target"] == {"required": ["username"], "optional": ["at", "topics", "note"]}
+    assert set(result["actions"]) >= {"list_targets", "update_settings", "import_targets", "help"}
+
+
+def test_an_unknown_action_is_refused_naming_the_actions(api: Api):
+    result = api.invoke({"action": "fly"})
+    assert (result["ok"], result["status"]) == (False, 400)
+    [(field, message)] = _problems(result)
+    assert field == "action"
+    assert "add_target" in message and '{"action": "help"}' in message
+
+
+@dataclass(slots=True)
+class _TableDown:
+    """A target store whose writes fail as DynamoDB does when it cannot be reached."""
+
+    reads: Any
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.reads, name)
+
+    def add_target(self, *_: Any) -> None:
+        raise ClientError({"Error": {"Code": "ServiceUnavailable", "Message": "down"}}, "TransactWriteItems")
+
+
+def test_aws_failing_while_a_target_is_added_is_a_503_and_nothing_is_written(api: Api):
+    # Given the table refusing writes
+    api.deps.stores = dataclasses.replace(api.deps.stores, targets=_TableDown(api.deps.stores.targets))
+    before = api.snapshot()
+    # When a target is added, over the URL and directly
+    reply = api("POST", "/targets", {"username": "person_x"})
+    direct = api.invoke({"action": "add_target", "username": "person_x"})
+    # Then each is a 503 naming AWS, and nothing was written
+    down = [("aws", "AWS is unavailable, try again later")]
+    assert (reply.status, _problems(reply.body)) == (503, down)
+    assert (direct["status"], _problems(direct)) == (503, down)
+    assert api.memory == before
+
+
+@pytest.mark.parametrize("content_type", ["text/plain", ""])
+@pytest.mark.parametrize("path", ["/targets/import", "/targets", "/settings"])
+def test_a_body_nested_too_deep_is_refused_whatever_its_content_type(api: Api, path: str, content_type: str):
+    deep = "[" * 100_000 + "]" * 100_000
+    event = function_url_event("PATCH" if path == "/settings" else "POST", path, deep, None, content_type)
+    response = lambda_handler(event, LambdaContext("rapport-admin"), deps=api.deps)
+    assert response["statusCode"] in (400, 415)
+    assert json.loads(response["body"])["error"][0]["field"] in ("body", "content-type")
+
+
+def test_an_event_missing_parts_of_a_url_request_is_read_as_a_command_and_refused(api: Api):
+    event = function_url_event("GET", "/targets")
+    del event["requestContext"]["stage"]
+    result = api.invoke(event)
+    assert (result["ok"], result["status"]) == (False, 400)
+
+
+def test_a_refused_import_row_repeats_a_long_value_cut_short(api: Api):
+    reply = api("POST", "/targets/import", [{"username": "zoe_dev", "note": "n" * 5000}])
+    assert reply.status == 400
+    [problem] = reply.body["error"]
+    assert (problem["field"], problem["value"]) == ("note", "n" * 100 + "…")
+
+
+@dataclass(slots=True)
+class _KeysRefusedX(FakeX):
+    """X answering 401 to the stack's keys."""
+
+    def users_by_username(self, usernames: list[str]) -> list[XUser]:
+        refused = requests.Response()
+        refused.status_code, refused.reason = 401, "Unauthorized"
+        refused._content = b'{"title": "Unauthorized", "status": 401}'
+        raise tweepy.Unauthorized(refused)
+
+
+def test_x_refusing_the_stack_s_keys_is_a_503_saying_so(api: Api):
+    # Given X refusing the stack's keys
+    api.deps.x = _KeysRefusedX(api.x.me_user)
+    before = api.snapshot()
+    # When a target is added
+    reply = api("POST", "/targets", {"username": "person_x"})
+    # Then it is a 503 that says what to do, and nothing was written
+    assert reply.status == 503
+    assert _problems(reply.body) == [
+        ("x", "X refused the stack's credentials: check them with `rapport setup`")
+    ]
+    assert api.memory == before

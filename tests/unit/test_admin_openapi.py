@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from rapport_local.admin_openapi import DOCUMENT, generated
 
@@ -40,3 +41,38 @@ def test_the_document_describes_every_route_with_the_error_shape_the_api_answers
         "text/csv",
         "application/json",
     }
+
+
+def _unbounded(schema: dict[str, Any], schemas: dict[str, Any], where: str) -> list[str]:
+    """The fields under ``schema`` with no stated limit: text without maxLength, lists without maxItems,
+    numbers without both bounds."""
+    if "$ref" in schema:
+        name = schema["$ref"].rsplit("/", 1)[-1]
+        return _unbounded(schemas[name], schemas, where)
+    found = [m for option in schema.get("anyOf", ()) for m in _unbounded(option, schemas, where)]
+    kind = schema.get("type")
+    if kind == "string" and "maxLength" not in schema and "enum" not in schema and "const" not in schema:
+        found.append(where)
+    if kind == "array":
+        if "maxItems" not in schema:
+            found.append(where)
+        found += _unbounded(schema.get("items", {}), schemas, f"{where}[]")
+    if kind in ("integer", "number") and not {"minimum", "maximum"} <= set(schema):
+        found.append(where)
+    for name, field in schema.get("properties", {}).items():
+        found += _unbounded(field, schemas, f"{where}.{name}")
+    return found
+
+
+def test_every_field_a_request_can_carry_has_a_stated_limit():
+    document = json.loads(generated())
+    schemas = document["components"]["schemas"]
+    unbounded = []
+    for path, methods in document["paths"].items():
+        for method, operation in methods.items():
+            where = f"{method.upper()} {path}"
+            for parameter in operation.get("parameters", ()):
+                unbounded += _unbounded(parameter["schema"], schemas, f"{where} {parameter['name']}")
+            for media_type, content in operation.get("requestBody", {}).get("content", {}).items():
+                unbounded += _unbounded(content["schema"], schemas, f"{where} {media_type}")
+    assert unbounded == []

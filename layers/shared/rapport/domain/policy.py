@@ -10,15 +10,28 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 
+def plain_text(value: str) -> str:
+    """Text DynamoDB and an email can carry: no control characters but new lines and tabs, and no
+    lone surrogate (JSON's "\\ud800" decodes to one, and UTF-8 cannot encode it)."""
+    for char in value:
+        if (char < " " and char not in "\n\t") or char == "\x7f" or "\ud800" <= char <= "\udfff":
+            raise ValueError(f"the character {char!r} is not allowed")
+    return value
+
+
 def _known_timezone(value: str) -> str:
     try:
         ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
+    # OSError: a name of the zone database's folders ("America" is a directory) or too long a path.
+    except (ZoneInfoNotFoundError, ValueError, OSError) as exc:
         raise ValueError(f"unknown time zone {value!r}; use an IANA name such as Europe/London") from exc
     return value
 
 
-TimeZoneName = Annotated[str, AfterValidator(_known_timezone)]
+TOPIC_MAX = 50  # characters of one topic
+TOPICS_MAX = 50  # the user's own topics
+TimeZoneName = Annotated[str, Field(max_length=64), AfterValidator(_known_timezone)]
+Topic = Annotated[str, Field(max_length=TOPIC_MAX), AfterValidator(plain_text)]
 DigestHour = Annotated[int, Field(ge=0, le=23, description="local hour the digest is sent")]
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 LookbackDay = Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "never"]
@@ -56,7 +69,9 @@ class Policy(BaseModel):
     circle_size: int = Field(default=3, ge=2, le=3, description="people of their circle to engage")
     freshness_days: int = Field(default=3, ge=1, le=14, description="older posts are not worth acting on")
     first_read_days: int = Field(default=7, ge=1, le=7, description="history read when a target is added")
-    topics: tuple[str, ...] = Field(default=(), description="what you know about: ranks questions and asks")
+    topics: tuple[Topic, ...] = Field(
+        default=(), max_length=TOPICS_MAX, description="what you know about: ranks questions and asks"
+    )
     timezone: TimeZoneName = "UTC"
     digest_hour: DigestHour = 7
     daily_actions: int = Field(default=5, ge=1, le=50, description="the digest's attention budget")

@@ -8,6 +8,7 @@ return the handler unchanged, and the SDK is never imported.
 
 from __future__ import annotations
 
+import logging
 import os
 import warnings
 from collections.abc import Callable, Mapping
@@ -44,6 +45,33 @@ def _tracer() -> HandlerTracer:
     return cast(HandlerTracer, Tracer(service=SERVICE))
 
 
+# At DEBUG these libraries log what must never reach CloudWatch: botocore the signed requests and
+# their bodies (the recipient's address, the X secret read from Secrets Manager), the OAuth library
+# the X credentials it signs with, urllib3 and tweepy the requests' URLs and headers. A root logger
+# at DEBUG (Lambda's log level, LOG_LEVEL, a test) must not turn them on, so they are pinned here.
+QUIET_LOGGERS = (
+    "boto3",
+    "botocore",
+    "s3transfer",
+    "urllib3",
+    "requests",
+    "requests_oauthlib",
+    "oauthlib",
+    "tweepy",
+    "pynamodb",
+    "aws_xray_sdk",
+)
+QUIET_LEVEL = logging.WARNING
+
+
+def quiet_libraries() -> None:
+    """Pin the chatty libraries' loggers at WARNING, whatever the root logger's level."""
+    for name in QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(QUIET_LEVEL)
+
+
+quiet_libraries()
+
 # Names default to the stack's values so the functions also behave outside Lambda (tests, demo).
 logger = Logger(service=SERVICE)
 tracer = _tracer()
@@ -54,4 +82,4 @@ warnings.filterwarnings("ignore", message="No application metrics to publish")
 # Outside Lambda (tests, the demo) a context has no deadline to give Idempotency; in Lambda it always has.
 warnings.filterwarnings("ignore", message="Couldn't determine the remaining time left")
 
-__all__ = ["MetricUnit", "logger", "metrics", "tracer", "tracing_enabled"]
+__all__ = ["MetricUnit", "logger", "metrics", "quiet_libraries", "tracer", "tracing_enabled"]

@@ -5,12 +5,13 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal, get_args
 
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     StringConstraints,
@@ -22,18 +23,30 @@ from rapport.domain.feedback import FEEDBACK_KINDS, snoozed_until
 from rapport.domain.forecast import BudgetForecast, forecast_targets
 from rapport.domain.model import Interaction, InteractionKind, Stage, Target
 from rapport.domain.money import USD
-from rapport.domain.policy import Policy
+from rapport.domain.policy import Policy, plain_text
 from rapport.domain.suggestions import last_contact
 from rapport.domain.x import XUser
 from rapport.usecases.ports import NotFoundError, Stores, TargetHistory, XSource
 
-USERNAME = re.compile(r"^[A-Za-z0-9_]{1,15}$")
+# Matched whole (fullmatch): `$` would also match before a final newline, and send "name\n" to X.
+USERNAME = re.compile(r"[A-Za-z0-9_]{1,15}")
 # A pasted profile link: https://x.com/name, https://twitter.com/name/ (www. and mobile. too).
 PROFILE_URL = re.compile(
-    r"^(?:https?://)?(?:www\.|mobile\.)?(?:x|twitter)\.com/(?P<name>[^/?#]*)/?(?:[?#].*)?$", re.IGNORECASE
+    r"(?:https?://)?(?:www\.|mobile\.)?(?:x|twitter)\.com/(?P<name>[^/?#]*)/?(?:[?#].*)?", re.IGNORECASE
 )
 USERNAME_RULE = "an X username is 1-15 letters, digits or underscores (name, @name or https://x.com/name)"
+# Every field has a limit, so no request can make an item DynamoDB refuses (400 KB) or a slow run.
+USERNAME_INPUT_MAX = 200  # characters of what is given: a profile link with its query string
 NOTE_MAX = 1000
+TOPIC_MAX = 50  # characters of one topic
+TOPICS_MAX = 20  # topics of one target
+IMPORT_ROWS_MAX = 500  # targets of one import (each is a few writes; the admin function has 60 s)
+IMPORT_CSV_MAX = 600_000  # characters of an imported CSV: 500 full rows
+# `at` backdates (or, by a clock's drift, postdates) a command, for scripts; not further than this.
+AT_PAST = timedelta(days=30)
+AT_FUTURE = timedelta(days=1)
+AT_MAX = 40  # characters of an ISO 8601 time with fractions and an offset
+AT_RULE = "a time is ISO 8601 text such as 2026-03-02T09:00:00Z"
 POST_URL = "https://x.com/{username}/status/{post_id}"
 FOLLOWING_LIMIT = 5000  # people read from your following list at most (five pages, $5.00 at most)
 
@@ -53,17 +66,39 @@ class UnknownTarget(AdminError):
 def normalize_username(value: str) -> str:
     """``name``, ``@name`` or a profile URL on x.com or twitter.com, as the bare username."""
     text = value.strip()
-    if (url := PROFILE_URL.match(text)) is not None:
+    if (url := PROFILE_URL.fullmatch(text)) is not None:
         text = url.group("name")
     text = text.removeprefix("@")
-    if not USERNAME.match(text):
+    if not USERNAME.fullmatch(text):
         raise ValueError(USERNAME_RULE)
     return text
 
 
-Username = Annotated[str, AfterValidator(normalize_username)]
-Topic = Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True, min_length=1, max_length=50)]
-Note = Annotated[str, StringConstraints(strip_whitespace=True, max_length=NOTE_MAX)]
+def iso_time(value: object) -> object:
+    """``at`` as ISO 8601 text (or a datetime from Python), never a number read as seconds since 1970."""
+    if isinstance(value, datetime):
+        return value
+    if not isinstance(value, str) or len(value) > AT_MAX:
+        raise ValueError(AT_RULE)
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        raise ValueError(AT_RULE) from None
+
+
+Username = Annotated[
+    str, StringConstraints(max_length=USERNAME_INPUT_MAX), AfterValidator(normalize_username)
+]
+Topic = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, to_lower=True, min_length=1, max_length=TOPIC_MAX),
+    AfterValidator(plain_text),
+]
+Topics = Annotated[tuple[Topic, ...], Field(max_length=TOPICS_MAX)]
+Note = Annotated[
+    str, StringConstraints(strip_whitespace=True, max_length=NOTE_MAX), AfterValidator(plain_text)
+]
+At = Annotated[datetime, BeforeValidator(iso_time)]
 
 
 class NewTarget(BaseModel):
@@ -71,7 +106,7 @@ class NewTarget(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
     username: Username = Field(description="name, @name or https://x.com/name")
-    topics: tuple[Topic, ...] = Field(default=(), description="what they post about that you know")
+    topics: Topics = Field(default=(), description="what they post about that you know")
     note: Note = Field(default="", description="your own words about them")
 
 
@@ -79,7 +114,7 @@ class TargetChanges(BaseModel):
     """What an edit may change; what is left out stays as it is."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
-    topics: tuple[Topic, ...] | None = Field(default=None, description="replaces the topics")
+    topics: Topics | None = Field(default=None, description="replaces the topics")
     note: Note | None = Field(default=None, description="replaces the note")
 
     @model_validator(mode="after")
@@ -91,7 +126,9 @@ class TargetChanges(BaseModel):
 
 class _Command(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
-    at: datetime | None = Field(default=None, description="when it happens; defaults to now")
+    at: At | None = Field(
+        default=None, description="when it happens (ISO 8601, up to 30 days ago or 1 day ahead); default now"
+    )
 
 
 class _TargetCommand(_Command):
@@ -100,7 +137,7 @@ class _TargetCommand(_Command):
 
 class AddTarget(_TargetCommand):
     action: Literal["add_target"]
-    topics: tuple[Topic, ...] = ()
+    topics: Topics = ()
     note: Note = ""
 
 
@@ -148,8 +185,12 @@ class ImportTargets(_Command):
     """Many targets at once: every row is checked before any is added."""
 
     action: Literal["import_targets"]
-    rows: tuple[dict[str, Any], ...] | None = Field(default=None, description="username, topics, note")
-    csv: str | None = Field(default=None, description="a username column; topics (;-separated), note")
+    rows: tuple[dict[str, Any], ...] | None = Field(
+        default=None, max_length=IMPORT_ROWS_MAX, description="username, topics, note"
+    )
+    csv: str | None = Field(
+        default=None, max_length=IMPORT_CSV_MAX, description="a username column; topics (;-separated), note"
+    )
     skip_invalid: bool = Field(default=False, description="add the good rows even when some are bad")
     dry_run: bool = Field(default=False, description="say what would happen; change nothing")
 
@@ -169,6 +210,12 @@ class Status(_Command):
     action: Literal["status"]
 
 
+class Help(_Command):
+    """The actions and their fields."""
+
+    action: Literal["help"]
+
+
 Command = Annotated[
     AddTarget
     | EditTarget
@@ -182,12 +229,28 @@ Command = Annotated[
     | UpdateSettings
     | ImportTargets
     | ExportTargets
-    | Status,
+    | Status
+    | Help,
     Field(discriminator="action"),
 ]
 COMMAND: TypeAdapter[Command] = TypeAdapter(Command)
 # The action names, which pydantic puts first in a command's error locations.
-ACTIONS = frozenset(get_args(m.model_fields["action"].annotation)[0] for m in get_args(get_args(Command)[0]))
+COMMANDS: dict[str, type[_Command]] = {
+    get_args(m.model_fields["action"].annotation)[0]: m for m in get_args(get_args(Command)[0])
+}
+ACTIONS = frozenset(COMMANDS)
+
+
+def actions() -> dict[str, dict[str, list[str]]]:
+    """Each action with its required and optional fields: what ``{"action": "help"}`` answers."""
+    listed = {}
+    for name, model in sorted(COMMANDS.items()):
+        fields = {f: info for f, info in model.model_fields.items() if f != "action"}
+        listed[name] = {
+            "required": [f for f, info in fields.items() if info.is_required()],
+            "optional": [f for f, info in fields.items() if not info.is_required()],
+        }
+    return listed
 
 
 def parse_command(payload: object) -> Command:
@@ -261,10 +324,10 @@ def run_command(
     command: Command, stores: Stores, reader: Callable[[], XSource], now: datetime
 ) -> dict[str, Any]:
     """Carry out one command. ``reader`` is called only when X must be asked (adding a target)."""
-    at = command.at or now
-    if at.tzinfo is None:
-        at = at.replace(tzinfo=UTC)
+    at = checked_time(command.at, now)
     match command:
+        case Help():
+            return {"actions": actions()}
         case ListTargets():
             return {"targets": list_targets(stores, at)}
         case ListFollowing(limit=limit):
@@ -301,6 +364,19 @@ def run_command(
     raise AdminError(f"unknown command {command!r}")  # pragma: no cover - the union is exhaustive
 
 
+def checked_time(at: datetime | None, now: datetime) -> datetime:
+    """When a command happens: now, or its ``at`` (as UTC when it names no offset) within a window
+    around now, so no date near the calendar's ends reaches the stores or the engine."""
+    if at is None:
+        return now
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=UTC)
+    if not now - AT_PAST <= at <= now + AT_FUTURE:
+        window = f"{AT_PAST.days} days before and {AT_FUTURE.days} day after now ({now.isoformat()})"
+        raise AdminError(f"at must be within {window}", field="at")
+    return at
+
+
 def _add_target(
     stores: Stores, reader: Callable[[], XSource], new: NewTarget, at: datetime
 ) -> dict[str, Any]:
@@ -324,8 +400,9 @@ def _add_found(stores: Stores, user: XUser, new: NewTarget, at: datetime) -> Tar
         note=new.note,
         follows_us=False,  # a follow already in place shows up as evidence at the next collect
     )
-    stores.targets.put_target(target)
-    stores.evidence.add_interaction(Interaction(f"added:{_stamp(at)}", user.id, InteractionKind.ADDED, at))
+    # The profile and its "added" evidence together: a failure in between cannot leave a target that a
+    # retry would find already there but without the evidence its stage is worked out from.
+    stores.targets.add_target(target, Interaction(f"added:{_stamp(at)}", user.id, InteractionKind.ADDED, at))
     return _with_stage(target, _reevaluate(stores, target, at))
 
 
@@ -350,10 +427,7 @@ def _on_target(command: Command, stores: Stores, target: Target, at: datetime) -
                 ],
             }
         case EditTarget(topics=topics, note=note):
-            if topics is not None:
-                stores.targets.set_topics(target.id, topics)
-            if note is not None:
-                stores.targets.set_note(target.id, note)
+            stores.targets.edit_target(target.id, topics, note)  # one write: never half an edit
             return {"target": target_view(stores.targets.get_target(target.id))}
         case RemoveTarget():
             deleted = stores.targets.remove_target(target.id)

@@ -20,7 +20,7 @@ from pydantic import ValidationError
 
 from rapport.domain.model import Target
 from rapport.domain.x import XUser
-from rapport.usecases.admin import AdminError, ImportTargets, NewTarget
+from rapport.usecases.admin import IMPORT_CSV_MAX, IMPORT_ROWS_MAX, AdminError, ImportTargets, NewTarget
 from rapport.usecases.collect import me_on_x
 from rapport.usecases.ports import Stores, XSource
 
@@ -28,6 +28,7 @@ LOOKUP_BATCH = 100  # usernames per X users lookup, the most X takes at once
 COLUMNS = ("username", "topics", "note")
 TOPIC_SEPARATOR = ";"
 NOT_ON_X = "does not exist on X (or is suspended)"
+SHOWN_MAX = 100  # characters of a refused value repeated in the answer
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,7 +60,9 @@ def import_targets(
     add: Callable[[XUser, NewTarget], Target],
 ) -> dict[str, Any]:
     """Check every row, look the new usernames up on X, then add them all, or report and add none."""
-    rows = list(_csv_rows(command.csv)) if command.csv is not None else _list_rows(command.rows or ())
+    rows = _read_csv(command.csv) if command.csv is not None else _list_rows(command.rows or ())
+    if len(rows) > IMPORT_ROWS_MAX:
+        raise AdminError(f"at most {IMPORT_ROWS_MAX} targets an import; split the list", field="rows")
     valid, problems = _validated(rows)
     known = {t.username.lower() for t in stores.targets.list_targets()}
     existing = [new for _, new in valid if new.username.lower() in known]
@@ -119,6 +122,15 @@ def export_targets(targets: list[Target], form: Literal["csv", "json"]) -> dict[
     return {"format": "csv", "content": out.getvalue()}
 
 
+def _read_csv(text: str) -> list[tuple[int, dict[str, Any] | RowProblem]]:
+    # A field is at most the whole text (the csv module's own limit, 128 KiB, is lower).
+    csv.field_size_limit(max(csv.field_size_limit(), IMPORT_CSV_MAX))
+    try:
+        return list(_csv_rows(text))
+    except csv.Error as exc:  # e.g. a quote left open to the end
+        raise AdminError(f"the CSV cannot be read: {exc}", field="csv") from exc
+
+
 def _csv_rows(text: str) -> Iterator[tuple[int, dict[str, Any] | RowProblem]]:
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")), restval="")
     header = [name.strip().lower() for name in reader.fieldnames or ()]
@@ -170,8 +182,17 @@ def _row_problems(number: int, row: dict[str, Any], exc: ValidationError) -> lis
         field = str(error["loc"][0]) if error["loc"] else "row"
         value = row.get(field, json.dumps(row, default=str)) if isinstance(row, dict) else row
         message = str(error["msg"]).removeprefix("Value error, ")
-        problems.append(RowProblem(number, field, value, message))
+        problems.append(RowProblem(number, field, _shown(value), message))
     return problems
+
+
+def _shown(value: Any) -> Any:
+    """A refused value as the answer repeats it: long text cut, so the answer stays small."""
+    if isinstance(value, str) and len(value) > SHOWN_MAX:
+        return value[:SHOWN_MAX] + "…"
+    if isinstance(value, list | dict) and len(json.dumps(value, default=str)) > SHOWN_MAX:
+        return json.dumps(value, default=str)[:SHOWN_MAX] + "…"
+    return value
 
 
 def _look_up(usernames: list[str], reader: Callable[[], XSource]) -> tuple[dict[str, XUser], int]:

@@ -9,6 +9,7 @@ from datetime import datetime
 
 from pynamodb.connection import Connection
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
+from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
 from rapport.adapters.dynamodb.suggestions import suggestion_from_item
@@ -31,21 +32,18 @@ PROFILE = "PROFILE"
 
 
 class DynamoTargetStore:
+    def __init__(self) -> None:
+        self._transactions: Connection | None = None
+
     def put_target(self, target: Target) -> None:
-        TargetItem(
-            target_pk(target.id),
-            PROFILE,
-            gsi1pk=TARGETS,
-            gsi1sk=target.username.lower(),
-            target_id=target.id,
-            username=target.username,
-            name=target.name,
-            added_at=target.added_at,
-            stage=target.stage.value,
-            topics=list(target.topics),
-            follows_us=target.follows_us,
-            note=target.note,
-        ).save()
+        _profile_item(target).save()
+
+    def add_target(self, target: Target, added: Interaction) -> None:
+        if self._transactions is None:  # the models' own connection, as for the evidence store
+            self._transactions = TargetItem._get_connection().connection
+        with TransactWrite(connection=self._transactions) as tx:
+            tx.save(_profile_item(target))
+            tx.save(_interaction_item(added))
 
     def get_target(self, target_id: str) -> Target:
         try:
@@ -75,6 +73,15 @@ class DynamoTargetStore:
     def set_note(self, target_id: str, note: str) -> None:
         item = TargetItem(target_pk(target_id), PROFILE)
         item.update(actions=[TargetItem.note.set(note)])
+
+    def edit_target(self, target_id: str, topics: Iterable[str] | None, note: str | None) -> None:
+        actions: list[Action] = []
+        if topics is not None:
+            actions.append(TargetItem.topics.set(list(topics)))
+        if note is not None:
+            actions.append(TargetItem.note.set(note))
+        if actions:
+            TargetItem(target_pk(target_id), PROFILE).update(actions=actions)
 
     def remove_target(self, target_id: str) -> int:
         deleted = 0
@@ -193,6 +200,23 @@ def _transition(i: TransitionItem) -> Transition:
         to_stage=Stage(i.to_stage),
         reason=i.reason,
         evidence=tuple(i.evidence or ()),
+    )
+
+
+def _profile_item(target: Target) -> TargetItem:
+    return TargetItem(
+        target_pk(target.id),
+        PROFILE,
+        gsi1pk=TARGETS,
+        gsi1sk=target.username.lower(),
+        target_id=target.id,
+        username=target.username,
+        name=target.name,
+        added_at=target.added_at,
+        stage=target.stage.value,
+        topics=list(target.topics),
+        follows_us=target.follows_us,
+        note=target.note,
     )
 
 
