@@ -22,7 +22,6 @@ from rapport.email.wording import (
     NO_TARGETS,
     OFF_LADDER,
     STAGE_NAMES,
-    STEP_LABELS,
     budget_share,
     clean,
     count_actions,
@@ -31,6 +30,7 @@ from rapport.email.wording import (
     post_age,
     since,
     spend_lines,
+    step_label,
     transition_summary,
 )
 
@@ -102,7 +102,7 @@ def _html_suggestion(number: int, s: Suggestion, view: DigestView) -> str:
         f'color:{_CARD_FG};">',
         f'<tr><td style="padding:10px 12px;background-color:{_CARD_BG};color:{_CARD_FG};{_FONT}{_WRAP}">',
         f'<div style="font-size:16px;font-weight:700;color:{_CARD_FG};">{number}. @{_e(target)} '
-        f"{_badge(STEP_LABELS[s.kind], (bg, fg))}</div>",
+        f"{_badge(step_label(s, view.stage_of(s.target_username)), (bg, fg))}</div>",
         f'<div style="margin-top:6px;font-size:14px;color:{_MUTED};">'
         f"<strong>Why now:</strong> {_e_lines(s.reason)}</div>",
     ]

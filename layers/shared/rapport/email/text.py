@@ -14,13 +14,13 @@ from rapport.email.wording import (
     NO_TARGETS,
     OFF_LADDER,
     STAGE_NAMES,
-    STEP_LABELS,
     clean,
     funnel,
     losing_touch_line,
     post_age,
     since,
     spend_lines,
+    step_label,
     transition_summary,
 )
 
@@ -53,7 +53,7 @@ def render_text(view: DigestView, subject: str) -> str:
     out += ["TODAY'S ACTIONS", "==============="]
     for number, s in enumerate(view.suggestions, start=1):
         target = handle(clean(s.target_username))
-        out.append(f"{number}. @{target} · {STEP_LABELS[s.kind]}")
+        out.append(f"{number}. @{target} · {step_label(s, view.stage_of(s.target_username))}")
         out += _quoted(f"Why now: {s.reason}", "   ")
         if s.post_text:
             author = handle(clean(s.post_author_username or s.target_username))

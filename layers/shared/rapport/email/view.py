@@ -54,3 +54,8 @@ class DigestView:
     posted_at: Mapping[str, datetime] = field(default_factory=dict)  # post id -> when it was posted
     losing_touch: tuple[LosingTouch, ...] = ()
     spend: SpendSummary | None = None
+
+    def stage_of(self, username: str) -> Stage | None:
+        """Where a target stands today, as the overview shows it; None for one not listed."""
+        wanted = username.lower()
+        return next((t.stage for t in self.targets if t.username.lower() == wanted), None)

@@ -73,17 +73,26 @@ class DigestReport:
             "reason": self.reason,
             "subject": self.subject,
             "message_id": self.message_id,
-            "suggestions": [
-                {
-                    "kind": s.kind.value,
-                    "target": s.target_username,
-                    "post_id": s.post_id,
-                    "users": list(s.users),
-                    "why": s.reason,
-                }
-                for s in self.suggestions
-            ],
+            "suggestions": [suggestion_as_dict(s) for s in self.suggestions],
         }
+
+
+def suggestion_as_dict(s: Suggestion) -> dict[str, object]:
+    """One suggestion as the email shows it: why, the draft it pre-fills, and its links by name."""
+    from rapport.email.links import member_links, named_links
+
+    shown: dict[str, object] = {
+        "kind": s.kind.value,
+        "target": s.target_username,
+        "post_id": s.post_id,
+        "users": list(s.users),
+        "why": s.reason,
+        "draft": s.draft,
+        "links": named_links(s),
+    }
+    if s.kind is SuggestionKind.ENGAGE_CIRCLE:
+        shown["members"] = [{"username": u, "links": member_links(u)} for u in s.users]
+    return shown
 
 
 # --- choosing (pure) ---------------------------------------------------------------------------------
