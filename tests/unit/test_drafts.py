@@ -13,6 +13,7 @@ from rapport.domain.drafts import (
     answer_draft,
     ask_draft,
     best_resource,
+    circle_reply_draft,
     reply_draft,
     subject_of,
     x_length,
@@ -165,6 +166,14 @@ def test_a_reply_thanks_them_for_an_answer_or_a_mention_and_names_the_subject():
     assert "?" not in answer + mention  # a reply must not pass for our step-3 question
 
 
+def test_a_reply_in_the_circle_names_the_subject_and_asks_nothing():
+    for post_id in map(str, range(10)):
+        draft = circle_reply_draft(post_id, "EventBridge Pipes")
+        assert "EventBridge Pipes" in draft
+        assert "?" not in draft
+        assert circle_reply_draft(post_id, None)
+
+
 def test_a_draft_that_would_not_fit_on_x_falls_back_to_a_shorter_one():
     # Given a resource whose title and subject are as long as allowed, in double-weight characters
     wide = Resource(url="https://example.com/" + "x" * 400, title="漢" * 100, topics=("lambda",))
@@ -188,5 +197,6 @@ def test_every_draft_fits_on_x_whatever_the_post(text, post_id):
         ask_draft(post_id, subject),
         reply_draft(post_id, subject, to_our_question=True),
         reply_draft(post_id, subject, to_our_question=False),
+        circle_reply_draft(post_id, subject),
     ):
         assert 0 < x_length(draft) <= MAX_WEIGHTED_CHARS

@@ -9,7 +9,7 @@ import pytest
 import requests
 import tweepy
 
-from rapport.adapters.x_client import RETRIES, XReader
+from rapport.adapters.x_client import RETRIES, XReader, parse_post
 from rapport.domain.x import XUnavailable
 
 
@@ -84,3 +84,29 @@ def test_the_following_list_is_read_page_by_page_up_to_the_limit_and_billed_as_o
     assert [(p["max_results"], p["pagination_token"]) for p in asked] == [(3, None), (1, "t1")]
     # And each costs $0.001, as an owned read
     assert (x.usage.users, x.usage.cost.dollars) == (3, 0.003)
+
+
+def test_a_post_keeps_each_link_as_written_and_where_it_leads() -> None:
+    # Given a post as X serves it: the link wrapped in t.co, its destination in the entities
+    raw = {
+        "id": "1001",
+        "author_id": "200",
+        "text": "How we halved cold starts https://t.co/AbC123",
+        "created_at": "2026-03-02T09:15:00.000Z",
+        "entities": {
+            "urls": [
+                {
+                    "start": 26,
+                    "end": 49,
+                    "url": "https://t.co/AbC123",
+                    "expanded_url": "https://example.com/cold-starts",
+                    "display_url": "example.com/cold-starts",
+                }
+            ]
+        },
+    }
+    # When it is read
+    post = parse_post(raw)
+    # Then both forms are kept, and it reads with the destination instead of t.co
+    assert (post.urls, post.short_urls) == (("https://example.com/cold-starts",), ("https://t.co/AbC123",))
+    assert post.readable_text == "How we halved cold starts https://example.com/cold-starts"

@@ -23,6 +23,7 @@ __all__ = [
     "answer_draft",
     "ask_draft",
     "best_resource",
+    "circle_reply_draft",
     "reply_draft",
     "subject_of",
     "x_length",
@@ -302,6 +303,16 @@ REPLY_TO_ANSWER_NO_SUBJECT = (
     "Thank you, that's really useful.",
     "Really appreciate the answer, thanks!",
 )
+# A reply to someone of a target's circle, in a conversation the target may see.
+CIRCLE_REPLY = (
+    "Great point on {subject}, thanks for sharing.",
+    "This matches what I've seen with {subject}.",
+    "Useful take on {subject}, saving this one.",
+)
+CIRCLE_REPLY_NO_SUBJECT = (
+    "Great point, thanks for sharing.",
+    "This matches what I've seen too.",
+)
 
 
 def answer_draft(post_id: str, subject: str | None, fit: ResourceFit | None) -> str:
@@ -333,3 +344,10 @@ def reply_draft(post_id: str, subject: str | None, *, to_our_question: bool) -> 
     if subject:
         return _fill(post_id, forms, plain[0], subject=subject)
     return _fill(post_id, plain, plain[0])
+
+
+def circle_reply_draft(post_id: str, subject: str | None) -> str:
+    """A reply to a post of someone in a target's circle: a short, genuine acknowledgement."""
+    if subject:
+        return _fill(post_id, CIRCLE_REPLY, CIRCLE_REPLY_NO_SUBJECT[0], subject=subject)
+    return _fill(post_id, CIRCLE_REPLY_NO_SUBJECT, CIRCLE_REPLY_NO_SUBJECT[0])
