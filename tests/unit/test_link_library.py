@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
 import pytest
+from rich.console import Console
 
 from rapport.domain.policy import MAX_LINK_TOPICS, MAX_LINKS, MAX_TITLE_CHARS, MAX_URL_CHARS
-from rapport_local.stack_commands import Trouble, edit_library
+from rapport_local.stack_commands import Trouble, edit_library, links_table, settings_table
 from tests.unit.test_admin_api import Api
 
 
@@ -81,3 +83,15 @@ def test_removing_takes_out_the_url_and_an_unknown_url_is_a_mistake() -> None:
     assert edit_library([link(1), link(2)], "remove", "https://example.com/1") == [link(2)]
     with pytest.raises(Trouble, match="no link"):
         edit_library([link(1)], "remove", "https://example.com/9")
+
+
+def test_the_settings_table_counts_the_links_and_the_links_table_lists_them() -> None:
+    out = io.StringIO()
+    console = Console(file=out, width=200)
+    console.print(settings_table({"links": [link(1), link(2)], "digest_hour": 7}))
+    console.print(links_table([link(1, title="Cold starts", topics=["lambda", "cold start"])]))
+    shown = out.getvalue()
+    assert "2 (see `rapport settings links`)" in shown
+    assert "Cold starts" in shown
+    assert "lambda, cold start" in shown
+    assert "https://example.com/1" in shown
