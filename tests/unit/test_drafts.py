@@ -59,6 +59,10 @@ def test_x_counts_emoji_and_cjk_twice_and_accented_latin_once():
         ("Just shipped v2 of our #serverless toolkit https://t.co/abc", (), "serverless toolkit"),
         ("What's your favourite way to structure a monorepo?", (), "monorepo"),
         ("What\u2019s the best way to learn Rust?", (), "Rust"),
+        # a topic word anchors the phrase: the verb before it and the adverb after it go
+        ("Has anyone found a clean way to version lambda configs?", ("lambda",), "lambda configs"),
+        ("What's your go-to way to test lambda locally?", ("lambda",), "lambda"),
+        ("@ana_builds good question! We split when init code differs a lot.", (), "init code"),
     ],
 )
 def test_the_subject_is_the_phrase_that_names_what_the_post_is_about(text, topics, subject):

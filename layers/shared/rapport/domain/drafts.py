@@ -58,9 +58,11 @@ _STOPWORD_TEXT = """
     your yours
 """
 # Verbs that often sit inside a phrase of content words ("when init code differs"), but only those
-# that are rarely the name of a subject themselves: "build" or "test" stay.
+# that are rarely the name of a subject themselves ("build" or "test" stay), ordinals and times.
 _VERB_TEXT = """
     differ differs differed split splits shipped wrote written writes learned learnt taught found
+    stuck tried first last next
+    day days week weeks month months year years tonight tomorrow yesterday morning
     moved halved doubled cut cuts decided decide decides helped helps works worked
 """
 _STOPWORDS = frozenset(_STOPWORD_TEXT.split()) | frozenset(_VERB_TEXT.split())
@@ -127,7 +129,7 @@ def _runs(text: str) -> list[list[_Word]]:
             run: list[_Word] = []
             for word in _words(chunk):
                 opens, first = first, False
-                if not word or word.lstrip("#").lower() in _STOPWORDS or word.lower() == "rt":
+                if not word or _names_nothing(word):
                     if run:
                         runs.append(run)
                     run = []
@@ -136,6 +138,12 @@ def _runs(text: str) -> list[list[_Word]]:
             if run:
                 runs.append(run)
     return runs
+
+
+def _names_nothing(word: str) -> bool:
+    lower = word.lstrip("#").lower()
+    # Adverbs ("locally", "really") qualify a phrase but never name its subject.
+    return lower in _STOPWORDS or lower == "rt" or (len(lower) > 5 and lower.endswith("lly"))
 
 
 def _telling(word: _Word) -> int:
@@ -178,15 +186,14 @@ def subject_of(text: str, topics: Iterable[str] = ()) -> str | None:
 
 
 def _from_first_name(window: list[_Word], topic_keys: Sequence[tuple[str, ...]]) -> list[_Word]:
-    """The phrase from its first telling word: "learn Rust" names Rust, "test Lambda cold starts"
-    names Lambda cold starts; a word of a topic is never cut."""
+    """The phrase from its first telling word or topic word: "learn Rust" names Rust, "test Lambda
+    cold starts" names Lambda cold starts, "version lambda configs" (topic lambda) lambda configs."""
     topic_words = {k for t in topic_keys for k in t}
-    while (
-        len(window) > 1
-        and _telling(window[0]) == 0
-        and _key(window[0].text) not in topic_words
-        and any(_telling(w) for w in window[1:])
-    ):
+
+    def anchor(word: _Word) -> bool:
+        return _telling(word) > 0 or _key(word.text) in topic_words
+
+    while len(window) > 1 and not anchor(window[0]) and any(anchor(w) for w in window[1:]):
         window = window[1:]
     return window
 
