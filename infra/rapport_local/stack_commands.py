@@ -202,7 +202,10 @@ def settings_table(settings: dict[str, Any], only: Sequence[str] | None = None) 
     table.add_column("value")
     for key in only if only is not None else sorted(settings):
         value = settings.get(key)
-        shown = ", ".join(map(str, value)) if isinstance(value, list) else _plain(value)
+        if key == "links" and isinstance(value, list):
+            shown = f"{len(value)} (see `rapport settings links`)"
+        else:
+            shown = ", ".join(map(str, value)) if isinstance(value, list) else _plain(value)
         table.add_row(key, shown)
     return table
 
@@ -350,6 +353,33 @@ def add_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
         "comma-separated.\nexample:\n  rapport --local settings set digest_hour=8 topics=serverless,python",
     )
     set_.add_argument("pairs", nargs="+", metavar="KEY=VALUE")
+    links = command(
+        changes,
+        "links",
+        "your link library: the resources an answer to a question can point to; list, add or remove them",
+        "examples:\n  rapport --local settings links\n"
+        "  rapport --local settings links add https://example.com/cold-starts "
+        '--title "Measuring cold starts" --topics "lambda,cold starts"\n'
+        "  rapport --local settings links remove https://example.com/cold-starts",
+    )
+    link_actions = links.add_subparsers(dest="links_command", metavar="ACTION")
+    add_link = command(
+        link_actions,
+        "add",
+        "add a resource (or replace the one with the same URL)",
+        "example:\n"
+        '  rapport --local settings links add https://example.com/t --title "Typing guide" --topics python',
+    )
+    add_link.add_argument("url", metavar="URL")
+    add_link.add_argument("--title", required=True, help="what the answer calls it")
+    add_link.add_argument("--topics", default="", metavar="A,B", help="what it helps with, comma-separated")
+    remove_link = command(
+        link_actions,
+        "remove",
+        "remove a resource by its URL",
+        "example:\n  rapport --local settings links remove https://example.com/t",
+    )
+    remove_link.add_argument("url", metavar="URL")
 
 
 def run(args: argparse.Namespace, client_of: Callable[[], StackClient]) -> int:
@@ -627,6 +657,8 @@ def _export(client: StackClient, form: str) -> int:
 
 
 def _settings(client: StackClient, args: argparse.Namespace, as_json: bool) -> int:
+    if args.settings_command == "links":
+        return _links(client, args, as_json)
     if args.settings_command is None:
         body = _call(client, "GET", "/settings")
         if as_json:
@@ -639,6 +671,56 @@ def _settings(client: StackClient, args: argparse.Namespace, as_json: bool) -> i
         return _print_json(body)
     _console().print(settings_table(body["settings"], only=list(changes)))
     return DONE
+
+
+def _links(client: StackClient, args: argparse.Namespace, as_json: bool) -> int:
+    """The library is one setting: read it, change it here, and send it back whole (the stack checks it)."""
+    library: list[dict[str, Any]] = list(_call(client, "GET", "/settings")["settings"].get("links") or [])
+    action = args.links_command
+    if action is not None:
+        library = edit_library(
+            library, action, args.url, title=getattr(args, "title", ""), topics=args_topics(args)
+        )
+        library = _call(client, "PATCH", "/settings", {"links": library})["settings"]["links"]
+    if as_json:
+        return _print_json({"links": library})
+    _console().print(links_table(library))
+    return DONE
+
+
+def args_topics(args: argparse.Namespace) -> list[str]:
+    return parse_topics(getattr(args, "topics", "") or "")
+
+
+def edit_library(
+    library: Sequence[dict[str, Any]], action: str, url: str, *, title: str = "", topics: Sequence[str] = ()
+) -> list[dict[str, Any]]:
+    """The library after adding (or replacing, by URL) or removing one resource; removing an unknown
+    URL is a usage problem, so a typo does not pass for done."""
+    url = url.strip()
+    kept = [link for link in library if link.get("url") != url]
+    if action == "remove":
+        if len(kept) == len(library):
+            raise Trouble(f"no link {url} in your library (see `rapport settings links`)")
+        return kept
+    replaced = len(kept) < len(library)
+    added = {"url": url, "title": title, "topics": list(topics)}
+    if replaced:  # keep its place: earlier links win ties when answers pick one
+        return [added if link.get("url") == url else link for link in library]
+    return [*kept, added]
+
+
+def links_table(library: Sequence[dict[str, Any]]) -> Table:
+    table = Table(title=f"links ({len(library)})", title_justify="left")
+    table.add_column("#", justify="right")
+    table.add_column("title")
+    table.add_column("topics")
+    table.add_column("url", no_wrap=True)
+    for n, link in enumerate(library, start=1):
+        table.add_row(
+            str(n), _plain(link.get("title")), ", ".join(link.get("topics") or ()), _plain(link.get("url"))
+        )
+    return table
 
 
 # --- talking to the stack, and printing -------------------------------------------------------

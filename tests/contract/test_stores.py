@@ -14,7 +14,7 @@ import pytest
 from rapport.domain.model import CircleMember, Stage, SuggestionKind, Transition, lookback_key, suggestion_ref
 from rapport.domain.model import InteractionKind as K
 from rapport.domain.money import USD, Spend
-from rapport.domain.policy import Policy
+from rapport.domain.policy import Policy, Resource
 from rapport.usecases.ports import DaySpend, NotFoundError, Stores
 from tests.factories import at, evidence, post, suggestion, target
 
@@ -100,6 +100,32 @@ def test_an_interaction_is_stored_once_by_post_id(stores: Stores):
     # Then it is there once, intact
     assert (first, second) == (True, False)
     assert stores.evidence.interactions("200") == [thing]
+
+
+def test_a_posts_links_keep_both_their_destination_and_their_t_co_form(stores: Stores):
+    # Given a post whose link X wrapped in t.co
+    stores.targets.put_target(target())
+    p = post(
+        "Halved cold starts https://t.co/AbC",
+        post_id="1004",
+        urls=("https://example.com/cold",),
+        short_urls=("https://t.co/AbC",),
+    )
+    stores.evidence.add_interaction(evidence(K.TARGET_POST, at(1), ev_id="1004", the_post=p))
+    # Then it reads back whole, and reads with the link's destination
+    (stored,) = stores.evidence.interactions("200")
+    assert stored.post == p
+    assert stored.post.readable_text == "Halved cold starts https://example.com/cold"
+
+
+def test_the_link_library_round_trips_in_the_settings(stores: Stores):
+    library = (
+        Resource(url="https://example.com/a", title="Cold starts", topics=("lambda", "cold start")),
+        Resource(url="https://example.com/b", title="Typing", topics=()),
+    )
+    stores.settings.put_policy(Policy(links=library))
+    assert stores.settings.policy().links == library
+    assert stores.settings.policy_and_me()[0].links == library
 
 
 def test_a_follow_change_and_the_follow_flag_are_written_together_once(stores: Stores):

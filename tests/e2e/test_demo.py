@@ -101,6 +101,43 @@ def test_a_weekly_look_back_goes_each_sunday(demo):
     assert "<script" not in (out / summary["lookbacks"][0]["html"]).read_text().lower()
 
 
+def test_every_suggestion_carries_the_draft_and_the_links_the_email_shows(demo):
+    out, summary, _ = demo
+    suggestions = [(d, s) for d in summary["digests"] for s in d["suggestions"]]
+    for digest, s in suggestions:
+        text = (out / digest["text"]).read_text()
+        # Reply-type suggestions have a draft, and the email shows it and pre-fills the reply with it
+        assert (s["draft"] is not None) == (s["kind"] in {"answer", "ask", "reply"}), s
+        if s["draft"] is not None:
+            assert s["draft"] in text
+        # Every link is on x.com, by name, and in the email
+        for url in s["links"].values():
+            assert url.startswith("https://x.com/")
+            assert url in text
+    named = {s["kind"]: set(s["links"]) for _, s in suggestions}
+    assert named["retweet"] == {"retweet", "open", "follow"}
+    assert named["answer"] == named["ask"] == named["reply"] == {"reply", "open"}
+    # The load-testing question is answered with Ana's load-testing resource (scenario settings.links)
+    answer = next(s for _, s in suggestions if s["post_id"] == "1005")
+    assert "https://example.com/ana/load-testing" in answer["draft"]
+    # The ask names what the post was about, and is a question
+    ask = next(s for _, s in suggestions if s["kind"] == "ask")
+    assert "Python typing" in ask["draft"]
+    assert ask["draft"].endswith("?")
+
+
+def test_a_question_from_a_target_in_their_circle_is_not_labelled_step_2(demo):
+    out, summary, _ = demo
+    circle_from = summary["targets"]["person_x"]["transitions"][3]["at"][:10]
+    later = [d for d in summary["digests"] if d["date"] > circle_from]
+    answers = [d for d in later if any(s["kind"] == "answer" for s in d["suggestions"])]
+    assert answers
+    for d in answers:
+        text = (out / d["text"]).read_text()
+        assert "Answer their question" in text
+        assert "Step 2" not in text
+
+
 def test_the_summary_counts_what_x_would_have_billed(demo):
     out, summary, lines = demo
     on_disk = json.loads((out / "summary.json").read_text())

@@ -371,3 +371,43 @@ def test_a_long_import_is_checked_whole_then_sent_in_parts_with_a_progress_bar(
     stored = listed(capsys)
     assert set(BULK) <= set(stored)
     assert stored["bulk_204"]["topics"] == ["bulk"]
+
+
+def test_the_link_library_is_listed_added_to_and_removed_from_and_a_bad_link_changes_nothing(
+    in_stack_dir: RunningStack, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given the library the scenario's settings started with
+    before = settings(capsys)["links"]
+    url = "https://example.com/cold-starts"
+    # When the person adds a resource with its title and topics
+    code, out, _ = rapport(
+        capsys,
+        "settings",
+        "links",
+        "add",
+        url,
+        "--title",
+        "Measuring  cold starts",
+        "--topics",
+        "Lambda, cold start",
+    )
+    # Then the library lists it last, its title tidied and its topics as the answers match them
+    assert code == 0
+    assert "Measuring cold starts" in out
+    added = {"url": url, "title": "Measuring cold starts", "topics": ["lambda", "cold start"]}
+    assert settings(capsys)["links"] == [*before, added]
+    code, out, _ = rapport(capsys, "settings", "links")
+    assert (code, url in out) == (0, True)
+
+    # A link that is not a web address is refused, naming the library, and nothing changes
+    code, _, err = rapport(capsys, "settings", "links", "add", "ftp://example.com/x", "--title", "Nope")
+    assert code == 1
+    assert "links" in err
+    assert settings(capsys)["links"] == [*before, added]
+
+    # Removing an unknown link is a usage mistake; removing the one added leaves the library as it was
+    code, _, err = rapport(capsys, "settings", "links", "remove", "https://example.com/typo")
+    assert (code, "no link" in err) == (2, True)
+    code, _, _ = rapport(capsys, "settings", "links", "remove", url)
+    assert code == 0
+    assert settings(capsys)["links"] == before

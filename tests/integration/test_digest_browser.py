@@ -21,8 +21,10 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from rapport.domain.drafts import ResourceFit, answer_draft, ask_draft, reply_draft
 from rapport.domain.model import CircleMember, Stage, Suggestion, SuggestionKind, Transition
 from rapport.domain.money import USD
+from rapport.domain.policy import Resource
 from rapport.email.links import intent_links
 from rapport.email.lookback import render_lookback
 from rapport.email.render import render_digest
@@ -132,6 +134,11 @@ def render_in_browser(markup: str, name: str, device: str) -> dict[str, Any]:
 
 # --- a full, difficult day ------------------------------------------------------------------------------
 
+# A resource of the person's library with a long address: the answer's draft carries it whole.
+LOAD_TESTING = Resource(
+    url=LONG_WORD, title="Load testing serverless APIs, step by step", topics=("load testing",)
+)
+
 
 def a_full_day() -> DigestView:
     """Every kind of suggestion, hostile and overlong text from X, and every part of the overview."""
@@ -156,7 +163,7 @@ def a_full_day() -> DigestView:
             "1004",
             reason="@person_x replied to your question: they spoke first, so a reply is welcome",
             post_text="@ana_builds good question! We split when init code differs <b>a lot</b>.",
-            draft="@person_x thanks — that matches what we saw & more",
+            draft=reply_draft("1004", "init code", to_our_question=True),
         ),
         s(
             SuggestionKind.ANSWER,
@@ -166,7 +173,7 @@ def a_full_day() -> DigestView:
             post_author_username="serverless_sam",
             reason="@serverless_sam asked their network a question on a topic you know: answer while fresh",
             post_text=f"What's your go-to tool for load testing serverless APIs? {LONG_WORD}",
-            draft="@serverless_sam this helped me with exactly that: ",
+            draft=answer_draft("1005", "serverless APIs", ResourceFit(LOAD_TESTING, 3)),
         ),
         s(
             SuggestionKind.ASK,
@@ -176,7 +183,7 @@ def a_full_day() -> DigestView:
             post_author_username="pythonista_pat",
             reason="@pythonista_pat follows you now: ask them about what they know",
             post_text='<script>alert("x")</script> What @friend_w taught me about Python packaging',
-            draft="@pythonista_pat curious how you'd approach this in practice: ",
+            draft=ask_draft("1012", "Python packaging"),
         ),
         s(
             SuggestionKind.ENGAGE_CIRCLE,
@@ -250,11 +257,15 @@ def test_the_digest_fits_the_screen_and_every_action_link_is_there(full_day: Dig
     # And each one is a well-formed https link to X
     for link in page["links"]:
         url = urlsplit(link["href"])
-        assert url.scheme == "https" and url.netloc in {"twitter.com", "x.com"}, link
+        assert url.scheme == "https" and url.netloc == "x.com", link
         if url.query:
             parse_qs(url.query, strict_parsing=True)
     # And nothing from X became markup
     assert not any("alert" in link["text"] for link in page["links"])
+    # And each reply is pre-filled with the draft the card shows, the answer's with its resource
+    replies = [parse_qs(urlsplit(h).query).get("text", [""])[0] for h in shown if "in_reply_to=" in h]
+    assert replies == [s.draft for s in full_day.suggestions if s.draft]
+    assert any(LOAD_TESTING.url in text for text in replies)
 
 
 def test_the_plain_text_part_carries_the_same_suggestions(full_day: DigestView) -> None:

@@ -103,7 +103,7 @@ def test_a_few_hours_on_the_clock_make_a_digest_to_preview(
     assert code == 0
     assert "TODAY'S ACTIONS" in out
     assert "@person_x" in out
-    assert "https://twitter.com/intent/retweet?tweet_id=" in out
+    assert "https://x.com/intent/retweet?tweet_id=" in out
     assert "@person_x" in html.read_text()
 
 

@@ -275,3 +275,30 @@ def test_the_circle_step_names_whom_they_talk_with_and_where_with_no_extra_x_rea
     # And no X read was added for it: the circle came from person_x's replies already read
     endpoints = set(stack.xsim.usage()["requests_by_endpoint"])
     assert not {e for e in endpoints if e.startswith("/2/tweets")}
+
+
+def test_an_answer_is_pre_filled_with_the_resource_of_the_scenarios_link_library(stack_for):
+    # Given a library of two resources in the scenario's settings, and a target who thanked us
+    library = [
+        {"url": "https://example.com/monorepo", "title": "Monorepos that stay fast", "topics": ["monorepo"]},
+        {"url": "https://example.com/cold", "title": "Measuring Lambda cold starts", "topics": ["cold"]},
+    ]
+    question = {"id": "1004", "by": "person_x", "text": "Anyone know a good way to test Lambda cold starts?"}
+    settings = {"timezone": "Europe/London", "digest_hour": 7, "topics": ["lambda"], "links": library}
+    stack = stack_for(world(*THANKED["events"], {"at": ts(5), "post": question}, settings=settings))
+    # When they ask their network about cold starts, and the digest goes out (day 3: day 2 they rest)
+    stack.hour(6)
+    sent_before = len(stack.aws.sent_emails())
+    stack.digest_at(23)
+    report = stack.digest_at(47)
+    # Then the answer's draft and its reply intent carry the cold-start resource, and so does the email
+    (answer,) = [s for s in report["suggestions"] if s["kind"] == "answer"]
+    assert answer["post_id"] == "1004"
+    assert "https://example.com/cold" in answer["draft"]
+    assert "Measuring Lambda cold starts" in answer["why"]
+    reply = answer["links"]["reply"]
+    assert reply.startswith("https://x.com/intent/tweet?in_reply_to=1004&text=")
+    assert "https%3A%2F%2Fexample.com%2Fcold" in reply
+    text = stack.aws.sent_emails()[-1].get_body(preferencelist=("plain",)).get_content()
+    assert len(stack.aws.sent_emails()) > sent_before
+    assert answer["draft"] in text

@@ -14,9 +14,9 @@ from urllib.parse import parse_qs, urlsplit
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rapport.domain.model import Stage, Suggestion, SuggestionKind, Transition
+from rapport.domain.model import CircleMember, Stage, Suggestion, SuggestionKind, Transition
 from rapport.domain.money import USD
-from rapport.email.links import intent_links
+from rapport.email.links import circle_links, intent_links, named_links
 from rapport.email.mime import build_mime
 from rapport.email.render import RenderedDigest, render_digest
 from rapport.email.view import DigestView, LosingTouch, SpendSummary, TargetStatus
@@ -112,7 +112,7 @@ def test_a_retweet_suggestion_links_to_the_retweet_intent_and_the_post() -> None
 
     # Then one retweets exactly that post and the other opens it on x.com
     retweet = urlsplit(links["Retweet"])
-    assert (retweet.scheme, retweet.netloc, retweet.path) == ("https", "twitter.com", "/intent/retweet")
+    assert (retweet.scheme, retweet.netloc, retweet.path) == ("https", "x.com", "/intent/retweet")
     assert query(links["Retweet"]) == {"tweet_id": [s.post_id]}
     assert links["Open post"] == f"https://x.com/alice/status/{s.post_id}"
     assert not any("intent/like" in url for url in links.values())
@@ -194,7 +194,7 @@ def test_every_suggestion_in_the_email_has_its_links_and_they_are_well_formed() 
     for href in page.hrefs:
         parts = urlsplit(href)
         assert parts.scheme == "https"
-        assert parts.netloc in {"twitter.com", "x.com"}
+        assert parts.netloc == "x.com"
 
 
 # --- Escaping ------------------------------------------------------------------------------------------
@@ -301,12 +301,24 @@ def test_the_plain_text_part_carries_the_same_suggestions_and_urls() -> None:
     assert "3. @alice" in rendered.text
 
 
+# The stage a target stands at when each kind is its current step.
+AT_STEP = {
+    SuggestionKind.RETWEET: Stage.RETWEET,
+    SuggestionKind.ANSWER: Stage.ANSWER,
+    SuggestionKind.ASK: Stage.ASK,
+    SuggestionKind.ENGAGE_CIRCLE: Stage.CIRCLE,
+    SuggestionKind.REPLY: Stage.ANSWER,
+}
+
+
 def test_each_kind_is_named_after_its_step_of_the_method() -> None:
-    # Given one suggestion of every kind
-    suggestions = tuple(a_suggestion(kind) for kind in SuggestionKind)
+    # Given one suggestion of every kind, each for a target standing at that step
+    suggestions = tuple(a_suggestion(kind, target_username=f"t_{kind.value}") for kind in SuggestionKind)
+    since = datetime(2025, 3, 1, tzinfo=UTC)
+    stands = tuple(TargetStatus(f"t_{kind.value}", stage, since) for kind, stage in AT_STEP.items())
 
     # When the digest is rendered
-    rendered = render_digest(a_view(*suggestions))
+    rendered = render_digest(a_view(*suggestions, targets=stands))
 
     # Then the reader sees which step each action belongs to
     for label in (
@@ -570,10 +582,55 @@ def test_an_empty_day_still_reports_who_is_slipping_away() -> None:
     assert _Page(rendered.html).hrefs == []
 
 
-def test_a_retweet_also_offers_to_follow_the_target() -> None:
+def test_a_retweet_also_offers_to_follow_the_target_by_id() -> None:
     links = dict(intent_links(a_suggestion(SuggestionKind.RETWEET)))
 
-    assert query(links["Follow @alice"]) == {"screen_name": ["alice"]}
+    # By id: a screen name can change, the id stored for the target cannot
+    follow = urlsplit(links["Follow @alice"])
+    assert (follow.netloc, follow.path) == ("x.com", "/intent/follow")
+    assert query(links["Follow @alice"]) == {"user_id": ["1001"]}
+
+
+def test_a_question_of_a_target_already_in_their_circle_is_not_labelled_step_2() -> None:
+    # Given alice is in her circle stage and asked her network a question (still worth answering)
+    s = a_suggestion(SuggestionKind.ANSWER, draft="This might help: https://example.com/a")
+    view = a_view(s, targets=(TargetStatus("alice", Stage.CIRCLE, datetime(2025, 3, 1, tzinfo=UTC)),))
+
+    # When the digest is rendered
+    rendered = render_digest(view)
+
+    # Then the action is named, but not as step 2 of a method she is past
+    for shown in (rendered.text, _Page(rendered.html).text):
+        assert "Answer their question" in shown
+        assert "Step 2" not in shown
+
+
+def test_every_intent_is_on_x_com() -> None:
+    # Given one suggestion of every kind, one of them with no post to act on
+    suggestions = [a_suggestion(kind) for kind in SuggestionKind]
+    suggestions.append(a_suggestion(SuggestionKind.ASK, post_id=None, post_text=None, draft="How?"))
+
+    # Then every link, intent or plain, is on https://x.com (twitter.com intents do not open the app)
+    for s in suggestions:
+        for _, url in intent_links(s):
+            assert url.startswith("https://x.com/"), url
+
+
+def test_named_links_are_the_email_links_by_name() -> None:
+    retweet = a_suggestion(SuggestionKind.RETWEET)
+    answer = a_suggestion(SuggestionKind.ANSWER, draft="See https://example.com/a")
+
+    assert set(named_links(retweet)) == {"retweet", "open", "follow"}
+    assert set(named_links(answer)) == {"reply", "open"}
+    assert list(named_links(answer).values()) == [url for _, url in intent_links(answer)]
+    assert query(named_links(answer)["reply"])["text"] == ["See https://example.com/a"]
+    circle = a_suggestion(SuggestionKind.ENGAGE_CIRCLE, users=("bob",))
+    assert named_links(circle) == {}
+    bob = CircleMember("bob", "@alice named them once in 1 day", user_id="301")
+    assert circle_links(bob) == {
+        "open": "https://x.com/bob",
+        "follow": "https://x.com/intent/follow?user_id=301",
+    }
 
 
 def test_the_mime_parts_are_7bit_safe() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from rapport.domain.engine import replay
 from rapport.domain.model import InteractionKind as K
 from rapport.domain.model import Stage, SuggestionKind
-from rapport.domain.policy import Policy
+from rapport.domain.policy import Policy, Resource
 from rapport.domain.suggestions import Context, suggest
 from tests.factories import ME, added, at, evidence, post, suggestion, target
 
@@ -84,7 +84,7 @@ def test_step_2_suggests_answering_a_question_they_asked_their_network():
     answer = made[SuggestionKind.ANSWER]
     assert answer.post_id == "q1"
     assert answer.draft
-    assert answer.draft.startswith("@person_x")
+    assert "Lambda init time" in answer.draft  # what the question is about, in its own words
     assert "on a topic you know" in answer.reason
 
 
@@ -247,3 +247,90 @@ def test_the_step_3_question_is_asked_on_a_post_we_have_not_reacted_to_and_not_o
     ]
     (ask,) = [s for s in suggestions_for(history) if s.kind is SuggestionKind.ASK]
     assert ask.post_id == "p1"
+
+
+# --- drafts and the link library (issue 13) ---------------------------------------------------------
+
+COLD_STARTS = Resource(
+    url="https://example.com/cold-starts", title="Measuring Lambda cold starts", topics=("cold start",)
+)
+MONOREPOS = Resource(
+    url="https://example.com/monorepo", title="Monorepos that stay fast", topics=("monorepo",)
+)
+
+
+def _answer_to(question: str, policy: Policy):
+    history = [added(), evidence(K.THANKS, at(1)), their_post(question, 2, question=True, post_id="q1")]
+    (answer,) = [s for s in suggestions_for(history, policy=policy) if s.kind is SuggestionKind.ANSWER]
+    return answer
+
+
+def test_an_answer_offers_the_resource_of_the_library_that_fits_the_question():
+    # Given a library of two resources
+    policy = Policy(topics=("lambda",), links=(MONOREPOS, COLD_STARTS))
+    # When they ask about cold starts
+    answer = _answer_to("Anyone know a good way to test Lambda cold starts locally?", policy)
+    # Then the reply is pre-filled with the cold-start resource, and the reason names it
+    assert answer.draft is not None
+    assert COLD_STARTS.url in answer.draft
+    assert MONOREPOS.url not in answer.draft
+    assert COLD_STARTS.title in answer.reason
+
+
+def test_with_no_fitting_resource_the_answer_says_so_and_its_draft_has_no_dangling_colon():
+    # Given a library with nothing on the question's subject
+    policy = Policy(links=(MONOREPOS,))
+    # When they ask about something else
+    answer = _answer_to("Anyone know a good way to test Lambda cold starts locally?", policy)
+    # Then the reason says no link fits, and the draft is a whole sentence about their subject
+    assert "No link in your library fits" in answer.reason
+    assert answer.draft is not None
+    assert "http" not in answer.draft
+    assert not answer.draft.rstrip().endswith(":")
+    assert "Lambda cold starts" in answer.draft
+
+
+def test_the_ask_refers_to_what_their_post_is_about():
+    # Given the post of issue 13 that the step-3 question was asked on
+    history = [
+        added(),
+        evidence(K.FOLLOW, at(1)),
+        their_post(
+            "Pairing with @friend_z and @friend_y on Python typing",
+            2,
+            post_id="p1",
+            mention_usernames=("friend_z", "friend_y"),
+        ),
+    ]
+    (ask,) = [s for s in suggestions_for(history) if s.kind is SuggestionKind.ASK]
+    # Then the draft asks about Python typing, as a question
+    assert ask.draft is not None
+    assert "Python typing" in ask.draft
+    assert ask.draft.endswith("?")
+
+
+def test_they_spoke_to_you_comes_with_a_draft_about_what_they_said():
+    # Given they replied to our question about cold starts (no draft at all before issue 13)
+    reply = post("@ana_builds We cut cold starts with SnapStart, worth a try", when=at(2), post_id="r1")
+    history = [added(), evidence(K.REPLY_TO_QUESTION, at(2), ev_id="r1", the_post=reply, refers_to="o1")]
+    (made,) = [s for s in suggestions_for(history) if s.kind is SuggestionKind.REPLY]
+    # Then there is a draft thanking them, naming their subject
+    assert made.draft is not None
+    assert "SnapStart" in made.draft
+
+
+def test_a_post_is_quoted_with_its_links_expanded_not_as_t_co():
+    # Given a post whose link X wrapped in t.co
+    history = [
+        added(),
+        their_post(
+            "How we halved Lambda cold starts https://t.co/AbC123",
+            1,
+            post_id="p1",
+            urls=("https://example.com/cold-starts",),
+            short_urls=("https://t.co/AbC123",),
+        ),
+    ]
+    (retweet,) = suggestions_for(history)
+    # Then the suggestion quotes it with the link's destination
+    assert retweet.post_text == "How we halved Lambda cold starts https://example.com/cold-starts"

@@ -165,3 +165,29 @@ def test_post_text_is_unescaped_exactly_once_as_it_becomes_a_post(served, writte
     raw = {"id": "1", "text": served, "created_at": "2026-03-02T08:00:00.000Z", "author_id": "200"}
     # When the reader turns it into a Post / Then the text is what the author wrote
     assert parse_post(raw).text == written
+
+
+def test_a_post_keeps_each_link_as_written_and_where_it_leads() -> None:
+    # Given a post as X serves it: the link wrapped in t.co, its destination in the entities
+    raw = {
+        "id": "1001",
+        "author_id": "200",
+        "text": "How we halved cold starts https://t.co/AbC123",
+        "created_at": "2026-03-02T09:15:00.000Z",
+        "entities": {
+            "urls": [
+                {
+                    "start": 26,
+                    "end": 49,
+                    "url": "https://t.co/AbC123",
+                    "expanded_url": "https://example.com/cold-starts",
+                    "display_url": "example.com/cold-starts",
+                }
+            ]
+        },
+    }
+    # When it is read
+    post = parse_post(raw)
+    # Then both forms are kept, and it reads with the destination instead of t.co
+    assert (post.urls, post.short_urls) == (("https://example.com/cold-starts",), ("https://t.co/AbC123",))
+    assert post.readable_text == "How we halved cold starts https://example.com/cold-starts"

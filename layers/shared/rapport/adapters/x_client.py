@@ -279,6 +279,7 @@ def parse_post(raw: dict[str, Any]) -> Post:
         mention_ids=tuple(str(m["id"]) for m in mentions if m.get("id")),
         mention_usernames=tuple(str(m["username"]) for m in mentions if m.get("username")),
         urls=tuple(str(u.get("expanded_url") or u.get("url")) for u in entities.get("urls") or []),
+        short_urls=tuple(str(u.get("url") or "") for u in entities.get("urls") or []),
         like_count=int(metrics.get("like_count", 0)),
         retweet_count=int(metrics.get("retweet_count", 0)),
         reply_count=int(metrics.get("reply_count", 0)),

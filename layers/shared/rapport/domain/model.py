@@ -67,7 +67,8 @@ class Post:
     quoted_id: str | None = None
     mention_ids: tuple[str, ...] = ()
     mention_usernames: tuple[str, ...] = ()
-    urls: tuple[str, ...] = ()
+    urls: tuple[str, ...] = ()  # where the links in the text lead (X's expanded_url)
+    short_urls: tuple[str, ...] = ()  # the same links as written in the text (t.co), in the same order
     like_count: int = 0
     retweet_count: int = 0
     reply_count: int = 0
@@ -81,6 +82,15 @@ class Post:
     @property
     def engagement(self) -> int:
         return self.like_count + 2 * self.retweet_count + self.reply_count + self.quote_count
+
+    @property
+    def readable_text(self) -> str:
+        """The text with each t.co link replaced by where it leads, so a reader sees the destination."""
+        text = self.text
+        for short, full in zip(self.short_urls, self.urls, strict=False):
+            if short and full:
+                text = text.replace(short, full)
+        return text
 
 
 @dataclass(frozen=True, slots=True)

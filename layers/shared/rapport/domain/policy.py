@@ -37,6 +37,47 @@ WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", 
 LookbackDay = Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "never"]
 MonthlyBudgetUSD = Annotated[float, Field(ge=0, le=10_000, description="X API spend per month")]
 
+# The link library's limits: the whole policy is one DynamoDB item (400 KB), and a title or topic is
+# something a person types, not a document.
+MAX_LINKS = 50
+MAX_URL_CHARS = 500
+MAX_TITLE_CHARS = 100
+MAX_LINK_TOPICS = 8
+MAX_TOPIC_CHARS = 40
+
+
+def _web_address(value: str) -> str:
+    url = value.strip()
+    scheme, _, rest = url.partition("://")
+    if scheme.lower() not in ("http", "https") or not rest or any(c.isspace() for c in url):
+        raise ValueError(f"expected an http(s) address without spaces, got {value!r}")
+    return url
+
+
+class Resource(BaseModel):
+    """One of the person's own useful resources: what an answer to a question can point to."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    url: Annotated[str, Field(min_length=8, max_length=MAX_URL_CHARS), AfterValidator(_web_address)]
+    title: Annotated[str, Field(min_length=1, max_length=MAX_TITLE_CHARS)]
+    topics: tuple[Annotated[str, Field(max_length=MAX_TOPIC_CHARS)], ...] = Field(
+        default=(), max_length=MAX_LINK_TOPICS, description="what it helps with: matched against questions"
+    )
+
+    @field_validator("title")
+    @classmethod
+    def _one_line_title(cls, value: str) -> str:
+        title = " ".join(value.split())
+        if not title:
+            raise ValueError("a title needs at least one visible character")
+        return title
+
+    @field_validator("topics")
+    @classmethod
+    def _normalise_topics(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(" ".join(t.lower().split()) for t in value if t.strip()))
+
 
 class PolicyDefaults(BaseModel):
     """The stack's deploy-time answers (TimeZone, DigestHour, XMonthlyBudgetUSD): defaults of the policy.
@@ -88,6 +129,19 @@ class Policy(BaseModel):
     digest_paused: bool = Field(
         default=False, description="no digest is sent while paused (the digest's pause link sets it)"
     )
+    links: tuple[Resource, ...] = Field(
+        default=(), max_length=MAX_LINKS, description="your own resources, offered in answers to questions"
+    )
+
+    @field_validator("links")
+    @classmethod
+    def _one_entry_per_url(cls, value: tuple[Resource, ...]) -> tuple[Resource, ...]:
+        seen: set[str] = set()
+        for link in value:
+            if link.url in seen:
+                raise ValueError(f"{link.url} is in the library twice")
+            seen.add(link.url)
+        return value
 
     @field_validator("topics")
     @classmethod

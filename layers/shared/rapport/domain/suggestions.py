@@ -11,6 +11,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from rapport.domain.drafts import answer_draft, ask_draft, best_resource, reply_draft, subject_of
 from rapport.domain.engine import Progress
 from rapport.domain.feedback import skipped, snoozed_until
 from rapport.domain.model import (
@@ -84,6 +85,10 @@ class Context:
     def questions(self) -> set[str]:
         return {i.id for i in self.interactions if i.kind is InteractionKind.TARGET_POST and i.is_question}
 
+    def subject(self, post: Post) -> str | None:
+        """What a post is about, a topic of the person's or of the target's first."""
+        return subject_of(post.readable_text, (*self.policy.topics, *self.target.topics))
+
 
 def suggest(ctx: Context) -> list[Suggestion]:
     """All new suggestions for one target, best first. Never repeats a previous suggestion."""
@@ -127,15 +132,17 @@ def _replies(ctx: Context) -> Iterable[Suggestion]:
         post = i.post
         if i.kind not in THEY_SPOKE_TO_US or post is None or i.id in answered or not ctx.fresh(post):
             continue
-        what = "replied to your question" if i.kind is InteractionKind.REPLY_TO_QUESTION else "mentioned you"
+        to_our_question = i.kind is InteractionKind.REPLY_TO_QUESTION
+        what = "replied to your question" if to_our_question else "mentioned you"
         yield _make(
             ctx,
             SuggestionKind.REPLY,
             f"@{ctx.target.username} {what}: they spoke first, so a reply is welcome",
             100.0,
             post_id=post.id,
-            post_text=post.text,
+            post_text=post.readable_text,
             post_author_username=ctx.target.username,
+            draft=reply_draft(post.id, ctx.subject(post), to_our_question=to_our_question),
         )
 
 
@@ -150,15 +157,24 @@ def _answers(ctx: Context) -> Iterable[Suggestion]:
             continue
         hits = topic_hits(post.text, ctx.policy.topics)
         on_topic = " on a topic you know" if hits else ""
+        fit = best_resource(post.readable_text, ctx.policy.links)
+        if fit is not None:
+            with_what = f", with your link “{fit.resource.title}”"
+        else:
+            with_what = (
+                ". No link in your library fits it: answer in your own words, "
+                "or add one with `rapport settings links add`"
+            )
         yield _make(
             ctx,
             SuggestionKind.ANSWER,
-            f"@{ctx.target.username} asked their network a question{on_topic}: answer while it is fresh",
+            f"@{ctx.target.username} asked their network a question{on_topic}: answer while it is fresh"
+            f"{with_what}",
             80.0 + 5 * hits,
             post_id=post.id,
-            post_text=post.text,
+            post_text=post.readable_text,
             post_author_username=ctx.target.username,
-            draft=f"@{ctx.target.username} this helped me with exactly that: ",
+            draft=answer_draft(post.id, ctx.subject(post), fit),
         )
 
 
@@ -191,9 +207,9 @@ def _asks(ctx: Context) -> Iterable[Suggestion]:
         f"@{ctx.target.username} follows you now: ask them about what they know",
         90.0,
         post_id=best.id,
-        post_text=best.text,
+        post_text=best.readable_text,
         post_author_username=ctx.target.username,
-        draft=f"@{ctx.target.username} curious how you'd approach this in practice: ",
+        draft=ask_draft(best.id, ctx.subject(best)),
     )
 
 
@@ -367,6 +383,6 @@ def _retweets(ctx: Context) -> Iterable[Suggestion]:
         f"{why} by @{ctx.target.username}: retweet until they thank you",
         20.0 + usefulness(best),
         post_id=best.id,
-        post_text=best.text,
+        post_text=best.readable_text,
         post_author_username=ctx.target.username,
     )

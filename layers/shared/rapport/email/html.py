@@ -26,7 +26,6 @@ from rapport.email.wording import (
     OFF_LADDER,
     PAUSE_LABEL,
     STAGE_NAMES,
-    STEP_LABELS,
     budget_share,
     clean,
     count_actions,
@@ -37,6 +36,7 @@ from rapport.email.wording import (
     since,
     snoozed,
     spend_lines,
+    step_label,
     transition_summary,
 )
 
@@ -108,7 +108,7 @@ def _html_suggestion(number: int, s: Suggestion, view: DigestView) -> str:
         f'color:{_CARD_FG};">',
         f'<tr><td style="padding:10px 12px;background-color:{_CARD_BG};color:{_CARD_FG};{_FONT}{_WRAP}">',
         f'<div style="font-size:16px;font-weight:700;color:{_CARD_FG};">{number}. @{_e(target)} '
-        f"{_badge(STEP_LABELS[s.kind], (bg, fg))}</div>",
+        f"{_badge(step_label(s, view.stage_of(s.target_username)), (bg, fg))}</div>",
         f'<div style="margin-top:6px;font-size:14px;color:{_MUTED};">'
         f"<strong>Why now:</strong> {_e_lines(s.reason)}</div>",
     ]

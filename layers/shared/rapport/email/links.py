@@ -9,9 +9,9 @@ from urllib.parse import quote, urlencode
 
 from rapport.domain.model import CircleMember, Suggestion, SuggestionKind
 
-__all__ = ["circle_links", "handle", "intent_links", "member_links"]
+__all__ = ["circle_links", "handle", "intent_links", "member_links", "named_links"]
 
-_INTENT = "https://twitter.com/intent"
+_INTENT = "https://x.com/intent"
 _SITE = "https://x.com"
 
 # Kinds whose action is writing a reply to (or a mention of) the target.
@@ -36,8 +36,15 @@ def _post_url(username: str, post_id: str) -> str:
     return f"{_SITE}/{quote(handle(username), safe='')}/status/{quote(post_id, safe='')}"
 
 
-def _follow_url(username: str) -> str:
-    return f"{_INTENT}/follow?{_query({'screen_name': handle(username)})}"
+def _follow_url(username: str, user_id: str | None) -> str:
+    # By id when known: a screen name can change, an id cannot.
+    params = {"user_id": user_id} if user_id else {"screen_name": handle(username)}
+    return f"{_INTENT}/follow?{_query(params)}"
+
+
+# (name, label, url): the name is how summary.json and the tests refer to a link; the label is
+# what the email's button says.
+_Link = tuple[str, str, str]
 
 
 def circle_links(m: CircleMember) -> dict[str, str]:
@@ -53,12 +60,16 @@ def circle_links(m: CircleMember) -> dict[str, str]:
         links["open"] = _post_url(author, m.post_id)
     else:
         links["open"] = _profile_url(name)
-    links["follow"] = _follow_url(name)
+    links["follow"] = _follow_url(name, m.user_id)
     return links
 
 
 def member_links(m: CircleMember) -> list[tuple[str, str]]:
     """``circle_links`` as the buttons of the digest: what to do first, the follow last."""
+    return [(label, url) for _, label, url in _member_links(m)]
+
+
+def _member_links(m: CircleMember) -> list[_Link]:
     name = handle(m.username)
     author = handle(m.post_author_username or name)
     theirs = author.lower() == name.lower()
@@ -68,22 +79,18 @@ def member_links(m: CircleMember) -> list[tuple[str, str]]:
         "open": "Open post" if m.post_id is not None else f"Open @{name}'s profile",
         "follow": f"Follow @{name}",
     }
-    return [(labels[kind], url) for kind, url in circle_links(m).items()]
+    return [(kind, labels[kind], url) for kind, url in circle_links(m).items()]
 
 
-def intent_links(s: Suggestion) -> list[tuple[str, str]]:
-    """The (label, url) pairs that let the user act on one suggestion by hand.
-
-    Rapport never acts itself: every link opens X with the action prepared, and the user confirms.
-    """
+def _links(s: Suggestion) -> list[_Link]:
     if s.kind is SuggestionKind.ENGAGE_CIRCLE and s.circle:
-        return [link for m in s.circle for link in member_links(m)]
+        return [link for m in s.circle for link in _member_links(m)]
     if s.kind is SuggestionKind.ENGAGE_CIRCLE:  # made before members carried a post: names only
-        links: list[tuple[str, str]] = []
+        links: list[_Link] = []
         for user in s.users:
             name = handle(user)
-            links.append((f"Open @{name}'s profile", _profile_url(name)))
-            links.append((f"Follow @{name}", _follow_url(name)))
+            links.append(("open", f"Open @{name}'s profile", _profile_url(name)))
+            links.append(("follow", f"Follow @{name}", _follow_url(name, None)))
         return links
 
     target = handle(s.target_username)
@@ -93,19 +100,37 @@ def intent_links(s: Suggestion) -> list[tuple[str, str]]:
         links = []
         if s.kind in _WRITING_KINDS:
             text = f"@{target} {draft}" if draft else f"@{target} "
-            links.append((f"Write to @{target}", f"{_INTENT}/tweet?{_query({'text': text})}"))
-        links.append((f"Open @{target}'s profile", _profile_url(target)))
+            links.append(("post", f"Write to @{target}", f"{_INTENT}/tweet?{_query({'text': text})}"))
+        links.append(("open", f"Open @{target}'s profile", _profile_url(target)))
         return links
 
     author = s.post_author_username or target
-    open_post = ("Open post", _post_url(author, s.post_id))
+    open_post = ("open", "Open post", _post_url(author, s.post_id))
     if s.kind is SuggestionKind.RETWEET:
         return [
-            ("Retweet", f"{_INTENT}/retweet?{_query({'tweet_id': s.post_id})}"),
+            ("retweet", "Retweet", f"{_INTENT}/retweet?{_query({'tweet_id': s.post_id})}"),
             open_post,
-            (f"Follow @{target}", _follow_url(target)),
+            ("follow", f"Follow @{target}", _follow_url(target, s.target_id)),
         ]
     params = {"in_reply_to": s.post_id}
     if draft:
         params["text"] = draft
-    return [("Reply", f"{_INTENT}/tweet?{_query(params)}"), open_post]
+    return [("reply", "Reply", f"{_INTENT}/tweet?{_query(params)}"), open_post]
+
+
+def intent_links(s: Suggestion) -> list[tuple[str, str]]:
+    """The (label, url) pairs that let the user act on one suggestion by hand.
+
+    Rapport never acts itself: every link opens X with the action prepared, and the user confirms.
+    """
+    return [(label, url) for _, label, url in _links(s)]
+
+
+def named_links(s: Suggestion) -> dict[str, str]:
+    """The same links by name (``retweet``, ``reply``, ``post``, ``follow``, ``open``).
+
+    A circle suggestion has links per person instead: see ``circle_links``.
+    """
+    if s.kind is SuggestionKind.ENGAGE_CIRCLE:
+        return {}
+    return {name: url for name, _, url in _links(s)}

@@ -18,7 +18,6 @@ from rapport.email.wording import (
     OFF_LADDER,
     PAUSE_LABEL,
     STAGE_NAMES,
-    STEP_LABELS,
     clean,
     funnel,
     losing_touch_line,
@@ -27,6 +26,7 @@ from rapport.email.wording import (
     since,
     snoozed,
     spend_lines,
+    step_label,
     transition_summary,
 )
 
@@ -59,7 +59,7 @@ def render_text(view: DigestView, subject: str) -> str:
     out += ["TODAY'S ACTIONS", "==============="]
     for number, s in enumerate(view.suggestions, start=1):
         target = handle(clean(s.target_username))
-        out.append(f"{number}. @{target} · {STEP_LABELS[s.kind]}")
+        out.append(f"{number}. @{target} · {step_label(s, view.stage_of(s.target_username))}")
         out += _quoted(f"Why now: {s.reason}", "   ")
         if s.post_text:
             author = handle(clean(s.post_author_username or s.target_username))

@@ -69,6 +69,11 @@ class DigestView:
     feedback: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     pause_url: str | None = None
 
+    def stage_of(self, username: str) -> Stage | None:
+        """Where a target stands today, as the overview shows it; None for one not listed."""
+        wanted = username.lower()
+        return next((t.stage for t in self.targets if t.username.lower() == wanted), None)
+
 
 @dataclass(frozen=True, slots=True)
 class Received:

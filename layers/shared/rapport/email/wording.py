@@ -34,6 +34,7 @@ __all__ = [
     "since",
     "snoozed",
     "spend_lines",
+    "step_label",
     "transition_summary",
 ]
 
@@ -44,6 +45,25 @@ STEP_LABELS: dict[SuggestionKind, str] = {
     SuggestionKind.ENGAGE_CIRCLE: "Their circle",
     SuggestionKind.REPLY: "They spoke to you",
 }
+
+# The stage in which each numbered step is the method's current step.
+_STEP_STAGES: dict[SuggestionKind, Stage] = {
+    SuggestionKind.RETWEET: Stage.RETWEET,
+    SuggestionKind.ANSWER: Stage.ANSWER,
+    SuggestionKind.ASK: Stage.ASK,
+}
+
+
+def step_label(s: Suggestion, stage: Stage | None) -> str:
+    """The badge of a suggestion: what to do (its kind), numbered as a step only when that step is
+    where the target stands. A question asked by a target already in their circle is still worth
+    answering, but it is not "Step 2" for them any more."""
+    label = STEP_LABELS[s.kind]
+    step_stage = _STEP_STAGES.get(s.kind)
+    if step_stage is None or stage is None or stage is step_stage:
+        return label
+    return label.split(" · ", 1)[1]
+
 
 STAGE_NAMES: dict[Stage, str] = {
     Stage.RETWEET: "Retweet",

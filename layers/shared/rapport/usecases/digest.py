@@ -86,19 +86,30 @@ class DigestReport:
             "subject": self.subject,
             "message_id": self.message_id,
             "suggestions": [
-                {
-                    "kind": s.kind.value,
-                    "target": s.target_username,
-                    "post_id": s.post_id,
-                    "users": list(s.users),
-                    "why": s.reason,
-                    "feedback": dict(self.feedback.get(suggestion_ref(s), {})),
-                    **({"circle": _circle_summary(s)} if s.circle else {}),
-                }
+                {**suggestion_as_dict(s), "feedback": dict(self.feedback.get(suggestion_ref(s), {}))}
                 for s in self.suggestions
             ],
             "unsubscribe": self.unsubscribe,
         }
+
+
+def suggestion_as_dict(s: Suggestion) -> dict[str, object]:
+    """One suggestion as the email shows it: why, the draft it pre-fills, its links by name, and for
+    the circle each member with why them, the post to meet them at and its links."""
+    from rapport.email.links import named_links
+
+    shown: dict[str, object] = {
+        "kind": s.kind.value,
+        "target": s.target_username,
+        "post_id": s.post_id,
+        "users": list(s.users),
+        "why": s.reason,
+        "draft": s.draft,
+        "links": named_links(s),
+    }
+    if s.circle:
+        shown["circle"] = _circle_summary(s)
+    return shown
 
 
 def _circle_summary(s: Suggestion) -> list[dict[str, object]]:
