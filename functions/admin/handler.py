@@ -526,9 +526,16 @@ def openapi_document() -> dict[str, Any]:
     for unused in ("HTTPValidationError", "ValidationError", "ResponseValidationError"):
         schemas.pop(unused, None)
     schemas["Errors"] = _ERRORS_SCHEMA
-    schemas.setdefault("NewTarget", _new_target_schema())
-    schemas["SettingsChanges"] = _settings_schema()
+    schemas.setdefault("NewTarget", _hoisted(_new_target_schema(), schemas))
+    schemas["SettingsChanges"] = _hoisted(_settings_schema(), schemas)
     return document
+
+
+def _hoisted(schema: dict[str, Any], schemas: dict[str, Any]) -> dict[str, Any]:
+    """``schema`` with the models it nests moved to the components, where its references point."""
+    for name, nested in schema.pop("$defs", {}).items():
+        schemas.setdefault(name, nested)
+    return schema
 
 
 def _settings_schema() -> dict[str, Any]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import parse_qs, urlsplit
 
-from rapport.domain.model import SuggestionKind
+from rapport.domain.model import CircleMember, SuggestionKind
 from rapport.email.links import intent_links
 from rapport.usecases.digest import DigestReport
 from tests.factories import suggestion
@@ -38,13 +38,31 @@ def test_each_suggestion_is_reported_with_its_draft_and_its_links_by_name():
         assert list(shown["links"].values()) == [url for _, url in intent_links(s)]
 
 
-def test_a_circle_suggestion_reports_each_member_with_their_links():
-    circle = suggestion(SuggestionKind.ENGAGE_CIRCLE, post_id=None, users=("friend_y", "friend_z"))
+def test_a_circle_suggestion_reports_each_member_with_why_where_and_their_links():
+    # Given a circle step with a member met at their own post and one known only by name
+    members = (
+        CircleMember("friend_y", "@person_x replied to them twice in 1 day", "301", "3001", "friend_y"),
+        CircleMember("friend_z", "@person_x named them once in 1 day", "302"),
+    )
+    circle = suggestion(
+        SuggestionKind.ENGAGE_CIRCLE, post_id=None, users=("friend_y", "friend_z"), circle=members
+    )
+    # When the digest reports it
     (shown,) = reported(circle)
+    # Then each member carries why them, the post to meet them at, and the email's links by name
     assert shown["draft"] is None
     assert shown["links"] == {}
-    assert [m["username"] for m in shown["members"]] == ["friend_y", "friend_z"]
-    assert shown["members"][0]["links"] == {
-        "open": "https://x.com/friend_y",
-        "follow": "https://x.com/intent/follow?screen_name=friend_y",
+    assert [(m["username"], m["reason"], m["post_id"]) for m in shown["circle"]] == [
+        ("friend_y", "@person_x replied to them twice in 1 day", "3001"),
+        ("friend_z", "@person_x named them once in 1 day", None),
+    ]
+    assert shown["circle"][0]["links"] == {
+        "reply": "https://x.com/intent/tweet?in_reply_to=3001",
+        "retweet": "https://x.com/intent/retweet?tweet_id=3001",
+        "open": "https://x.com/friend_y/status/3001",
+        "follow": "https://x.com/intent/follow?user_id=301",
+    }
+    assert shown["circle"][1]["links"] == {
+        "open": "https://x.com/friend_z",
+        "follow": "https://x.com/intent/follow?user_id=302",
     }
