@@ -128,6 +128,7 @@ class CircleMember:
     post_id: str | None = None  # a post to reply to or retweet, in a conversation the target is in
     post_author_username: str | None = None  # whose post that is: theirs, or the target's naming them
     post_text: str | None = None  # known only when the post is the target's own
+    draft: str | None = None  # what the reply at that post is pre-filled with (never sent by Rapport)
 
 
 @dataclass(frozen=True, slots=True)

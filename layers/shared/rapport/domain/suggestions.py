@@ -11,7 +11,14 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from rapport.domain.drafts import answer_draft, ask_draft, best_resource, reply_draft, subject_of
+from rapport.domain.drafts import (
+    answer_draft,
+    ask_draft,
+    best_resource,
+    circle_reply_draft,
+    reply_draft,
+    subject_of,
+)
 from rapport.domain.engine import Progress
 from rapport.domain.feedback import skipped, snoozed_until
 from rapport.domain.model import (
@@ -302,12 +309,15 @@ def _member(ctx: Context, t: _Talk) -> CircleMember:
     replied = [p for p in t.replies if p.replied_to_id]
     if replied:
         newest = max(replied, key=lambda p: p.created_at)
+        assert newest.replied_to_id is not None
         return CircleMember(
             username=t.username,
             reason=_why(target, t, ctx.now),
             user_id=t.user_id,
             post_id=newest.replied_to_id,
             post_author_username=t.username,
+            # Their post is not read: what the target said under it tells what the conversation is about.
+            draft=circle_reply_draft(newest.replied_to_id, ctx.subject(newest)),
         )
     naming = max(t.mentions or t.replies, key=lambda p: p.created_at)
     return CircleMember(
@@ -317,6 +327,7 @@ def _member(ctx: Context, t: _Talk) -> CircleMember:
         post_id=naming.id,
         post_author_username=target,
         post_text=naming.text,
+        draft=circle_reply_draft(naming.id, ctx.subject(naming)),
     )
 
 

@@ -54,7 +54,8 @@ def circle_links(m: CircleMember) -> dict[str, str]:
     links: dict[str, str] = {}
     if m.post_id is not None:
         author = handle(m.post_author_username or name)
-        links["reply"] = f"{_INTENT}/tweet?{_query({'in_reply_to': m.post_id})}"
+        reply = {"in_reply_to": m.post_id} | ({"text": m.draft} if m.draft else {})
+        links["reply"] = f"{_INTENT}/tweet?{_query(reply)}"
         if author.lower() == name.lower():
             links["retweet"] = f"{_INTENT}/retweet?{_query({'tweet_id': m.post_id})}"
         links["open"] = _post_url(author, m.post_id)

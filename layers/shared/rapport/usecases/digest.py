@@ -123,6 +123,7 @@ def _circle_summary(s: Suggestion) -> list[dict[str, object]]:
             "reason": m.reason,
             "post_id": m.post_id,
             "post_author": m.post_author_username,
+            "draft": m.draft,
             "links": circle_links(m),
         }
         for m in s.circle
