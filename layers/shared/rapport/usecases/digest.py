@@ -8,8 +8,11 @@ too old to act on, or once the user did the thing unprompted.
 
 Sending, exactly once per local day: the day is claimed with its content before sending (a
 conditional write), and marked sent after SES accepts the message. A second trigger of the same day
-finds the claim and sends nothing; a retry after a crash re-sends the same content it claimed. The
-only window for a repeat is a crash between SES accepting the message and the "sent" mark.
+finds the claim and sends nothing; a retry after a crash re-sends the same content it claimed. A
+claim that a crash left unsent, older than the function's time-out, is taken over by the next hourly
+run and sent then, whatever the hour. Marking the day sent after SES accepted it is tried again in
+place when it merely fails, so the only window for a repeat is the process dying between SES
+accepting the message and the "sent" mark.
 """
 
 from __future__ import annotations
@@ -44,6 +47,10 @@ if TYPE_CHECKING:
 SendRaw = Callable[[bytes], str]
 # Runs the sending while no other run of the digest can (the runtime's lease); returns what it returns.
 Alone = Callable[[Callable[[], "DigestReport"]], "DigestReport"]
+# Waits that many seconds between tries of a write that must not be left to Lambda's retry.
+Pause = Callable[[float], None]
+MARK_TRIES = 4  # the first try and three more, 0.2 s, 0.4 s and 0.8 s apart
+MARK_BACKOFF = 0.2
 
 # What moves a relationship most, first. An answer counts as "on our topics" when its question
 # mentions one of the policy's topics; off-topic questions come after the step-3 question.
@@ -315,6 +322,22 @@ def _directly(work: Callable[[], DigestReport]) -> DigestReport:
     return work()
 
 
+def _no_pause(seconds: float) -> None:
+    return None
+
+
+def _persist(write: Callable[[], None], pause: Pause) -> None:
+    """Do ``write``, trying again with a growing pause when it fails; the last failure is raised."""
+    for attempt in range(MARK_TRIES):
+        try:
+            write()
+            return
+        except Exception:
+            if attempt == MARK_TRIES - 1:
+                raise
+            pause(MARK_BACKOFF * 2**attempt)
+
+
 @dataclass(frozen=True, slots=True)
 class Outbox:
     """Where a digest goes: through ``send_raw`` (SES), from the sender to the one recipient."""
@@ -335,18 +358,31 @@ class Outbox:
 
 
 def send_digest(
-    stores: Stores, outbox: Outbox, at: datetime, *, force: bool = False, alone: Alone = _directly
+    stores: Stores,
+    outbox: Outbox,
+    at: datetime,
+    *,
+    force: bool = False,
+    alone: Alone = _directly,
+    stale_after: timedelta = timedelta(minutes=15),
+    pause: Pause = _no_pause,
 ) -> DigestReport:
     """Send the day's digest if the local digest hour has come and it was not sent yet.
 
     ``alone`` runs the sending so that no other run of the digest overlaps it (the function's lease);
-    it is taken only at the digest hour, so the other 23 hourly ticks cost one read.
+    it is taken only at the digest hour or to take over a stranded claim, so the other hourly ticks
+    cost two reads. A claim still unsent ``stale_after`` (the function's time-out) after it was made
+    was left by a run that died: it is sent now. ``pause`` waits between tries of the "sent" marks.
     """
     policy, me = stores.settings.policy_and_me()
     local_day, due = digest_due(at, policy)
     if not due and not force:
-        return DigestReport(None, False, f"not the digest hour ({at.astimezone(policy.zone):%H:%M} local)")
-    return alone(lambda: _send(stores, outbox, at, policy=policy, me=me, local_day=local_day))
+        stranded = stores.digests.latest_digest()
+        if stranded is None or stranded.status == "sent" or stranded.claimed_at > at - stale_after:
+            local = at.astimezone(policy.zone)
+            return DigestReport(None, False, f"not the digest hour ({local:%H:%M} local)")
+        local_day = date.fromisoformat(stranded.local_date)
+    return alone(lambda: _send(stores, outbox, at, policy=policy, me=me, local_day=local_day, pause=pause))
 
 
 def _send(
@@ -357,6 +393,7 @@ def _send(
     policy: Policy,
     me: dict[str, str] | None,
     local_day: date,
+    pause: Pause = _no_pause,
 ) -> DigestReport:
     day = local_day.isoformat()
     record = stores.digests.digest(day)
@@ -377,8 +414,10 @@ def _send(
     suggestions = tuple(stores.suggestions.suggestions_by_ref(refs))
     view = build_view(stores, day, suggestions, at, policy=policy, world=world)
     rendered, message_id = outbox.send(view, at)
-    stores.digests.complete_digest(day, rendered.subject, message_id, at)
-    stores.suggestions.mark_sent(refs, day)
+    # SES has it: a failure from here on must not reach Lambda's retry, which would send it again. The
+    # suggestions first: while the day is not marked sent, a retry re-sends what it claimed anyway.
+    _persist(lambda: stores.suggestions.mark_sent(refs, day), pause)
+    _persist(lambda: stores.digests.complete_digest(day, rendered.subject, message_id, at), pause)
     return DigestReport(day, True, "sent", suggestions, rendered.subject, message_id)
 
 
