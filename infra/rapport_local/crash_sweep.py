@@ -107,6 +107,8 @@ def _key_of(operation: str, params: dict[str, Any]) -> str:
     else:
         key = params.get("Key") or params.get("Item") or {}
     pk, sk = key.get("pk", {}).get("S", "?"), key.get("sk", {}).get("S", "?")
+    if pk == "IDEMPOTENCY":
+        sk = sk.rsplit("#", 1)[-1][:8]  # the payload's hash is the useful part of Powertools' key
     return f"{pk}/{sk}"
 
 
@@ -188,6 +190,23 @@ def intercepting(injector: Injector) -> Iterator[None]:
         botocore.client.BaseClient._make_api_call = original
 
 
+@contextmanager
+def one_botocore_session() -> Iterator[None]:
+    """PynamoDB opens a botocore session per connection, and each loads botocore's service models
+    from disk again (most of a replay's time); every replay of a sweep shares one instead."""
+    import botocore.session
+    import pynamodb.connection.base as pynamodb_base
+
+    shared = botocore.session.get_session()
+    namespace = vars(pynamodb_base)  # the name PynamoDB imported, not an attribute it exports
+    original = namespace["get_session"]
+    namespace["get_session"] = lambda: shared
+    try:
+        yield
+    finally:
+        namespace["get_session"] = original
+
+
 class ResumingStack(LocalStack):
     """The local stack, delivering each scheduled event as Lambda does: retried twice with the same
     request id after a failure, else dropped (a ``kill-dropped`` crash is never retried)."""
@@ -257,7 +276,7 @@ def play(aws: LocalAws, scenario: Scenario, point: CrashPoint | None = None, hou
     create_table(table, REGION)
     injector = Injector(point)
     stages: list[tuple[tuple[str, str], ...]] = []
-    with XSimServer(scenario) as xsim, intercepting(injector):
+    with XSimServer(scenario) as xsim, intercepting(injector), one_botocore_session():
         xsim.set_now(scenario.start)
         stack = ResumingStack(aws, xsim, table=table, output=io.StringIO(), injector=injector)
         stack.setup(scenario, at=scenario.start)
