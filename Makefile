@@ -27,7 +27,7 @@ bench: $(INSTALLED)
 # (docs/operations.md, "Crash-point sweep"): POINTS, HOURS, SEED, SCENARIO.
 crash-sweep: $(INSTALLED)
 	$(BIN)/rapport crash-sweep $(if $(SCENARIO),--scenario $(SCENARIO)) $(if $(POINTS),--points $(POINTS)) \
-		$(if $(HOURS),--hours $(HOURS)) $(if $(SEED),--seed $(SEED))
+		$(if $(HOURS),--hours $(HOURS)) $(if $(SEED),--seed $(SEED)) $(if $(KEYS),--keys $(KEYS))
 
 # Each handler's whole-process import time against `import boto3` (docs/coldstart.md).
 bench-coldstart: $(INSTALLED)

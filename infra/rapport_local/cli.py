@@ -142,6 +142,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     crash.add_argument("--points", type=int, default=24, help="crash points to try (default 24)")
     crash.add_argument("--hours", type=int, help="play only the scenario's first N hours")
     crash.add_argument("--seed", type=int, default=7)
+    crash.add_argument("--keys", default="", help="only at keys starting so: TARGET#,DIGEST/")
 
     from rapport_local.stack_commands import add_parsers as add_stack_parsers
 
@@ -194,7 +195,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         elif args.command == "crash-sweep":
             from rapport_local.crash_sweep import run_crash_sweep
 
-            if run_crash_sweep(args.scenario, args.points, args.seed, args.hours)["wrong"]:
+            prefixes = [k for k in args.keys.split(",") if k]
+            if run_crash_sweep(args.scenario, args.points, args.seed, args.hours, prefixes)["wrong"]:
                 print("rapport: some crash points lost or repeated something", file=sys.stderr)
                 return 1
         elif args.command == "calls":

@@ -435,13 +435,16 @@ def sweep(
     seed: int,
     *,
     hours: int | None = None,
+    keys: Sequence[str] = (),
     progress: Callable[[Verdict], None] | None = None,
 ) -> Sweep:
-    """The clean run, then ``points`` crashed runs chosen with ``seed``, each compared with it."""
+    """The clean run, then ``points`` crashed runs chosen with ``seed``, each compared with it;
+    with ``keys``, only at writes to items whose key starts with one of them (e.g. ``TARGET#``)."""
     started = time.perf_counter()
     clean = play(aws, scenario, hours=hours)
+    candidates = [w for w in clean.writes if not keys or w.key.startswith(tuple(keys))]
     verdicts = []
-    for point in choose_points(clean.writes, points, seed):
+    for point in choose_points(candidates, points, seed):
         verdict = compare(clean.outcome, play(aws, scenario, point, hours), point)
         verdicts.append(verdict)
         if progress is not None:
@@ -449,7 +452,9 @@ def sweep(
     return Sweep(len(clean.writes), clean.seconds, verdicts, time.perf_counter() - started)
 
 
-def run_crash_sweep(scenario_path: Path | None, points: int, seed: int, hours: int | None) -> dict[str, Any]:
+def run_crash_sweep(
+    scenario_path: Path | None, points: int, seed: int, hours: int | None, keys: Sequence[str] = ()
+) -> dict[str, Any]:
     """`rapport crash-sweep`: the sweep on a scenario (default: the shipped one), its figures printed."""
     import json
     import logging
@@ -468,7 +473,7 @@ def run_crash_sweep(scenario_path: Path | None, points: int, seed: int, hours: i
             print(f"    {line}", flush=True)
 
     with local_aws() as aws:
-        done = sweep(aws, scenario, points, seed, hours=hours, progress=show)
-    summary = done.summary() | {"scenario": scenario.name, "hours": hours, "seed": seed}
+        done = sweep(aws, scenario, points, seed, hours=hours, keys=keys, progress=show)
+    summary = done.summary() | {"scenario": scenario.name, "hours": hours, "seed": seed, "keys": list(keys)}
     print(json.dumps(summary, indent=2, default=str))
     return summary
