@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 SOURCES := layers/shared/rapport infra/rapport_local functions tests
 
-.PHONY: demo bench bench-coldstart admin-openapi fuzz test lint typecheck unit install clean chromium doc-shots
+.PHONY: demo bench crash-sweep bench-coldstart admin-openapi fuzz test lint typecheck unit install clean chromium doc-shots
 
 $(INSTALLED): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +22,12 @@ demo: $(INSTALLED)
 
 bench: $(INSTALLED)
 	$(BIN)/rapport bench $(if $(TARGETS),--targets $(TARGETS)) $(if $(DAYS),--days $(DAYS))
+
+# Crash the handlers at seeded DynamoDB writes of a scenario and compare with a clean run
+# (docs/operations.md, "Crash-point sweep"): POINTS, HOURS, SEED, SCENARIO.
+crash-sweep: $(INSTALLED)
+	$(BIN)/rapport crash-sweep $(if $(SCENARIO),--scenario $(SCENARIO)) $(if $(POINTS),--points $(POINTS)) \
+		$(if $(HOURS),--hours $(HOURS)) $(if $(SEED),--seed $(SEED)) $(if $(KEYS),--keys $(KEYS))
 
 # Each handler's whole-process import time against `import boto3` (docs/coldstart.md).
 bench-coldstart: $(INSTALLED)

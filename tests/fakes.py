@@ -58,6 +58,7 @@ class Memory:
     digests: dict[str, DigestRecord] = field(default_factory=dict)
     spend: dict[date, Spend] = field(default_factory=dict)
     billed: dict[date, set[str]] = field(default_factory=dict)
+    spent_by: dict[date, set[str]] = field(default_factory=dict)  # the runs each day's spend counts
     runs: dict[str, dict[str, Any]] = field(default_factory=dict)
     cursors: dict[str, str] = field(default_factory=dict)
     collect: dict[str, Any] = field(default_factory=dict)
@@ -65,6 +66,7 @@ class Memory:
     me: dict[str, str] | None = None
     leases: dict[str, tuple[str, int]] = field(default_factory=dict)  # name -> (holder, expiry epoch s)
     admitted: Counter[str] = field(default_factory=Counter)  # throttle "name#window" -> requests let in
+    marks: dict[str, int] = field(default_factory=dict)  # target id -> mark: evidence not yet evaluated
 
 
 @dataclass(slots=True)
@@ -140,6 +142,7 @@ class MemoryEvidenceStore:
         if interaction.id in stored:
             return False
         stored[interaction.id] = interaction
+        self.memory.marks[interaction.target_id] = self.memory.marks.get(interaction.target_id, 0) + 1
         return True
 
     def record_follow_change(self, interaction: Interaction, follows_us: bool) -> bool:
@@ -148,6 +151,13 @@ class MemoryEvidenceStore:
         held = self._held(interaction.target_id)
         held.target = replace(held.target, follows_us=follows_us)
         return True
+
+    def marked_for_evaluation(self) -> dict[str, int]:
+        return dict(self.memory.marks)
+
+    def clear_mark(self, target_id: str, mark: int) -> None:
+        if self.memory.marks.get(target_id) == mark:
+            del self.memory.marks[target_id]
 
     def interactions(self, target_id: str) -> list[Interaction]:
         held = self.memory.targets.get(target_id)
@@ -247,12 +257,20 @@ class MemoryDigestStore:
         ]
         return max(sent, key=lambda r: r.local_date, default=None)
 
+    def latest_digest(self) -> DigestRecord | None:
+        return self.memory.digests[max(self.memory.digests)] if self.memory.digests else None
+
 
 @dataclass(slots=True)
 class MemorySpendStore:
     memory: Memory
 
-    def add_spend(self, day: date, spend: Spend, billed: Iterable[str] = ()) -> None:
+    def add_spend(self, day: date, spend: Spend, billed: Iterable[str] = (), run: str | None = None) -> None:
+        if run is not None:
+            counted = self.memory.spent_by.setdefault(day, set())
+            if run in counted:
+                return
+            counted.add(run)
         self.memory.spend[day] = self.memory.spend.get(day, Spend()) + spend
         self.memory.billed.setdefault(day, set()).update(billed)
 

@@ -19,13 +19,9 @@ def lambda_handler(
     event: dict[str, Any], context: LambdaContext, deps: Services | None = None
 ) -> dict[str, Any]:
     deps = deps or services(CollectSettings)
-    # The lease is taken inside the idempotent run: a repeated delivery is answered from its record.
-    return deps.once(
-        "collect",
-        event,
-        context,
-        lambda: deps.alone("collect", context, lambda: _collect(event, deps), _skipped),
-    )
+    # The lease is taken first: a repeated delivery is answered from its record, and one that finds
+    # the lease held reads nothing.
+    return deps.once("collect", event, context, lambda: _collect(event, deps), _skipped)
 
 
 def _skipped() -> dict[str, Any]:

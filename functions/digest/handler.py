@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -21,8 +22,8 @@ def lambda_handler(
     deps = deps or services(DigestSettings)
     # No idempotency record: the day's claim already makes a repeated tick send nothing, and 23 of the
     # 24 hourly ticks are not the digest hour; a record would add two writes to each. The lease is
-    # taken at the digest hour only; held by another run: RunInProgressError, so Lambda's retry
-    # brings the tick (its time) back later.
+    # taken at the digest hour (or to take over a claim a dead run left) only; held by another run:
+    # RunInProgressError, so Lambda's retry brings the tick (its time) back later.
     return _digest(event, context, deps)
 
 
@@ -33,6 +34,8 @@ def _digest(event: dict[str, Any], context: LambdaContext, deps: Services) -> di
         Outbox(deps.send_raw, s.sender, s.recipient, deps.feedback_links),
         event_time(event),
         alone=lambda work: deps.alone("digest", context, work),
+        stale_after=s.lease_ttl,
+        pause=time.sleep,
     )
     if report.sent:
         metrics.add_metric("DigestsSent", MetricUnit.Count, 1)

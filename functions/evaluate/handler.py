@@ -20,9 +20,7 @@ def lambda_handler(
 ) -> dict[str, Any]:
     deps = deps or services(EvaluateSettings)
     # Held by another run: RunInProgressError, so Lambda's retry brings this event's news back later.
-    return deps.once(
-        "evaluate", event, context, lambda: deps.alone("evaluate", context, lambda: _evaluate(event, deps))
-    )
+    return deps.once("evaluate", event, context, lambda: _evaluate(event, deps))
 
 
 def _evaluate(event: dict[str, Any], deps: Services) -> dict[str, Any]:

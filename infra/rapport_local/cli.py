@@ -152,6 +152,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     calls.add_argument("--hours", type=int, default=8, help="hourly ticks after the targets are added")
     calls.add_argument("--seed", type=int, default=7)
 
+    crash = commands.add_parser(
+        "crash-sweep", help="crash the handlers at chosen writes of a scenario, compare with a clean run"
+    )
+    crash.add_argument("--scenario", type=Path, help="scenario file; default: the shipped one")
+    crash.add_argument("--points", type=int, default=24, help="crash points to try (default 24)")
+    crash.add_argument("--hours", type=int, help="play only the scenario's first N hours")
+    crash.add_argument("--seed", type=int, default=7)
+    crash.add_argument("--keys", default="", help="only at keys starting so: TARGET#,DIGEST/")
+
     from rapport_local.stack_commands import add_parsers as add_stack_parsers
 
     add_stack_parsers(commands)
@@ -200,6 +209,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             from rapport_local.coldstart import run_coldstart
 
             run_coldstart(args.runs, args.tracing, args.top, args.source)
+        elif args.command == "crash-sweep":
+            from rapport_local.crash_sweep import run_crash_sweep
+
+            prefixes = [k for k in args.keys.split(",") if k]
+            if run_crash_sweep(args.scenario, args.points, args.seed, args.hours, prefixes)["wrong"]:
+                print("rapport: some crash points lost or repeated something", file=sys.stderr)
+                return 1
         elif args.command == "calls":
             from rapport_local.calls import run_calls
 

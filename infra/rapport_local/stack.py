@@ -64,10 +64,15 @@ class LambdaContext:
     function_name: str
     memory_limit_in_mb: int = 256
     aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    timeout_ms: int = 300_000  # template.yaml's background Timeout
 
     @property
     def invoked_function_arn(self) -> str:
         return f"arn:aws:lambda:{REGION}:123456789012:function:{self.function_name}"
+
+    def get_remaining_time_in_millis(self) -> int:
+        # A local run takes milliseconds: the whole time-out is left as it starts.
+        return self.timeout_ms
 
 
 @contextmanager
@@ -145,14 +150,16 @@ class LocalStack:
         aws.collected_events()  # a shared local AWS may hold another stack's undelivered events
 
     # -- invoking ------------------------------------------------------------------------------------
-    def invoke(self, function: str, event: dict[str, Any]) -> dict[str, Any]:
-        """Invoke a handler as Lambda would, counting its AWS calls."""
+    def invoke(self, function: str, event: dict[str, Any], request_id: str | None = None) -> dict[str, Any]:
+        """Invoke a handler as Lambda would, counting its AWS calls. Lambda's retry of an asynchronous
+        invocation keeps its ``request_id``."""
         calls: Counter[str] = Counter()
         printed = io.StringIO()
         started = time.perf_counter()
+        context = LambdaContext(f"rapport-{function}", aws_request_id=request_id or str(uuid.uuid4()))
         try:
             with redirect_stdout(printed), counting_aws_calls(calls):
-                result = HANDLERS[function](event, LambdaContext(f"rapport-{function}"), deps=self.deps)
+                result = HANDLERS[function](event, context, deps=self.deps)
         finally:
             (self.output or sys.stdout).write(printed.getvalue())
         done = Invocation(

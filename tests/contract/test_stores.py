@@ -240,7 +240,50 @@ def test_the_last_sent_digest_is_the_latest_completed_before_the_day(stores: Sto
     assert stores.digests.digest("2026-03-09") is None
 
 
+def test_the_latest_digest_is_the_latest_day_claimed_sent_or_not(stores: Stores):
+    assert stores.digests.latest_digest() is None
+    stores.digests.claim_digest("2026-03-02", [], at(0))
+    stores.digests.complete_digest("2026-03-02", "Rapport · 2026-03-02", "m-2", at(1))
+    stores.digests.claim_digest("2026-03-03", ["200|retweet#1"], at(2))
+    latest = stores.digests.latest_digest()
+    assert latest is not None
+    assert (latest.local_date, latest.status, latest.claimed_at) == ("2026-03-03", "sending", at(2))
+
+
+# --- marks: targets to evaluate -----------------------------------------------------------------
+
+
+def test_new_evidence_marks_its_target_until_an_evaluation_clears_the_mark_it_read(stores: Stores):
+    # Given a thanks and a follow stored for one target, and a post for another
+    stores.targets.put_target(target())
+    stores.targets.put_target(target("zoe_dev", "300"))
+    stores.evidence.add_interaction(evidence(K.THANKS, at(1), ev_id="1002"))
+    stores.evidence.record_follow_change(evidence(K.FOLLOW, at(2), ev_id="follow:1"), True)
+    stores.evidence.add_interaction(evidence(K.TARGET_POST, at(1), ev_id="3001", target_id="300"))
+    marks = stores.evidence.marked_for_evaluation()
+    assert marks.keys() == {"200", "300"}
+    # When the same evidence is stored again (a retried run), the marks do not move
+    assert not stores.evidence.add_interaction(evidence(K.THANKS, at(1), ev_id="1002"))
+    assert stores.evidence.marked_for_evaluation() == marks
+    # And when new evidence comes for 200 after its marks were read, clearing what was read leaves it
+    stores.evidence.add_interaction(evidence(K.MENTION, at(3), ev_id="1003"))
+    stores.evidence.clear_mark("200", marks["200"])
+    stores.evidence.clear_mark("300", marks["300"])
+    assert stores.evidence.marked_for_evaluation().keys() == {"200"}
+    # Then clearing the latest mark clears it
+    stores.evidence.clear_mark("200", stores.evidence.marked_for_evaluation()["200"])
+    assert stores.evidence.marked_for_evaluation() == {}
+
+
 # --- spend and runs -----------------------------------------------------------------------------
+
+
+def test_a_run_s_spend_is_added_once_however_often_it_is_retried(stores: Stores):
+    day = date(2026, 3, 1)
+    stores.spend.add_spend(day, Spend(2, 10, 1, USD.of("0.06")), billed=["users:1"], run="2026-03-01T10:00")
+    stores.spend.add_spend(day, Spend(2, 10, 1, USD.of("0.06")), billed=["users:1"], run="2026-03-01T10:00")
+    stores.spend.add_spend(day, Spend(1, 0, 0, USD.of("0.001")), run="2026-03-01T11:00")
+    assert stores.spend.spend(day) == Spend(3, 10, 1, USD.of("0.061"))
 
 
 def test_spend_adds_up_per_day_and_over_a_month(stores: Stores):

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from dataclasses import replace
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
 
 from rapport.domain.model import InteractionKind as K
 from rapport.domain.model import Post
@@ -10,7 +14,7 @@ from rapport.domain.money import USD, Spend
 from rapport.domain.policy import Policy
 from rapport.domain.x import XUser
 from rapport.usecases.collect import SOURCE_MENTIONS, collect, target_source
-from rapport.usecases.ports import Stores
+from rapport.usecases.ports import SpendStore, Stores
 from tests.factories import ME, ME_ID, at, post, target
 from tests.fakes import FakeX, memory_stores
 
@@ -110,3 +114,35 @@ def test_with_the_month_s_budget_spent_target_timelines_wait():
     assert x.calls.count(TIMELINES) == 1  # our own posts only
     assert report.deferred_for_budget >= 1
     assert stores.spend.spend(at(0).date()).deferred_for_budget == report.deferred_for_budget
+
+
+class DiesAfterTheSpend:
+    """The spend store of a run that dies once its spend is stored, before its run record."""
+
+    def __init__(self, spend: SpendStore) -> None:
+        self.inner = spend
+        self.died = False
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+    def add_run(self, at: datetime, record: dict[str, Any]) -> None:
+        if not self.died:
+            self.died = True
+            raise ConnectionError("the process died")
+        self.inner.add_run(at, record)
+
+
+def test_a_retried_run_counts_its_reads_once():
+    # Given a run that stored its spend and died before its run record
+    stores, x = given_a_target()
+    x.posts.append(post("New tips https://example.com/b", by="200", when=at(1), post_id="1001"))
+    dying = replace(stores, spend=DiesAfterTheSpend(stores.spend))
+    with pytest.raises(ConnectionError):
+        collect(dying, x, at(2))
+    first = stores.spend.spend(at(2).date())
+    # When Lambda retries the same run
+    collect(dying, x, at(2))
+    # Then the day's spend counts the run once
+    assert first.requests > 0
+    assert stores.spend.spend(at(2).date()) == first

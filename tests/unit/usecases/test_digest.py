@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from rapport.domain.money import USD, Spend
 from rapport.domain.policy import Policy
 from rapport.usecases.digest import Outbox, send_digest, send_test_digest
-from rapport.usecases.ports import Stores
+from rapport.usecases.ports import DigestStore, Stores
 from tests.factories import ME, ME_ID, suggestion, target
 from tests.fakes import memory_stores
 
@@ -110,3 +112,64 @@ def test_a_test_digest_is_marked_as_a_test_and_leaves_the_day_s_real_digest_to_c
     assert len(mailbox.sent) == 2
     assert b"[test]" not in mailbox.sent[1].split(b"\n\n", 1)[0]
     assert b"person_x" in mailbox.sent[1]
+
+
+def test_a_claim_a_dead_run_left_is_taken_over_by_the_next_hourly_run_and_sent_once():
+    # Given the digest-hour run claimed the day and died before sending, and Lambda gave up on it
+    stores, mailbox = given_a_pending_retweet(), Mailbox()
+    stores.digests.claim_digest("2026-03-03", ["200|retweet#1001"], DIGEST_HOUR)
+    # When the next hourly ticks run, past the function's time-out
+    timeout = timedelta(minutes=5)
+    reasons = [
+        send_digest(stores, outbox_of(mailbox), DIGEST_HOUR + timedelta(hours=h), stale_after=timeout)
+        for h in (1, 2)
+    ]
+    # Then the first sends what was claimed, and the next sends nothing more
+    assert reasons[0].reason == "sent"
+    assert reasons[1].reason.startswith("not the digest hour")
+    assert len(mailbox.sent) == 1
+    record = stores.digests.digest("2026-03-03")
+    assert record is not None and record.status == "sent"
+    assert stores.suggestions.pending_suggestions(until=DIGEST_HOUR) == []
+
+
+def test_a_claim_younger_than_the_time_out_is_left_to_its_run():
+    stores, mailbox = given_a_pending_retweet(), Mailbox()
+    stores.digests.claim_digest("2026-03-03", ["200|retweet#1001"], DIGEST_HOUR)
+    # Given a claim made at 07:10 by a run that may still be sending, with a one-hour time-out
+    later = DIGEST_HOUR + timedelta(minutes=51)
+    # When the 08:01 tick comes, it leaves the claim alone
+    report = send_digest(stores, outbox_of(mailbox), later, stale_after=timedelta(hours=1))
+    assert report.reason.startswith("not the digest hour")
+    assert mailbox.sent == []
+
+
+class FailsOnce:
+    """A digest store whose "sent" mark fails the first time, as a throttled write does."""
+
+    def __init__(self, digests: DigestStore) -> None:
+        self.digests = digests
+        self.failures = 0
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.digests, name)
+
+    def complete_digest(self, local_date: str, subject: str, message_id: str, at: datetime) -> None:
+        if not self.failures:
+            self.failures += 1
+            raise ConnectionError("throttled")
+        self.digests.complete_digest(local_date, subject, message_id, at)
+
+
+def test_a_sent_mark_that_fails_is_tried_again_in_place_so_the_retry_sends_nothing():
+    # Given marking the day sent fails once after SES accepted the email
+    stores, mailbox = given_a_pending_retweet(), Mailbox()
+    flaky = replace(stores, digests=FailsOnce(stores.digests))
+    paused: list[float] = []
+    # When the digest runs, and Lambda's retry (or a duplicate tick) comes
+    first = send_digest(flaky, outbox_of(mailbox), DIGEST_HOUR, pause=paused.append)
+    again = send_digest(flaky, outbox_of(mailbox), DIGEST_HOUR, pause=paused.append)
+    # Then the mark was retried after a pause, and one email left
+    assert (first.reason, again.reason) == ("sent", "already sent today")
+    assert paused == [0.2]
+    assert len(mailbox.sent) == 1

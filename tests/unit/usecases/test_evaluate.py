@@ -61,3 +61,36 @@ def test_a_target_removed_since_collect_is_reported_missing():
     report = evaluate(stores, ["200", "999"], at(2))
     assert report.missing == ["999"]
     assert report.evaluated == 1
+
+
+def test_a_target_with_new_evidence_is_evaluated_whatever_the_event_names():
+    # Given a thanks stored by a collect whose event never reached evaluate (dropped, or a retried
+    # collect that found its evidence already stored and so announced nobody)
+    stores = a_target_with_a_useful_post()
+    evaluate(stores, ["200"], at(2))
+    stores.evidence.add_interaction(evidence(K.OUR_RETWEET, at(2.5), ev_id="5001", refers_to="1001"))
+    stores.evidence.add_interaction(evidence(K.THANKS, at(3), ev_id="1002"))
+    # When the next run's event names nobody
+    report = evaluate(stores, [], at(4))
+    # Then the target moves on anyway, and is not evaluated again by the run after
+    assert stores.targets.get_target("200").stage is Stage.ANSWER
+    assert [t.to_stage for _, t in report.transitions] == [Stage.ANSWER]
+    assert evaluate(stores, [], at(5)).evaluated == 0
+
+
+def test_evidence_stored_while_a_target_is_evaluated_waits_for_the_next_run():
+    # Given evaluate has read the marks, and collect stores a thanks before evaluate clears its mark
+    stores = a_target_with_a_useful_post()
+    marks = stores.evidence.marked_for_evaluation()
+    stores.evidence.add_interaction(evidence(K.THANKS, at(3), ev_id="1002"))
+    # When the evaluation clears the mark it read
+    stores.evidence.clear_mark("200", marks["200"])
+    # Then the target is still marked, so the thanks is evaluated by the next run
+    assert list(stores.evidence.marked_for_evaluation()) == ["200"]
+
+
+def test_a_removed_target_s_mark_is_cleared():
+    stores = a_target_with_a_useful_post()
+    stores.targets.remove_target("200")
+    assert evaluate(stores, [], at(2)).missing == ["200"]
+    assert stores.evidence.marked_for_evaluation() == {}

@@ -129,21 +129,37 @@ class Services:
         return FeedbackLinks(settings.feedback_url, self.feedback_key())
 
     def once(
-        self, name: str, event: Mapping[str, Any], context: Any, work: Callable[[], dict[str, Any]]
+        self,
+        name: str,
+        event: Mapping[str, Any],
+        context: Any,
+        work: Callable[[], dict[str, Any]],
+        when_held: Callable[[], dict[str, Any]] | None = None,
     ) -> dict[str, Any]:
-        """Run ``work`` once per delivered event and return its result.
+        """Run ``work`` once per delivered event, alone (the function's lease), and return its result.
 
         Lambda and EventBridge deliver at least once, so the same payload can arrive twice; the
         repeat gets the first run's stored result instead of reading X or writing again. A run that
         raised leaves no record, so a retry after a failure runs for real. The payload is the key:
         a schedule's payload is its scheduled time, an EventBridge event carries its id.
+
+        A run that was killed (timeout, out of memory, the host gone) leaves its record in progress.
+        The record knows the invocation's remaining time, so it expires when that invocation would
+        have ended; and as the lease is taken first, a record still in progress while we hold the
+        lease belongs to a run that died (a live one would hold the lease): its retry resumes.
         """
+        return self.alone(name, context, lambda: self._once(name, event, context, work), when_held)
+
+    def _once(
+        self, name: str, event: Mapping[str, Any], context: Any, work: Callable[[], dict[str, Any]]
+    ) -> dict[str, Any]:
         # Imported on first use: Idempotency pulls in jmespath and friends that importing need not pay.
         from aws_lambda_powertools.utilities.idempotency import (
             DynamoDBPersistenceLayer,
             IdempotencyConfig,
             idempotent_function,
         )
+        from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyAlreadyInProgressError
 
         if self._idempotency is None:
             self._idempotency = DynamoDBPersistenceLayer(
@@ -156,7 +172,7 @@ class Services:
             )
         config = IdempotencyConfig(expires_after_seconds=int(IDEMPOTENCY_EXPIRY.total_seconds()))
         if hasattr(context, "get_remaining_time_in_millis"):
-            # A run killed by its timeout then frees its key when the timeout passes, not a day later.
+            # The in-progress record then expires when this invocation's time is up, not a day later.
             config.register_lambda_context(context)
 
         def run(delivery: dict[str, Any]) -> dict[str, Any]:
@@ -165,7 +181,13 @@ class Services:
         once = idempotent_function(
             data_keyword_argument="delivery", persistence_store=self._idempotency, config=config
         )(run)
-        result: dict[str, Any] = once(delivery={"handler": name, "event": dict(event)})
+        delivery = {"handler": name, "event": dict(event)}
+        try:
+            result: dict[str, Any] = once(delivery=delivery)
+        except IdempotencyAlreadyInProgressError as exc:
+            # We hold the lease, so the run that left this record is dead: forget it and run again.
+            self._idempotency.delete_record(data=delivery, exception=exc)
+            result = once(delivery=delivery)
         return result
 
     def alone(

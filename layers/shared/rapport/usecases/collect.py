@@ -204,7 +204,8 @@ def collect(stores: Stores, x: XSource, at: datetime) -> CollectReport:
         stores.collector.set_collect_state("rate_limits", run.limited, at)
     u = x.usage
     report.spend = u.spend(report.deferred_for_budget)
-    stores.spend.add_spend(day, report.spend, x.usage.billed_now(BILLED_DAILY))
+    # Keyed by the run (its scheduled time): a retry re-reads what X bills once a day, so it adds nothing.
+    stores.spend.add_spend(day, report.spend, x.usage.billed_now(BILLED_DAILY), run=at.isoformat())
     stores.spend.add_run(at, report.as_dict())
     return report
 

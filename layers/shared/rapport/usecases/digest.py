@@ -8,8 +8,11 @@ too old to act on, or once the user did the thing unprompted.
 
 Sending, exactly once per local day: the day is claimed with its content before sending (a
 conditional write), and marked sent after SES accepts the message. A second trigger of the same day
-finds the claim and sends nothing; a retry after a crash re-sends the same content it claimed. The
-only window for a repeat is a crash between SES accepting the message and the "sent" mark.
+finds the claim and sends nothing; a retry after a crash re-sends the same content it claimed. A
+claim that a crash left unsent, older than the function's time-out, is taken over by the next hourly
+run and sent then, whatever the hour. Marking the day sent after SES accepted it is tried again in
+place when it merely fails, so the only window for a repeat is the process dying between SES
+accepting the message and the "sent" mark.
 
 A day with nothing chosen sends nothing unless ``send_empty_digest``. Once a week, on
 ``Policy.weekly_lookback``, the same run sends the weekly look-back (``usecases.lookback``), claimed
@@ -51,6 +54,10 @@ if TYPE_CHECKING:
 SendRaw = Callable[[bytes], str]
 # Runs the sending while no other run of the digest can (the runtime's lease); returns what it returns.
 Alone = Callable[[Callable[[], "DigestReport"]], "DigestReport"]
+# Waits that many seconds between tries of a write that must not be left to Lambda's retry.
+Pause = Callable[[float], None]
+MARK_TRIES = 4  # the first try and three more, 0.2 s, 0.4 s and 0.8 s apart
+MARK_BACKOFF = 0.2
 
 # What moves a relationship most, first. An answer counts as "on our topics" when its question
 # mentions one of the policy's topics; off-topic questions come after the step-3 question.
@@ -375,6 +382,22 @@ def _directly(work: Callable[[], DigestReport]) -> DigestReport:
     return work()
 
 
+def _no_pause(seconds: float) -> None:
+    return None
+
+
+def _persist(write: Callable[[], None], pause: Pause) -> None:
+    """Do ``write``, trying again with a growing pause when it fails; the last failure is raised."""
+    for attempt in range(MARK_TRIES):
+        try:
+            write()
+            return
+        except Exception:
+            if attempt == MARK_TRIES - 1:
+                raise
+            pause(MARK_BACKOFF * 2**attempt)
+
+
 @dataclass(frozen=True, slots=True)
 class Outbox:
     """Where a digest goes: through ``send_raw`` (SES), from the sender to the one recipient."""
@@ -425,18 +448,34 @@ def with_feedback(view: DigestView, links: FeedbackLinks | None, at: datetime) -
 
 
 def send_digest(
-    stores: Stores, outbox: Outbox, at: datetime, *, force: bool = False, alone: Alone = _directly
+    stores: Stores,
+    outbox: Outbox,
+    at: datetime,
+    *,
+    force: bool = False,
+    alone: Alone = _directly,
+    stale_after: timedelta = timedelta(minutes=15),
+    pause: Pause = _no_pause,
 ) -> DigestReport:
     """Send the day's digest if the local digest hour has come and it was not sent yet.
 
     ``alone`` runs the sending so that no other run of the digest overlaps it (the function's lease);
-    it is taken only at the digest hour, so the other 23 hourly ticks cost one read.
+    it is taken only at the digest hour or to take over a stranded claim, so the other hourly ticks
+    cost two reads. A claim still unsent ``stale_after`` (the function's time-out) after it was made
+    was left by a run that died: it is sent now. ``pause`` waits between tries of the "sent" marks.
     """
     policy, me = stores.settings.policy_and_me()
     local_day, due = digest_due(at, policy)
     if not due and not force:
-        return DigestReport(None, False, f"not the digest hour ({at.astimezone(policy.zone):%H:%M} local)")
-    return alone(lambda: _send_day(stores, outbox, at, policy=policy, me=me, local_day=local_day))
+        stranded = stores.digests.latest_digest()
+        if stranded is None or stranded.status == "sent" or stranded.claimed_at > at - stale_after:
+            local = at.astimezone(policy.zone)
+            return DigestReport(None, False, f"not the digest hour ({local:%H:%M} local)")
+        # A stranded look-back's key is its day's, suffixed: the day's run sends what is left of both.
+        local_day = date.fromisoformat(stranded.local_date.split("#", 1)[0])
+    return alone(
+        lambda: _send_day(stores, outbox, at, policy=policy, me=me, local_day=local_day, pause=pause)
+    )
 
 
 def _send_day(
@@ -447,14 +486,14 @@ def _send_day(
     policy: Policy,
     me: dict[str, str] | None,
     local_day: date,
+    pause: Pause,
 ) -> DigestReport:
     """The day's digest, then, on the look-back's day of the week, the weekly look-back."""
-    daily = _send(stores, outbox, at, policy=policy, me=me, local_day=local_day)
+    daily = _send(stores, outbox, at, policy=policy, me=me, local_day=local_day, pause=pause)
     if not policy.lookback_on(local_day):
         return daily
-    return replace(
-        daily, lookback=_send_lookback(stores, outbox, at, policy=policy, me=me, local_day=local_day)
-    )
+    lookback = _send_lookback(stores, outbox, at, policy=policy, me=me, local_day=local_day, pause=pause)
+    return replace(daily, lookback=lookback)
 
 
 def _send(
@@ -465,6 +504,7 @@ def _send(
     policy: Policy,
     me: dict[str, str] | None,
     local_day: date,
+    pause: Pause = _no_pause,
 ) -> DigestReport:
     day = local_day.isoformat()
     record = stores.digests.digest(day)
@@ -488,8 +528,10 @@ def _send(
     suggestions = tuple(stores.suggestions.suggestions_by_ref(refs))
     view = outbox.prepare(build_view(stores, day, suggestions, at, policy=policy, world=world), at)
     rendered, message_id = outbox.send(view, at)
-    stores.digests.complete_digest(day, rendered.subject, message_id, at)
-    stores.suggestions.mark_sent(refs, day)
+    # SES has it: a failure from here on must not reach Lambda's retry, which would send it again. The
+    # suggestions first: while the day is not marked sent, a retry re-sends what it claimed anyway.
+    _persist(lambda: stores.suggestions.mark_sent(refs, day), pause)
+    _persist(lambda: stores.digests.complete_digest(day, rendered.subject, message_id, at), pause)
     return DigestReport(
         day, True, "sent", suggestions, rendered.subject, message_id, view.feedback, view.pause_url
     )
@@ -503,6 +545,7 @@ def _send_lookback(
     policy: Policy,
     me: dict[str, str] | None,
     local_day: date,
+    pause: Pause,
 ) -> DigestReport:
     """The weekly look-back, exactly once: claimed under its own key beside the day's digest."""
     key = lookback_key(local_day.isoformat())
@@ -513,7 +556,7 @@ def _send_lookback(
         return DigestReport(key, False, "another run is sending this week's look-back")
     rendered = render_lookback_of(stores, at, policy=policy, me=me, local_day=local_day)
     message_id = outbox.deliver(rendered, at, unsubscribe=outbox.unsubscribe_url(at))
-    stores.digests.complete_digest(key, rendered.subject, message_id, at)
+    _persist(lambda: stores.digests.complete_digest(key, rendered.subject, message_id, at), pause)
     return DigestReport(key, True, "look-back sent", subject=rendered.subject, message_id=message_id)
 
 

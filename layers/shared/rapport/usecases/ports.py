@@ -74,17 +74,34 @@ class TargetStore(Protocol):
 
 
 class EvidenceStore(Protocol):
-    """What happened with each target (interactions), and its stage history (transitions)."""
+    """What happened with each target (interactions), and its stage history (transitions).
+
+    New evidence marks its target "to evaluate" in the same write, and the mark stays until an
+    evaluation stored after it clears it: no stage waits on an event being delivered.
+    """
 
     def add_interaction(self, interaction: Interaction) -> bool:
-        """Store one piece of evidence once. False when it was already stored."""
+        """Store one piece of evidence once, and mark its target to evaluate, together.
+
+        False when it was already stored.
+        """
         ...
 
     def record_follow_change(self, interaction: Interaction, follows_us: bool) -> bool:
-        """Store a follow or unfollow and the target's follow flag together, or neither.
+        """Store a follow or unfollow, the target's follow flag and its mark together, or none.
 
         False when this change was already recorded (a retried run).
         """
+        ...
+
+    def marked_for_evaluation(self) -> dict[str, int]:
+        """Every target marked to evaluate, with its mark (a count that grows with each new
+        piece of evidence), in one read."""
+        ...
+
+    def clear_mark(self, target_id: str, mark: int) -> None:
+        """Clear the target's mark once its evaluation is stored, unless newer evidence raised it past
+        ``mark`` meanwhile (that evidence then waits for the next evaluation)."""
         ...
 
     def interactions(self, target_id: str) -> list[Interaction]:
@@ -141,12 +158,19 @@ class DigestStore(Protocol):
         """The latest daily digest sent before that local date (a weekly look-back is not one)."""
         ...
 
+    def latest_digest(self) -> DigestRecord | None:
+        """The digest of the latest local day claimed, sent or not (one read)."""
+        ...
+
 
 class SpendStore(Protocol):
     """X API spend per UTC day, the users each day has paid for, and each collect run's record."""
 
-    def add_spend(self, day: date, spend: Spend, billed: Iterable[str] = ()) -> None:
-        """Add a run's reads to its UTC day, and remember which users ("kind:id") it paid for."""
+    def add_spend(self, day: date, spend: Spend, billed: Iterable[str] = (), run: str | None = None) -> None:
+        """Add a run's reads to its UTC day, and remember which users ("kind:id") it paid for.
+
+        With ``run`` (the run's own id), a run's reads are added once: a retried run adds nothing.
+        """
         ...
 
     def spend(self, day: date) -> Spend: ...

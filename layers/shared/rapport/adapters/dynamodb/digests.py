@@ -35,6 +35,11 @@ class DynamoDigestStore:
             ]
         )
 
+    def latest_digest(self) -> DigestRecord | None:
+        for i in DigestItem.query(DIGEST, scan_index_forward=False, limit=1):
+            return _digest_record(i)
+        return None
+
     def last_sent_digest(self, before: str) -> DigestRecord | None:
         for i in DigestItem.query(DIGEST, DigestItem.sk < before, scan_index_forward=False):
             if i.status == "sent" and not i.sk.endswith(LOOKBACK_SUFFIX):  # a look-back is not a digest

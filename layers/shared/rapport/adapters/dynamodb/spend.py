@@ -7,10 +7,10 @@ from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
 
-from pynamodb.exceptions import DoesNotExist
+from pynamodb.exceptions import DoesNotExist, UpdateError
 from pynamodb.expressions.update import Action
 
-from rapport.adapters.dynamodb.table import UsageItem, ValueItem, iso, put_value
+from rapport.adapters.dynamodb.table import UsageItem, ValueItem, is_conditional_failure, iso, put_value
 from rapport.domain.money import USD, Spend
 from rapport.usecases.ports import DaySpend
 
@@ -19,7 +19,7 @@ RUN = "RUN"
 
 
 class DynamoSpendStore:
-    def add_spend(self, day: date, spend: Spend, billed: Iterable[str] = ()) -> None:
+    def add_spend(self, day: date, spend: Spend, billed: Iterable[str] = (), run: str | None = None) -> None:
         actions: list[Action] = [
             UsageItem.requests.add(spend.requests),
             UsageItem.posts.add(spend.posts),
@@ -31,7 +31,16 @@ class DynamoSpendStore:
         keys = set(billed)
         if keys:  # DynamoDB refuses an empty set
             actions.append(UsageItem.billed.add(keys))
-        UsageItem(USAGE, day.isoformat()).update(actions=actions)
+        if run is None:
+            UsageItem(USAGE, day.isoformat()).update(actions=actions)
+            return
+        # The run's id goes in with its counts, on the condition that it is not there yet: one write.
+        actions.append(UsageItem.runs.add({run}))
+        try:
+            UsageItem(USAGE, day.isoformat()).update(actions=actions, condition=~UsageItem.runs.contains(run))
+        except UpdateError as exc:
+            if not is_conditional_failure(exc):
+                raise
 
     def spend(self, day: date) -> Spend:
         try:

@@ -12,6 +12,8 @@ Access patterns (see docs/data-model.md):
   collect runs ................ pk=RUN          sk=<iso time>    (what each run read and what it cost)
   collector state ............. pk=COLLECT      sk=<name>        (followers head, rotation, checks)
   run leases .................. pk=LEASE        sk=<function>    (holder, expires_at: one run at a time)
+  targets to evaluate ......... pk=EVALUATE     sk=<target id>   (mark, evidence_at: new evidence since
+                                                                  the target's last evaluation)
 
 Every write that could be repeated by a retry is conditional or keyed by a natural id, so a
 repeated run writes nothing new. A lease is taken with a conditional put (no item, an expired one,
@@ -161,6 +163,14 @@ class UsageItem(Item):
     deferred_for_budget = NumberAttribute(null=True)  # reads collect left undone to stay in budget
     # "kind:id" of the users read this day: X bills them once a day, however many runs read them.
     billed = UnicodeSetAttribute(null=True)
+    runs = UnicodeSetAttribute(null=True)  # the runs already added: a retried run adds nothing
+
+
+class MarkItem(Item):
+    """A target with evidence not evaluated yet: written with the evidence, deleted by its evaluation."""
+
+    mark = NumberAttribute(default=0)  # grows with each new piece of evidence
+    evidence_at = UTCDateTimeAttribute(null=True)  # the latest evidence's time
 
 
 class LeaseItem(Item):

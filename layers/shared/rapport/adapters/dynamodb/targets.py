@@ -6,9 +6,10 @@ import json
 from collections.abc import Iterable
 from dataclasses import asdict
 from datetime import datetime
+from typing import Any
 
 from pynamodb.connection import Connection
-from pynamodb.exceptions import DoesNotExist, TransactWriteError
+from pynamodb.exceptions import DeleteError, DoesNotExist, TransactWriteError
 from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
@@ -17,9 +18,11 @@ from rapport.adapters.dynamodb.table import (
     TARGETS,
     InteractionItem,
     Item,
+    MarkItem,
     SuggestionItem,
     TargetItem,
     TransitionItem,
+    is_conditional_failure,
     iso,
     query_partition,
     save_once,
@@ -29,6 +32,7 @@ from rapport.domain.model import Interaction, InteractionKind, Post, Stage, Targ
 from rapport.usecases.ports import NotFoundError, TargetHistory
 
 PROFILE = "PROFILE"
+EVALUATE = "EVALUATE"  # the partition of targets marked to evaluate: one query finds them all
 
 
 class DynamoTargetStore:
@@ -103,20 +107,40 @@ class DynamoEvidenceStore:
         return self._transactions
 
     def add_interaction(self, interaction: Interaction) -> bool:
-        return save_once(_interaction_item(interaction))
+        return self._store_new(interaction)
 
     def record_follow_change(self, interaction: Interaction, follows_us: bool) -> bool:
-        item = _interaction_item(interaction)
         profile = TargetItem(target_pk(interaction.target_id), PROFILE)
+        return self._store_new(interaction, (profile, [TargetItem.follows_us.set(follows_us)]))
+
+    def _store_new(self, interaction: Interaction, *also: tuple[Item, list[Any]]) -> bool:
+        """The evidence (if new), its target's mark and ``also`` in one transaction, or nothing.
+
+        One write: a crash can never leave stored evidence without its mark, so a retried collect
+        that finds its evidence already there still has it evaluated.
+        """
+        mark = MarkItem(EVALUATE, interaction.target_id)
         try:
             with TransactWrite(connection=self._transaction_connection()) as tx:
-                tx.save(item, condition=InteractionItem.sk.does_not_exist())
-                tx.update(profile, actions=[TargetItem.follows_us.set(follows_us)])
+                tx.save(_interaction_item(interaction), condition=InteractionItem.sk.does_not_exist())
+                tx.update(mark, actions=[MarkItem.mark.add(1), MarkItem.evidence_at.set(interaction.at)])
+                for item, actions in also:
+                    tx.update(item, actions=actions)
         except TransactWriteError as exc:
             if any(r is not None and r.code == "ConditionalCheckFailed" for r in exc.cancellation_reasons):
                 return False
             raise
         return True
+
+    def marked_for_evaluation(self) -> dict[str, int]:
+        return {i.sk: int(i.mark) for i in MarkItem.query(EVALUATE)}
+
+    def clear_mark(self, target_id: str, mark: int) -> None:
+        try:
+            MarkItem(EVALUATE, target_id).delete(condition=MarkItem.mark == mark)
+        except DeleteError as exc:
+            if not is_conditional_failure(exc):
+                raise
 
     def interactions(self, target_id: str) -> list[Interaction]:
         items = InteractionItem.query(target_pk(target_id), InteractionItem.sk.startswith("I#"))

@@ -1,0 +1,37 @@
+"""A world of a few hours for the crash sweep's sample: a post, our retweet, their thanks, the digest."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from rapport_local.scenario import Scenario, parse_scenario
+
+START = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
+HOURS = 6  # 09:00 to 14:00: the thanks is collected at 11:00, the digest goes at 12:00
+
+
+def _at(hours: float) -> str:
+    return (START + timedelta(hours=hours)).isoformat()
+
+
+def _by_x(post_id: str, text: str) -> dict[str, str]:
+    return {"id": post_id, "by": "person_x", "text": text}
+
+
+def crash_world() -> Scenario:
+    return parse_scenario(
+        {
+            "start": START.isoformat(),
+            "days": 1,
+            "me": {"id": "100", "username": "ana_builds", "name": "Ana"},
+            "users": [{"id": "200", "username": "person_x", "name": "Person X"}],
+            "targets": ["person_x"],
+            "settings": {"timezone": "UTC", "digest_hour": 12},
+            "events": [
+                {"at": _at(0.5), "post": _by_x("1001", "Cold starts, halved https://e.com/a")},
+                {"at": _at(1.5), "retweet": {"id": "5001", "by": "ana_builds", "post": "1001"}},
+                {"at": _at(2.5), "post": _by_x("1002", "@ana_builds thanks for sharing!")},
+                {"at": _at(3.5), "post": _by_x("1003", "Anyone know a good way to trace Lambda init?")},
+            ],
+        }
+    )

@@ -1,0 +1,143 @@
+"""Crashing the real handlers on the local stack, and resuming as Lambda and EventBridge do.
+
+A seeded sample of the crash-point sweep (`make crash-sweep` runs the full one), and the crashes
+the sweep found, each on its own: a killed run's idempotency record left in progress, a retried
+collect that finds its evidence already stored, a killed digest whose retries never come.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import botocore.client
+import pytest
+from pynamodb.exceptions import PutError
+
+from rapport.runtime.services import IDEMPOTENCY_PK
+from rapport_local.aws import LocalAws, provision
+from rapport_local.crash_sweep import CrashPoint, Killed, Run, choose_points, compare, play
+from rapport_local.stack import LocalStack
+from tests.integration.crash_world import HOURS, crash_world
+from tests.integration.thanks_world import schedule, stack_after_the_thanks
+
+pytestmark = pytest.mark.integration
+
+SEED = 11
+SAMPLE = 3
+
+
+@pytest.fixture(scope="module")
+def sweep_aws(aws_server: LocalAws) -> LocalAws:
+    # moto's state is per process: a test using in-process moto (the bench) may have reset it.
+    return aws_server if aws_server.provisioned() else provision(aws_server.endpoint)
+
+
+@pytest.fixture(scope="module")
+def clean(sweep_aws: LocalAws) -> Run:
+    return play(sweep_aws, crash_world(), hours=HOURS)
+
+
+@pytest.fixture
+def stack(aws: LocalAws, table_name: str) -> Iterator[LocalStack]:
+    with stack_after_the_thanks(aws, table_name) as local:
+        yield local
+
+
+def test_a_seeded_sample_of_crash_points_loses_and_repeats_nothing(sweep_aws, clean):
+    # Given the clean run's writes, and a few crash points chosen from them with a fixed seed
+    points = choose_points(clean.writes, SAMPLE, SEED)
+    assert {p.write.function for p in points if p.write} == {"collect", "evaluate", "digest"}
+    # When the run is played again, crashing at each and resuming as Lambda would
+    verdicts = [compare(clean.outcome, play(sweep_aws, crash_world(), p, HOURS), p) for p in points]
+    # Then nothing is lost, repeated or late by more than an hour
+    assert [(str(v.point), v.lost, v.extra, v.duplicated, v.late_hours) for v in verdicts if not v.ok] == []
+    assert clean.outcome.digests == {"2026-03-02": 1}
+
+
+def test_a_digest_killed_after_its_claim_and_never_retried_is_sent_the_next_hour(sweep_aws, clean):
+    # Given the digest dies right after claiming the day, and Lambda's retries never succeed
+    point = CrashPoint("kill-dropped", function="digest", operation="PutItem", key_prefix="DIGEST/")
+    crashed = play(sweep_aws, crash_world(), point, HOURS)
+    # Then the next hourly run takes the claim over: the day's email goes, once
+    assert crashed.dropped == ["digest 2026-03-02T12:00:00Z"]
+    assert crashed.outcome.digests == {"2026-03-02": 1}
+    assert compare(clean.outcome, crashed, point).ok
+
+
+class Dies:
+    """A process that dies right after one chosen write: every call after it fails too."""
+
+    def __init__(self, operation: str, key_prefix: str) -> None:
+        self.operation, self.key_prefix = operation, key_prefix
+        self.dead = self.done = False
+
+    def call(self, original: Any, client: Any, operation: str, params: Any) -> Any:
+        if self.dead:
+            raise Killed(operation)
+        result = original(client, operation, params)
+        key = str((params.get("Item") or {}).get("pk", {}).get("S", ""))
+        if not self.done and operation == self.operation and key.startswith(self.key_prefix):
+            self.dead = self.done = True
+            raise Killed(f"after {operation} {key}")
+        return result
+
+
+def dying(monkeypatch: pytest.MonkeyPatch, dies: Dies) -> None:
+    original = botocore.client.BaseClient._make_api_call
+    monkeypatch.setattr(
+        botocore.client.BaseClient,
+        "_make_api_call",
+        lambda client, operation, params: dies.call(original, client, operation, params),
+    )
+
+
+def idempotency_statuses(aws: LocalAws, table_name: str) -> list[str]:
+    got = aws.client("dynamodb").query(
+        TableName=table_name,
+        KeyConditionExpression="pk = :pk",
+        ExpressionAttributeValues={":pk": {"S": IDEMPOTENCY_PK}},
+    )
+    return [item["status"]["S"] for item in got["Items"]]
+
+
+def test_a_killed_collect_is_resumed_by_its_retry_not_refused(stack, aws, table_name, monkeypatch):
+    # Given collect is killed right after storing its run record, its idempotency record in progress
+    dies = Dies("PutItem", "RUN")
+    dying(monkeypatch, dies)
+    event = stack.events.scheduled("collect", schedule(4))
+    with pytest.raises(Killed):
+        stack.invoke("collect", event, request_id="request-1")
+    dies.dead = False  # a new process: Lambda's retry
+    assert idempotency_statuses(aws, table_name) == ["INPROGRESS"]
+    # When Lambda retries the same event (the same request id)
+    retried = stack.invoke("collect", event, request_id="request-1")
+    # Then the retry runs to the end, and the thanks it had stored is evaluated
+    assert "skipped" not in retried
+    assert idempotency_statuses(aws, table_name) == ["COMPLETED"]
+    (evaluation,) = stack.evaluate_collected()
+    assert [(t["target"], t["to"]) for t in evaluation["transitions"]] == [("person_x", "answer")]
+
+
+def test_a_collect_retried_after_storing_its_evidence_still_has_it_evaluated(stack, monkeypatch):
+    # Given collect stores the thanks and then fails to store its run record, once
+    original = botocore.client.BaseClient._make_api_call
+    failed: list[str] = []
+
+    def run_record_fails_once(client: Any, operation: str, params: Any) -> Any:
+        key = str((params.get("Item") or {}).get("pk", {}).get("S", ""))
+        if operation == "PutItem" and key == "RUN" and not failed:
+            failed.append(key)
+            raise botocore.exceptions.EndpointConnectionError(endpoint_url="dynamodb")
+        return original(client, operation, params)
+
+    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", run_record_fails_once)
+    event = stack.events.scheduled("collect", schedule(4))
+    with pytest.raises((PutError, botocore.exceptions.EndpointConnectionError)):
+        stack.invoke("collect", event, request_id="request-1")
+    # When Lambda retries it: the thanks is already stored, so the retry finds nothing new
+    retried = stack.invoke("collect", event, request_id="request-1")
+    assert retried["targets_with_news"] == []
+    # Then evaluate still moves person_x to step 2 this hour
+    evaluations = stack.evaluate_collected()
+    assert [(t["target"], t["to"]) for e in evaluations for t in e["transitions"]] == [("person_x", "answer")]
