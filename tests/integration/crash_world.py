@@ -26,7 +26,7 @@ def crash_world() -> Scenario:
             "me": {"id": "100", "username": "ana_builds", "name": "Ana"},
             "users": [{"id": "200", "username": "person_x", "name": "Person X"}],
             "targets": ["person_x"],
-            "settings": {"timezone": "UTC", "digest_hour": 12},
+            "settings": {"timezone": "UTC", "digest_hour": 12, "send_empty_digest": True},
             "events": [
                 {"at": _at(0.5), "post": _by_x("1001", "Cold starts, halved https://e.com/a")},
                 {"at": _at(1.5), "retweet": {"id": "5001", "by": "ana_builds", "post": "1001"}},

@@ -120,11 +120,22 @@ def test_bad_admin_input_gets_a_clear_error_and_changes_nothing(stack_for, comma
 
 def test_the_admin_url_answers_http_requests(stack_for):
     stack = stack_for(THANKED)
-    event = {"requestContext": {"http": {"method": "POST"}}, "body": '{"action": "list_targets"}'}
-    response = stack.invoke("admin", event)
+    def url_request(body: str) -> dict[str, Any]:
+        """POST / as a Function URL delivers it (payload 2.0)."""
+        return {
+            "version": "2.0",
+            "rawPath": "/",
+            "rawQueryString": "",
+            "headers": {"content-type": "application/json"},
+            "requestContext": {"stage": "$default", "http": {"method": "POST", "path": "/"}},
+            "body": body,
+            "isBase64Encoded": False,
+        }
+
+    response = stack.invoke("admin", url_request('{"action": "list_targets"}'))
     assert response["statusCode"] == 200
     assert "person_x" in response["body"]
-    bad = stack.invoke("admin", {"requestContext": {}, "body": "{not json"})
+    bad = stack.invoke("admin", url_request("{not json"))
     assert bad["statusCode"] == 400
     assert "not JSON" in bad["body"]
 

@@ -24,7 +24,7 @@ WORLD = {
     "me": {"id": "100", "username": "ana_builds", "name": "Ana"},
     "users": [{"id": "200", "username": "person_x", "name": "Person X"}],
     "targets": ["person_x"],
-    "settings": {"timezone": "UTC", "digest_hour": 7},
+    "settings": {"timezone": "UTC", "digest_hour": 7, "send_empty_digest": True},
     "events": [
         {
             "at": schedule(1).isoformat(),
