@@ -38,7 +38,7 @@ from moto import mock_aws
 
 from rapport.adapters.dynamodb.stores import dynamodb_stores
 from rapport.adapters.dynamodb.table import create_table
-from rapport.adapters.x_client import TWEET_FIELDS, XCredentials, XReader, make_reader
+from rapport.adapters.x_client import XCredentials, XReader, make_reader
 from rapport.domain.model import Interaction, InteractionKind, Target
 from rapport.domain.money import OWNED_PRICE, read_price
 from rapport.domain.policy import Policy
@@ -533,7 +533,8 @@ class _Poller:
             params["start_time"] = at - timedelta(days=POLICY.first_read_days)
         token: str | None = None
         while True:
-            page = fn(tweet_fields=TWEET_FIELDS, user_auth=True, pagination_token=token, **params)
+            # Ids are all a simple collector keeps here; X bills a post the same whatever its fields.
+            page = fn(user_auth=True, pagination_token=token, **params)
             meta = page.get("meta") or {}
             self.seen.update(str(p["id"]) for p in page.get("data") or [])
             if cursor and token is None and meta.get("newest_id"):
