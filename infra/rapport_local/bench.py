@@ -719,6 +719,12 @@ def play(shared: XSimApp, runners: Iterable[Runner], every_hours: int) -> None:
         for runner in runners:
             runner.run(now)
         now += timedelta(hours=every_hours)
+    # One more run once the last window's rate limits have reset, so a rotation that 900 timelines per
+    # 15 minutes cut short (1,000 targets) ends for every collector.
+    final = scenario.end + timedelta(minutes=20)
+    shared.world.set_now(final)
+    for runner in runners:
+        runner.run(final)
 
 
 def served(app: XSimApp) -> XSimApp:
@@ -881,6 +887,47 @@ def _no_transaction_backup() -> Iterator[None]:
         backend.transact_write_items = original  # type: ignore[method-assign]
 
 
+@contextmanager
+def _lever_off(name: str) -> Iterator[None]:
+    """collect as it was before one of its spend levers (docs/costs.md), for ``rapport bench --levers``."""
+    from rapport.domain.model import Stage
+    from rapport.usecases import collect as module
+
+    saved = dict(vars(module))
+    off: dict[str, Any] = {
+        "resting targets read": {"RESTING_STAGES": ()},
+        "new targets looked up": {"_whole_list": lambda _run, _unchecked, _state: False},
+        "targets at the circle looked up for unfollows": {"UNFOLLOW_MATTERS": frozenset(Stage)},
+    }
+    changes: dict[str, Any] = off.get(name, {})
+    for key, value in changes.items():
+        setattr(module, key, value)
+    try:
+        yield
+    finally:
+        for key in changes:
+            setattr(module, key, saved[key])
+
+
+LEVERS = (
+    "all levers",
+    "resting targets read",
+    "new targets looked up",
+    "targets at the circle looked up for unfollows",
+)
+
+
+def lever_rows(targets: int, days: int, every_hours: int, seed: int) -> list[dict[str, Any]]:
+    """Rapport alone on one world, each lever turned off in turn: what each one saves."""
+    rows = []
+    for lever in LEVERS:
+        with _lever_off(lever):
+            result = bench_world(generate(targets, days, seed), every_hours, collectors=("rapport",))
+        row = result["rows"][0]
+        rows.append({**row, "collector": f"rapport, {lever}" if lever != LEVERS[0] else "rapport"})
+    return rows
+
+
 def run_bench(
     sizes: Sequence[int] = (10, 100, 1000),
     days: Sequence[int] = (30,),
@@ -890,11 +937,17 @@ def run_bench(
     scenario: Path | None = None,
     echo: Echo = print,
     as_json: bool = False,
+    levers: bool = False,
 ) -> list[dict[str, Any]]:
     """The comparison on generated worlds (each size and window) or on one scenario file."""
     say: Echo = (lambda _line: None) if as_json else echo
-    results = []
-    if scenario is not None:
+    results: list[dict[str, Any]] = []
+    if levers:
+        for size in sizes:
+            for window in days:
+                rows = lever_rows(size, window, every_hours, seed)
+                results.append({"targets": size, "days": window, "rows": rows})
+    elif scenario is not None:
         from rapport_local.scenario import load_scenario
 
         say(f"rapport bench: {scenario}, a collect every {every_hours} h")

@@ -122,6 +122,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     bench.add_argument("--days", default="30", help="comma-separated windows in days (default 30)")
     bench.add_argument("--scenario", type=Path, help="compare on this scenario file instead")
     bench.add_argument("--json", action="store_true", help="print the rows as JSON")
+    bench.add_argument(
+        "--levers", action="store_true", help="Rapport alone, each spend lever turned off in turn"
+    )
     bench.add_argument("--every-hours", type=int, default=24, help="hours between collect runs")
     bench.add_argument("--seed", type=int, default=7)
 
@@ -184,6 +187,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 seed=args.seed,
                 scenario=args.scenario,
                 as_json=args.json,
+                levers=args.levers,
             )
             if any(row["missed"] for r in result for row in r["rows"] if row["collector"] == "rapport"):
                 print("rapport: scripted signals were missed", file=sys.stderr)

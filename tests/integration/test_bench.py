@@ -10,12 +10,14 @@ import pytest
 from rapport.domain.model import InteractionKind
 from rapport_local.bench import (
     COLLECTORS,
+    LEVERS,
     RapportCollector,
     bench_size,
     bench_world,
     format_table,
     generate,
     in_process_dynamodb,
+    lever_rows,
     memory_stores,
     moto_stores,
     needs,
@@ -109,3 +111,13 @@ def test_a_scenario_file_runs_the_same_comparison_and_prints_rows_as_json():
         "missed",
     }
     assert next(r for r in rows if r["collector"] == "rapport")["missed"] == 0
+
+
+def test_each_spend_lever_pays_on_its_own():
+    # Given Rapport alone on one small world, with each lever of collect turned off in turn
+    rows = {r["collector"]: r for r in lever_rows(12, 12, every_hours=24, seed=5)}
+    with_all = rows["rapport"]
+    # Then none of them misses a signal, and turning any lever off costs more
+    assert all(r["missed"] == 0 for r in rows.values())
+    for lever in LEVERS[1:]:
+        assert rows[f"rapport, {lever}"]["dollars"] > with_all["dollars"], lever

@@ -5,10 +5,14 @@ Each signal comes from its cheapest correct source (docs/costs.md has the figure
 - our own posts and our mentions: owned reads ($0.001 a post), from a cursor each. A target's reply to
   us (a thanks, an answer to our question) arrives here, so targets' timelines leave replies out;
 - targets' timelines ($0.005 a post) from a cursor each, without retweets, and without replies until
-  step 3, when their replies to others name the circle we will engage;
+  step 3, when their replies to others name the circle we will engage. A first read goes back only as
+  far as a post can still be suggested; unresponsive and paused targets are not read at all (what they
+  send us comes through our mentions) until they come back;
 - follow-backs from whichever costs less for this account, computed each run from the figures: our
   owned followers list read down to the first follower already known, or a ``connection_status``
-  lookup of the targets (100 a call). Targets that follow us are looked up each run to see unfollows.
+  lookup of the targets (100 a call). New targets are checked from our whole followers list when it is
+  short enough to cost less than their lookup. Targets that follow us and are not yet at the circle
+  are looked up each run to see unfollows.
 
 Order matters: our own posts are read first, so that a target's reply to a question we asked in the
 same window is recognised as such. Every cursor moves only after what it covers is stored, so a crash
