@@ -176,3 +176,18 @@ def test_a_target_at_the_circle_is_not_looked_up_again_to_see_an_unfollow():
     # Then only the one whose stage an unfollow would change is looked up
     assert x.calls.count("users") == 1
     assert report.spend.users == 1
+
+
+def test_a_target_the_last_run_could_not_reach_is_read_once_more_before_it_rests():
+    # Given the last run could not reach a target (too many for one run), who has since gone unresponsive
+    stores, x = given_a_target()
+    stores.collector.set_cursors({target_source("200"): "1000"}, at(0))
+    stores.collector.set_collect_state("behind", ["200"], at(0))
+    stores.targets.set_stage("200", Stage.UNRESPONSIVE, at(1))
+    x.posts.append(post("Anyone tried Rust on Lambda?", by="200", when=at(0.5), post_id="1001"))
+    # When collect runs twice
+    collect(stores, x, at(2))
+    collect(stores, x, at(3))
+    # Then the question they asked while it still mattered is read, from the cursor, and only once
+    assert [i.id for i in stores.evidence.interactions("200")] == ["1001"]
+    assert x.calls.count(TIMELINES) == 3  # our own posts twice, their timeline once

@@ -238,8 +238,11 @@ def _timelines(run: _Run, budget_used: float) -> None:
     wanted: list[Target] = []
     resting = set(run.state.get("resting") or [])
     now_resting = {t.id for t in run.targets.values() if t.stage in RESTING_STAGES}
+    # Targets the last run could not reach: one who has gone to rest since is read once more, from
+    # its cursor, so what they posted while their posts still mattered is not lost.
+    behind = set(run.state.get("behind") or [])
     for target in sorted(run.targets.values(), key=lambda t: t.id):
-        if target.id in now_resting:
+        if target.id in now_resting and target.id not in behind:
             continue
         value = READ_VALUE[target.stage]
         if budget_used >= 1 or (budget_used >= BUDGET_WARNING and value <= 1):
@@ -250,6 +253,7 @@ def _timelines(run: _Run, budget_used: float) -> None:
     after = str(run.state.get("rotation") or "")
     order = [t for t in wanted if t.id > after] + [t for t in wanted if t.id <= after]
     last_read: str | None = None
+    read: set[str] = set()
     for index, target in enumerate(order):
         if index >= TIMELINE_READS_PER_RUN - 1:  # one request went to our own posts
             rest = len(order) - index
@@ -258,7 +262,8 @@ def _timelines(run: _Run, budget_used: float) -> None:
         exclude = ["retweets"] if target.stage in CIRCLE_STAGES else ["retweets", "replies"]
         source = target_source(target.id)
 
-        back = target.id in resting  # responded again: the old cursor would bring back stale posts
+        # Responded again: the old cursor would bring back stale posts.
+        back = target.id in resting and target.id not in behind
 
         def fetch(
             since: str | None,
@@ -281,8 +286,13 @@ def _timelines(run: _Run, budget_used: float) -> None:
             continue
         run.report.timelines_read += 1
         last_read = target.id
-        resting.discard(target.id)
+        read.add(target.id)
+        if target.id not in now_resting:
+            resting.discard(target.id)
     _keep_resting(run, resting | now_resting)
+    unreached = {t.id for t in order} - read
+    if unreached != behind:
+        run.stores.collector.set_collect_state("behind", sorted(unreached), run.at)
     reached_all = run.report.timelines_read == len(order)
     if not reached_all and last_read is not None:
         run.stores.collector.set_collect_state("rotation", last_read, run.at)  # the next run starts after it
