@@ -451,17 +451,24 @@ class FakeX:
 
         return self._timeline(wanted, since_id, start_time, owned=owned)
 
-    def new_followers(self, me_id: str, known_head: set[str] | None, page_size: int) -> NewFollowers:
+    def new_followers(
+        self, me_id: str, known_head: set[str] | None, page_size: int, *, max_pages: int = 10
+    ) -> NewFollowers:
         self._call("users/:id/followers")
-        self.usage.charge("followers", self.followers, owned=True)
+        reachable, size = 0, max(1, min(1000, page_size))
+        for _ in range(max_pages):  # pages grow fourfold, as the X client reads them
+            reachable, size = reachable + size, min(1000, size * 4)
+        shown = self.followers[:reachable]
+        self.usage.charge("followers", shown, owned=True)
         if known_head is None:
-            return NewFollowers([], self.followers[:5], complete=False)
+            return NewFollowers([], shown[:5], complete=False)
         new = []
-        for user_id in self.followers:
+        for user_id in shown:
             if user_id in known_head:
                 break
             new.append(user_id)
-        return NewFollowers(new, self.followers[:5], complete=True)
+        complete = len(new) < len(shown) or len(shown) == len(self.followers)
+        return NewFollowers(new, shown[:5], complete=complete)
 
     def _timeline(
         self, wanted: Any, since_id: str | None, start: datetime | None, *, owned: bool

@@ -134,9 +134,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     preview.add_argument("--scenario", type=Path, help="scenario file; default: the shipped one")
     preview.add_argument("--table", help="read this DynamoDB table instead of playing the scenario")
 
-    bench = commands.add_parser("bench", help="a seeded month: Rapport's X reads against a naive collector")
+    bench = commands.add_parser("bench", help="seeded worlds: Rapport's X reads against simpler collectors")
     bench.add_argument("--targets", default="10,100,1000", help="comma-separated sizes (default 10,100,1000)")
-    bench.add_argument("--days", type=int, default=30)
+    bench.add_argument("--days", default="30", help="comma-separated windows in days (default 30)")
+    bench.add_argument("--scenario", type=Path, help="compare on this scenario file instead")
+    bench.add_argument("--json", action="store_true", help="print the rows as JSON")
+    bench.add_argument(
+        "--levers", action="store_true", help="Rapport alone, each spend lever turned off in turn"
+    )
     bench.add_argument("--every-hours", type=int, default=24, help="hours between collect runs")
     bench.add_argument("--seed", type=int, default=7)
 
@@ -201,8 +206,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         elif args.command == "bench":
             from rapport_local.bench import run_bench
 
-            result = run_bench(_sizes(args.targets), args.days, args.every_hours, args.seed)
-            if any(r["missed"] for r in result):
+            result = run_bench(
+                _sizes(args.targets),
+                _sizes(args.days),
+                every_hours=args.every_hours,
+                seed=args.seed,
+                scenario=args.scenario,
+                as_json=args.json,
+                levers=args.levers,
+            )
+            if any(row["missed"] for r in result for row in r["rows"] if row["collector"] == "rapport"):
                 print("rapport: scripted signals were missed", file=sys.stderr)
                 return 1
         elif args.command == "coldstart":

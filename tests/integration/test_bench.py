@@ -1,29 +1,123 @@
-"""`rapport bench` on a tiny world: it runs, prints its table, and Rapport misses no scripted signal."""
+"""`rapport bench` on tiny worlds: it runs, prints its rows, and its missed-signal count is honest."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 
-from rapport_local.bench import bench_size, format_table, generate, in_process_dynamodb
+from rapport.domain.model import InteractionKind
+from rapport_local.bench import (
+    COLLECTORS,
+    LEVERS,
+    RapportCollector,
+    bench_size,
+    bench_world,
+    format_table,
+    generate,
+    in_process_dynamodb,
+    lever_rows,
+    memory_stores,
+    moto_stores,
+    needs,
+    play,
+    run_bench,
+    served,
+)
+from rapport_local.xsim.server import XSimApp
 
 pytestmark = pytest.mark.integration
+MONTH = Path(__file__).parents[2] / "infra" / "rapport_local" / "scenarios" / "month.yaml"
 
 
 def test_the_same_seed_generates_the_same_world():
     first, second = generate(5, 4, seed=3), generate(5, 4, seed=3)
     assert first.scenario.events == second.scenario.events
-    assert first.signals == second.signals
+    assert first.readable == second.readable
     assert generate(5, 4, seed=4).scenario.events != first.scenario.events
 
 
-def test_a_tiny_bench_misses_nothing_and_costs_less_than_the_naive_collector():
-    # Given a seeded world of 6 targets over 6 days, with thanks, follow-backs and answers scripted
-    with in_process_dynamodb():
-        result = bench_size(6, 6, every_hours=12, seed=11)
-    # Then Rapport stored every scripted signal and paid far less than polling everything
+def test_a_generated_world_looks_like_x():
+    # Given a seeded world of 40 targets over 20 days
+    world = generate(40, 20, seed=5)
+    scenario = world.scenario
+    targets = {scenario.user(name).username for name in scenario.targets}
+    theirs = [e for e in scenario.events if getattr(e, "by", "") in targets and hasattr(e, "id")]
+    retweets = [e for e in theirs if hasattr(e, "post")]
+    replies = [e for e in theirs if getattr(e, "reply_to", None) is not None]
+    # Then targets retweet (a third to a half of what they do), reply to others, and posted before
+    assert 0.3 < len(retweets) / len(theirs) < 0.5
+    assert replies
+    assert any(e.at < scenario.start for e in theirs)
+    # And some go unresponsive or are paused (their posts stop mattering), some follow back
+    assert any(windows and windows[-1][1] < scenario.end for windows in world.readable.values())
+    assert world.pauses
+    assert any(e.__class__.__name__ == "FollowEvent" and e.by in targets for e in scenario.events)
+
+
+def test_a_tiny_bench_misses_nothing_and_costs_less_than_the_competent_collectors():
+    # Given a seeded world of 8 targets over 10 days, every collector serving it
+    result = bench_size(8, 10, every_hours=24, seed=11)
+    rows = {r["collector"]: r for r in result["rows"]}
+    # Then Rapport stored every signal and paid less than the since_id collector leaving out retweets
     assert result["signals"] > 0
-    assert result["missed"] == 0
-    assert result["rapport"]["cost_usd"] < result["naive"]["cost_usd"]
-    assert result["rapport"]["cost_usd"] >= result["lower_bound"]["cost_usd"]
+    assert rows["rapport"]["missed"] == 0
+    assert rows["rapport"]["dollars"] < rows["since_id_exclude"]["dollars"] < rows["since_id"]["dollars"]
+    assert rows["rapport"]["dollars"] >= rows["lower_bound"]["dollars"]
+    assert set(rows) == {*COLLECTORS, "lower_bound"}
     lines = format_table([result])
-    assert len(lines) == 5 and "| 6 | rapport |" in lines[2]
+    assert len(lines) == 2 + len(COLLECTORS) + 1 and "| 8 | 10 | rapport |" in lines[2]
+
+
+def test_a_signal_rapport_never_read_is_counted_as_missed():
+    # Given a world with questions from targets, and X failing every timeline read of Rapport's
+    world = generate(6, 8, seed=11)
+    shared = XSimApp(world.scenario)
+    needs(world, shared.world)
+    rapport = RapportCollector(served(shared), world, memory_stores())
+    rapport.app.faults.add("/2/users/:id/tweets", 503, count=1_000_000)
+    # When the month is played
+    play(shared, [rapport], every_hours=24)
+    # Then each question (read only from their timelines) is counted as missed
+    questions = [s for s in world.signals if s.kind is InteractionKind.TARGET_POST]
+    assert questions
+    assert rapport.missed(world.signals) >= len(questions)
+
+
+def test_the_bench_bills_the_same_on_dynamodb_as_on_the_in_memory_stores():
+    # Given a tiny world, Rapport run once on the in-memory stores and once on DynamoDB (moto)
+    world = generate(3, 4, seed=2)
+    in_memory = bench_world(world, 24, collectors=("rapport",))
+    with in_process_dynamodb():
+        on_moto = bench_world(generate(3, 4, seed=2), 24, collectors=("rapport",), stores=moto_stores)
+    # Then X bills the same reads: the stores change nothing in what is read
+    assert in_memory["rows"] == on_moto["rows"]
+
+
+def test_a_scenario_file_runs_the_same_comparison_and_prints_rows_as_json():
+    printed: list[str] = []
+    run_bench(scenario=MONTH, every_hours=24, echo=printed.append, as_json=True)
+    rows = json.loads("".join(printed))
+    assert {r["collector"] for r in rows} == {*COLLECTORS, "lower_bound"}
+    assert set(rows[0]) == {
+        "targets",
+        "days",
+        "collector",
+        "requests",
+        "resources",
+        "dollars",
+        "ratio_to_lower_bound",
+        "missed",
+    }
+    assert next(r for r in rows if r["collector"] == "rapport")["missed"] == 0
+
+
+def test_each_spend_lever_pays_on_its_own():
+    # Given Rapport alone on one small world, with each lever of collect turned off in turn
+    rows = {r["collector"]: r for r in lever_rows(12, 12, every_hours=24, seed=5)}
+    with_all = rows["rapport"]
+    # Then none of them misses a signal, and turning any lever off costs more
+    assert all(r["missed"] == 0 for r in rows.values())
+    for lever in LEVERS[1:]:
+        assert rows[f"rapport, {lever}"]["dollars"] > with_all["dollars"], lever

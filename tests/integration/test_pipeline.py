@@ -120,6 +120,7 @@ def test_bad_admin_input_gets_a_clear_error_and_changes_nothing(stack_for, comma
 
 def test_the_admin_url_answers_http_requests(stack_for):
     stack = stack_for(THANKED)
+
     def url_request(body: str) -> dict[str, Any]:
         """POST / as a Function URL delivers it (payload 2.0)."""
         return {

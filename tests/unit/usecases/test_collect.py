@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from rapport.domain.model import InteractionKind as K
-from rapport.domain.model import Post
+from rapport.domain.model import Post, Stage
 from rapport.domain.money import USD, Spend
 from rapport.domain.policy import Policy
 from rapport.domain.x import XUser
@@ -95,10 +95,11 @@ def test_the_run_s_spend_is_added_to_its_day_at_list_price():
     x.posts.append(post("New tips https://example.com/b", by="200", when=at(1), post_id="1001"))
     report = collect(stores, x, at(2))
     day = stores.spend.spend(at(2).date())
-    # One post of theirs at $0.005 and one lookup of the new target at $0.010
-    assert day.cost == report.spend.cost == USD.of("0.015")
-    assert (day.posts, day.users) == (1, 1)
-    assert stores.spend.runs(at(2), at(2))[0]["x_api"]["cost_usd"] == 0.015
+    # One post of theirs at $0.005; whether the new target follows us came from our empty followers
+    # list (nothing billed) rather than a $0.010 lookup
+    assert day.cost == report.spend.cost == USD.of("0.005")
+    assert (day.posts, day.users) == (1, 0)
+    assert stores.spend.runs(at(2), at(2))[0]["x_api"]["cost_usd"] == 0.005
 
 
 def test_with_the_month_s_budget_spent_target_timelines_wait():
@@ -146,3 +147,80 @@ def test_a_retried_run_counts_its_reads_once():
     # Then the day's spend counts the run once
     assert first.requests > 0
     assert stores.spend.spend(at(2).date()) == first
+
+
+@pytest.mark.parametrize("resting", [Stage.UNRESPONSIVE, Stage.PAUSED])
+def test_a_resting_target_is_not_read_and_one_who_comes_back_is_read_from_now(resting: Stage):
+    # Given an unresponsive (or paused) target who keeps posting, and a cursor from before
+    stores, x = given_a_target()
+    stores.collector.set_cursors({target_source("200"): "1000"}, at(0))
+    stores.targets.set_stage("200", resting, at(0))
+    x.posts += [post(f"Post {n}", by="200", when=at(days=n), post_id=str(1001 + n)) for n in range(10)]
+    # When collect runs while they rest
+    collect(stores, x, at(days=9, hours=1))
+    # Then their timeline is not read at all (what they send us comes from our mentions)
+    assert x.calls.count(TIMELINES) == 1  # our own posts only
+    assert stores.evidence.interactions("200") == []
+    # And when they respond again (evaluate moves them back), only posts still fresh are read
+    stores.targets.set_stage("200", Stage.ANSWER, at(days=9, hours=2))
+    collect(stores, x, at(days=9, hours=3))
+    read = sorted(i.id for i in stores.evidence.interactions("200") if i.kind is K.TARGET_POST)
+    assert read == ["1008", "1009", "1010"]  # the last three days, not the nine since the old cursor
+
+
+def test_new_targets_are_checked_from_our_followers_list_when_it_costs_less_than_their_lookup():
+    # Given 20 new targets, one of whom already follows us, among 30 followers ($0.030 against $0.200)
+    stores, x = given_a_target()
+    for n in range(1, 20):
+        stores.targets.put_target(target(f"person_{n}", str(200 + n)))
+    x.followers = ["205", *[str(900 + n) for n in range(29)]]
+    # When collect runs
+    report = collect(stores, x, at(1))
+    # Then no target is looked up, the one who follows us is known, and the list's size is kept
+    assert x.calls.count("users") == 0
+    assert stores.targets.get_target("205").follows_us
+    assert report.spend.cost == USD.of("0.030")
+    assert stores.collector.collect_states()["followers"]["total"] == 30
+
+
+def test_new_targets_are_looked_up_when_our_followers_list_is_longer_than_worth_reading():
+    # Given one new target and an account whose followers list is known to be long
+    stores, x = given_a_target()
+    stores.collector.set_collect_state("followers", {"head": ["999"], "total": 5_000}, at(0))
+    x.followers = [str(900 + n) for n in range(50)]
+    # When collect runs
+    collect(stores, x, at(1))
+    # Then the target is looked up ($0.010) rather than 5,000 followers read
+    assert x.calls.count("users") == 1
+
+
+def test_a_target_at_the_circle_is_not_looked_up_again_to_see_an_unfollow():
+    # Given two targets who follow us: one waiting for our question (step 3), one at the circle
+    stores, x = given_a_target()
+    stores.targets.put_target(target("person_y", "201"))
+    stores.collector.set_collect_state("follow_checks", ["200", "201"], at(0))
+    stores.collector.set_collect_state("followers", {"head": ["200"], "total": 2}, at(0))
+    x.users["201"] = XUser("201", "person_y", "Person Y")
+    x.followers = ["200", "201"]
+    for target_id, stage in (("200", Stage.ASK), ("201", Stage.CIRCLE)):
+        stores.targets.put_target(replace(stores.targets.get_target(target_id), follows_us=True, stage=stage))
+    # When collect runs
+    report = collect(stores, x, at(1))
+    # Then only the one whose stage an unfollow would change is looked up
+    assert x.calls.count("users") == 1
+    assert report.spend.users == 1
+
+
+def test_a_target_the_last_run_could_not_reach_is_read_once_more_before_it_rests():
+    # Given the last run could not reach a target (too many for one run), who has since gone unresponsive
+    stores, x = given_a_target()
+    stores.collector.set_cursors({target_source("200"): "1000"}, at(0))
+    stores.collector.set_collect_state("behind", ["200"], at(0))
+    stores.targets.set_stage("200", Stage.UNRESPONSIVE, at(1))
+    x.posts.append(post("Anyone tried Rust on Lambda?", by="200", when=at(0.5), post_id="1001"))
+    # When collect runs twice
+    collect(stores, x, at(2))
+    collect(stores, x, at(3))
+    # Then the question they asked while it still mattered is read, from the cursor, and only once
+    assert [i.id for i in stores.evidence.interactions("200")] == ["1001"]
+    assert x.calls.count(TIMELINES) == 3  # our own posts twice, their timeline once

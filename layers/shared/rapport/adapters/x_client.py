@@ -146,7 +146,9 @@ class XReader:
             exclude=exclude,
         )
 
-    def new_followers(self, me_id: str, known_head: set[str] | None, page_size: int) -> NewFollowers:
+    def new_followers(
+        self, me_id: str, known_head: set[str] | None, page_size: int, *, max_pages: int = MAX_PAGES
+    ) -> NewFollowers:
         """Our followers list (an owned read), newest first, up to the first follower already known.
 
         ``known_head`` is None before the first read: then only the newest page is read, as the head.
@@ -156,7 +158,7 @@ class XReader:
         head: list[str] = []
         size = max(1, min(1000, page_size))
         token: str | None = None
-        for _ in range(MAX_PAGES):
+        for _ in range(max_pages):
             body = self._call(
                 "users/:id/followers",
                 self.client.get_users_followers,

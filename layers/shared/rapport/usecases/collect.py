@@ -5,10 +5,14 @@ Each signal comes from its cheapest correct source (docs/costs.md has the figure
 - our own posts and our mentions: owned reads ($0.001 a post), from a cursor each. A target's reply to
   us (a thanks, an answer to our question) arrives here, so targets' timelines leave replies out;
 - targets' timelines ($0.005 a post) from a cursor each, without retweets, and without replies until
-  step 3, when their replies to others name the circle we will engage;
+  step 3, when their replies to others name the circle we will engage. A first read goes back only as
+  far as a post can still be suggested; unresponsive and paused targets are not read at all (what they
+  send us comes through our mentions) until they come back;
 - follow-backs from whichever costs less for this account, computed each run from the figures: our
   owned followers list read down to the first follower already known, or a ``connection_status``
-  lookup of the targets (100 a call). Targets that follow us are looked up each run to see unfollows.
+  lookup of the targets (100 a call). New targets are checked from our whole followers list when it is
+  short enough to cost less than their lookup. Targets that follow us and are not yet at the circle
+  are looked up each run to see unfollows.
 
 Order matters: our own posts are read first, so that a target's reply to a question we asked in the
 same window is recognised as such. Every cursor moves only after what it covers is stored, so a crash
@@ -49,6 +53,11 @@ READ_VALUE: dict[Stage, int] = {
     Stage.PAUSED: 0,
 }
 CIRCLE_STAGES = (Stage.ASK, Stage.CIRCLE)  # their replies to others name their circle
+# Targets whose own posts cannot produce a suggestion: only what they send us matters, and that comes
+# through our mentions (owned). Their timelines rest until they respond again.
+RESTING_STAGES = (Stage.UNRESPONSIVE, Stage.PAUSED)
+# An unfollow changes the method only before their answer (step 3 falls back); at the circle it does not.
+UNFOLLOW_MATTERS = frozenset(Stage) - {Stage.CIRCLE}
 
 
 def target_source(target_id: str) -> str:
@@ -228,7 +237,14 @@ def _budget_used(month: dict[date, DaySpend], policy: Policy) -> float:
 def _timelines(run: _Run, budget_used: float) -> None:
     """Targets' new posts, in a rotation that a rate limit or a large target list resumes next run."""
     wanted: list[Target] = []
+    resting = set(run.state.get("resting") or [])
+    now_resting = {t.id for t in run.targets.values() if t.stage in RESTING_STAGES}
+    # Targets the last run could not reach: one who has gone to rest since is read once more, from
+    # its cursor, so what they posted while their posts still mattered is not lost.
+    behind = set(run.state.get("behind") or [])
     for target in sorted(run.targets.values(), key=lambda t: t.id):
+        if target.id in now_resting and target.id not in behind:
+            continue
         value = READ_VALUE[target.stage]
         if budget_used >= 1 or (budget_used >= BUDGET_WARNING and value <= 1):
             run.report.deferred_for_budget += 1
@@ -238,6 +254,7 @@ def _timelines(run: _Run, budget_used: float) -> None:
     after = str(run.state.get("rotation") or "")
     order = [t for t in wanted if t.id > after] + [t for t in wanted if t.id <= after]
     last_read: str | None = None
+    read: set[str] = set()
     for index, target in enumerate(order):
         if index >= TIMELINE_READS_PER_RUN - 1:  # one request went to our own posts
             rest = len(order) - index
@@ -246,10 +263,20 @@ def _timelines(run: _Run, budget_used: float) -> None:
         exclude = ["retweets"] if target.stage in CIRCLE_STAGES else ["retweets", "replies"]
         source = target_source(target.id)
 
+        # Responded again: the old cursor would bring back stale posts.
+        back = target.id in resting and target.id not in behind
+
         def fetch(
-            since: str | None, start: datetime, tid: str = target.id, ex: list[str] = exclude
+            since: str | None,
+            _start: datetime,
+            tid: str = target.id,
+            ex: list[str] = exclude,
+            back: bool = back,
         ) -> Timeline:
-            return run.x.posts_of(tid, since, start, owned=False, exclude=ex)
+            # A first read (or a comeback) goes back only as far as a post can still be acted on:
+            # older posts of theirs would be paid for at $0.005 and never suggested.
+            start = run.at - timedelta(days=min(run.policy.first_read_days, run.policy.freshness_days))
+            return run.x.posts_of(tid, None if back else since, start, owned=False, exclude=ex)
 
         if not run.read(source, TIMELINES, fetch):
             if run.blocked(TIMELINES):
@@ -260,9 +287,23 @@ def _timelines(run: _Run, budget_used: float) -> None:
             continue
         run.report.timelines_read += 1
         last_read = target.id
+        read.add(target.id)
+        if target.id not in now_resting:
+            resting.discard(target.id)
+    _keep_resting(run, resting | now_resting)
+    unreached = {t.id for t in order} - read
+    if unreached != behind:
+        run.stores.collector.set_collect_state("behind", sorted(unreached), run.at)
     reached_all = run.report.timelines_read == len(order)
     if not reached_all and last_read is not None:
         run.stores.collector.set_collect_state("rotation", last_read, run.at)  # the next run starts after it
+
+
+def _keep_resting(run: _Run, resting: set[str]) -> None:
+    """Remember who rests (still a target): a comeback starts from now, not from an old cursor."""
+    resting &= set(run.targets)
+    if resting != set(run.state.get("resting") or []):
+        run.stores.collector.set_collect_state("resting", sorted(resting), run.at)
 
 
 def _follow_backs(run: _Run, budget_used: float) -> None:
@@ -273,7 +314,7 @@ def _follow_backs(run: _Run, budget_used: float) -> None:
     checked = set(run.state.get("follow_checks") or [])
     head: set[str] | None = set(state["head"]) if "head" in state else None
     expected_new = float(state.get("new_per_read", 0.0))
-    following = {t.id for t in run.targets.values() if t.follows_us}
+    following = {t.id for t in run.targets.values() if t.follows_us and t.stage in UNFOLLOW_MATTERS}
     waiting = {t.id for t in run.targets.values() if not t.follows_us and t.id in checked}
 
     # The figures: our followers list bills each follower it returns at the owned price; a lookup
@@ -283,6 +324,16 @@ def _follow_backs(run: _Run, budget_used: float) -> None:
     use_followers = (head is not None and by_followers <= by_lookup) or budget_used >= 1
     run.report.follow_backs_by = "followers" if use_followers else "lookup"
 
+    unchecked = {t for t in run.targets if t not in checked}
+    if unchecked and budget_used < 1 and _whole_list(run, unchecked, state):
+        checked |= unchecked  # the whole list said who of them follows us: no lookup needed
+        run.stores.collector.set_collect_state("follow_checks", sorted(checked), run.at)
+        run.state["followers"] = state
+        head = set(state["head"])
+        waiting = {t.id for t in run.targets.values() if not t.follows_us}
+        by_lookup = (read_price("users", owned=False) * len(waiting)).dollars
+        use_followers = by_followers <= by_lookup
+        run.report.follow_backs_by = "followers" if use_followers else "lookup"
     lookup = {t for t in run.targets if t not in checked} | following
     if use_followers:
         complete = _read_followers(run, head, expected_new)
@@ -299,6 +350,32 @@ def _follow_backs(run: _Run, budget_used: float) -> None:
         return
     if lookup and _lookup(run, sorted(lookup)) and not lookup <= checked:
         run.stores.collector.set_collect_state("follow_checks", sorted(checked | lookup), run.at)
+
+
+def _whole_list(run: _Run, unchecked: set[str], state: dict[str, Any]) -> bool:
+    """Who of the targets never checked follows us, from our whole followers list, when that list
+    costs no more than looking them up: at most ten followers ($0.001) per target ($0.010), so one
+    page, and only if the last size we saw fits. True when the list was read to its end."""
+    budget = 10 * len(unchecked)
+    if int(state.get("total", 0)) > budget or run.blocked("users/:id/followers") is not None:
+        return False
+    try:
+        read = run.x.new_followers(run.me.id, set(), page_size=min(1000, budget), max_pages=1)
+    except (XRateLimited, XUnavailable) as exc:
+        run.report.deferred.append(f"followers: {exc}")
+        return False
+    # A figure for the next choice: the size, or more than this budget when the list went on.
+    state["total"] = len(read.ids) if read.complete else budget + 1
+    if not read.complete:
+        run.stores.collector.set_collect_state("followers", state, run.at)
+        return False
+    for user_id in reversed(read.ids):
+        target = run.targets.get(user_id)
+        if target is not None and user_id in unchecked and not target.follows_us:
+            _follow_change(run, target, follows=True)
+    state["head"] = read.head
+    run.stores.collector.set_collect_state("followers", state, run.at)
+    return True
 
 
 def _read_followers(run: _Run, head: set[str] | None, expected_new: float) -> bool:
@@ -324,7 +401,7 @@ def _read_followers(run: _Run, head: set[str] | None, expected_new: float) -> bo
     # A moving average of new followers per read: the figure the next run's choice rests on.
     new_per_read = (expected_new + len(read.ids)) / 2 if head is not None else 0.0
     kept = read.head if read.head or head is None else sorted(head)
-    followers = {"head": kept, "new_per_read": new_per_read}
+    followers = {**(run.state.get("followers") or {}), "head": kept, "new_per_read": new_per_read}
     if followers != run.state.get("followers"):
         run.stores.collector.set_collect_state("followers", followers, run.at)
     return read.complete

@@ -280,8 +280,11 @@ class XSource(Protocol):
         owned: bool,
         exclude: list[str] | None = None,
     ) -> Timeline: ...
-    def new_followers(self, me_id: str, known_head: set[str] | None, page_size: int) -> NewFollowers:
-        """Our followers list, newest first, down to the first follower of ``known_head``."""
+    def new_followers(
+        self, me_id: str, known_head: set[str] | None, page_size: int, *, max_pages: int = 10
+    ) -> NewFollowers:
+        """Our followers list, newest first, down to the first follower of ``known_head``, in at most
+        ``max_pages`` requests (not ``complete`` if the list goes on)."""
         ...
 
     def following(self, user_id: str, limit: int) -> list[XUser]:
