@@ -24,7 +24,6 @@ import json
 import math
 import os
 import random
-import sys
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -665,16 +664,9 @@ class RapportCollector:
 
 
 def memory_stores() -> Stores:
-    """The in-memory stores that tests/contract holds to the DynamoDB stores' contract.
-
-    The bench measures X reads, not the table: on moto, a month for 1,000 targets spends its time
-    serialising DynamoDB answers, not in Rapport. They live with the tests; the bench, like the tests,
-    runs from a checkout (it needs the dev dependencies), so the checkout's root is put on the path.
-    """
-    root = str(Path(__file__).resolve().parents[2])
-    if root not in sys.path:
-        sys.path.append(root)
-    from tests.fakes import memory_stores as in_memory
+    """Rapport's stores in memory (held to the DynamoDB stores' contract by tests/contract): the bench
+    measures X reads, and on moto a month for 1,000 targets spends its time serialising answers."""
+    from rapport_local.memory_stores import memory_stores as in_memory
 
     return in_memory()
 
