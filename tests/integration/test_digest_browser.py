@@ -22,7 +22,15 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from rapport.domain.drafts import ResourceFit, answer_draft, ask_draft, reply_draft
-from rapport.domain.model import CircleMember, Stage, Suggestion, SuggestionKind, Transition
+from rapport.domain.feedback import FeedbackLinks
+from rapport.domain.model import (
+    CircleMember,
+    Stage,
+    Suggestion,
+    SuggestionKind,
+    Transition,
+    suggestion_ref,
+)
 from rapport.domain.money import USD
 from rapport.domain.policy import Resource
 from rapport.email.links import intent_links
@@ -37,6 +45,7 @@ from rapport.email.view import (
     TargetStatus,
     TargetWeeks,
 )
+from rapport.usecases.digest import with_feedback
 
 pytestmark = pytest.mark.integration
 
@@ -303,10 +312,89 @@ def test_the_empty_day_is_one_line_on_any_screen(device: str) -> None:
     assert page["overflowing"] == []
 
 
-# --- a circle day and a weekly look-back -------------------------------------------------------------
+# --- a busy day, a circle day and a weekly look-back ---------------------------------------------------
 
 DOCS_IMG = Path(__file__).resolve().parents[2] / "docs" / "img"
-DOC_WIDTH = 400  # small screenshots for docs/digest.md: a phone-sized column, as tall as each email
+DOC_WIDTH = 400  # small screenshots for docs/digest.md: a phone-sized column, cut at a fixed height
+
+
+# The person's own resource, from their link library: the answer's draft offers it.
+COLD_STARTS = Resource(
+    url="https://ana.example/lambda-cold-starts",
+    title="Measuring Lambda cold starts",
+    topics=("cold starts", "lambda"),
+)
+
+
+def a_busy_day() -> DigestView:
+    """Three targets at three steps: an answer with a link of the library, the step-3 question, a retweet.
+
+    Each action carries its answer links (done, skip, snooze, drop), signed as the digest signs them.
+    """
+
+    def s(kind: SuggestionKind, post_id: str, target: tuple[str, str], **kw: Any) -> Suggestion:
+        target_id, username = target
+        return Suggestion(
+            kind=kind,
+            target_id=target_id,
+            target_username=username,
+            created_at=NOW - timedelta(hours=2),
+            post_id=post_id,
+            post_author_username=username,
+            **kw,
+        )
+
+    suggestions = (
+        s(
+            SuggestionKind.ANSWER,
+            "1005",
+            ("201", "serverless_sam"),
+            reason="@serverless_sam asked their network a question on a topic you know: answer while it "
+            "is fresh, with your link “Measuring Lambda cold starts”",
+            post_text="Anyone know a good way to test Lambda cold starts locally?",
+            draft=answer_draft("1005", "Lambda cold starts", ResourceFit(COLD_STARTS, 7)),
+        ),
+        s(
+            SuggestionKind.ASK,
+            "1012",
+            ("202", "pythonista_pat"),
+            reason="@pythonista_pat follows you now: ask them about what they know",
+            post_text="Pairing with @friend_z and @friend_y on Python typing this afternoon",
+            draft=ask_draft("1012", "Python typing"),
+        ),
+        s(
+            SuggestionKind.RETWEET,
+            "1001",
+            ("204", "cloud_carla"),
+            reason="a useful post with a link by @cloud_carla: retweet until they thank you",
+            post_text="How we halved cold starts on Lambda https://example.com/cold-starts",
+        ),
+    )
+    view = DigestView(
+        local_date=date(2026, 3, 9),
+        me_username="ana_builds",
+        suggestions=suggestions,
+        transitions=(
+            (
+                "pythonista_pat",
+                Transition(NOW - timedelta(hours=20), Stage.ANSWER, Stage.ASK, "followed you back"),
+            ),
+        ),
+        targets=(
+            TargetStatus("cloud_carla", Stage.RETWEET, NOW - timedelta(days=4)),
+            TargetStatus("pythonista_pat", Stage.ASK, NOW - timedelta(hours=20)),
+            TargetStatus("serverless_sam", Stage.ANSWER, NOW - timedelta(days=3)),
+        ),
+        generated_at=NOW,
+        posted_at={
+            "1005": NOW - timedelta(hours=5),
+            "1012": NOW - timedelta(hours=9),
+            "1001": NOW - timedelta(days=1),
+        },
+        spend=SpendSummary(USD.of("0.18"), USD.of("1.32"), USD.of(5)),
+    )
+    links = FeedbackLinks("https://feedback.example", b"a key for the screenshots only")
+    return with_feedback(view, links, NOW)
 
 
 def a_circle_day() -> DigestView:
@@ -390,6 +478,30 @@ def a_week() -> LookbackView:
 
 
 @pytest.mark.parametrize("device", sorted(WIDTHS))
+def test_a_busy_day_shows_each_action_s_draft_and_answers(device: str) -> None:
+    # Given a busy day: three targets at three steps, each action with its answer links
+    view = a_busy_day()
+    rendered = render_digest(view)
+
+    # When Chromium lays it out
+    page = render_in_browser(rendered.html, "busy-day", device)
+
+    # Then nothing spills past the screen's edge
+    assert page["overflowing"] == [], page["overflowing"][:5]
+    # And each action's X links come first, then its answers (done, skip, snooze, drop); the pause link last
+    expected = [
+        url
+        for s in view.suggestions
+        for url in [u for _, u in intent_links(s)] + list(view.feedback[suggestion_ref(s)].values())
+    ]
+    assert [link["href"] for link in page["links"]] == [*expected, view.pause_url]
+    assert all(link["visible"] for link in page["links"])
+    # And the answer's draft offers the person's own resource, whole
+    assert COLD_STARTS.url in rendered.html
+    assert sum(1 for link in page["links"] if link["text"] == "I did it") == len(view.suggestions)
+
+
+@pytest.mark.parametrize("device", sorted(WIDTHS))
 def test_a_circle_day_fits_the_screen_with_each_member_s_actions(device: str) -> None:
     view = a_circle_day()
     page = render_in_browser(render_digest(view).html, "circle-day", device)
@@ -410,11 +522,12 @@ def test_the_weekly_look_back_fits_the_screen_with_its_chart(device: str) -> Non
 
 
 def test_the_screenshots_in_the_docs_come_from_these_renders() -> None:
-    """`make doc-shots` refreshes docs/img/ from the circle day and the look-back, small."""
+    """`make doc-shots` refreshes docs/img/ from the busy day, the circle day and the look-back, small."""
     if not os.environ.get("RAPPORT_DOC_SHOTS"):
         pytest.skip("set RAPPORT_DOC_SHOTS=1 (make doc-shots) to refresh docs/img/")
     DOCS_IMG.mkdir(parents=True, exist_ok=True)
     for name, markup, height in (
+        ("busy-day", render_digest(a_busy_day()).html, 1360),
         ("circle-day", render_digest(a_circle_day()).html, 1480),
         ("weekly-look-back", render_lookback(a_week()).html, 820),
     ):
@@ -428,4 +541,5 @@ def test_the_screenshots_in_the_docs_come_from_these_renders() -> None:
             f"--screenshot={shot}",
             page.as_uri(),
         )
-        assert 1000 < shot.stat().st_size < 200_000, f"{shot}: {shot.stat().st_size} bytes"
+        # Kept small for the docs: each is cut at a height that ends after what it shows
+        assert 1000 < shot.stat().st_size < 130_000, f"{shot}: {shot.stat().st_size} bytes"

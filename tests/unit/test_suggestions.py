@@ -182,6 +182,26 @@ def test_each_member_comes_with_a_post_of_theirs_in_a_conversation_the_target_is
     assert friend.post_text == "Pairing with @friend_y"
 
 
+def test_the_post_that_names_a_member_is_quoted_with_its_links_expanded_not_as_t_co():
+    # Given the target named @friend_y in a post whose link X wrapped in t.co
+    history = in_the_circle(
+        reply_to("dev_kim", "501", "9001", 3),
+        their_post(
+            "Pairing with @friend_y https://t.co/XyZ789",
+            4,
+            post_id="p4",
+            mention_usernames=("friend_y",),
+            urls=("https://example.com/pairing",),
+            short_urls=("https://t.co/XyZ789",),
+        ),
+    )
+    circle = circle_suggestion(history)
+    assert circle is not None
+    friend = next(m for m in circle.circle if m.username == "friend_y")
+    # Then the digest quotes it with where the link leads
+    assert friend.post_text == "Pairing with @friend_y https://example.com/pairing"
+
+
 def test_never_more_than_three_members_and_never_us_nor_the_target():
     history = in_the_circle(
         *(reply_to(f"friend_{n}", str(600 + n), str(9100 + n), 3 + n) for n in range(5)),

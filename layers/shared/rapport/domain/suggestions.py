@@ -326,7 +326,7 @@ def _member(ctx: Context, t: _Talk) -> CircleMember:
         user_id=t.user_id,
         post_id=naming.id,
         post_author_username=target,
-        post_text=naming.text,
+        post_text=naming.readable_text,
         draft=circle_reply_draft(naming.id, ctx.subject(naming)),
     )
 
