@@ -33,6 +33,7 @@ class FakeX:
     unavailable: set[str] = field(default_factory=set)
     usage: ReadUsage = field(default_factory=ReadUsage)
     calls: list[str] = field(default_factory=list)
+    searched: list[list[str]] = field(default_factory=list)  # the authors of each recent search
 
     def _call(self, endpoint: str) -> None:
         self.usage.requests += 1
@@ -93,6 +94,18 @@ class FakeX:
             return not ("replies" in skip and p.replied_to_id is not None)
 
         return self._timeline(wanted, since_id, start_time, owned=owned)
+
+    def search_posts(self, user_ids: list[str], start_time: datetime) -> Timeline:
+        self._call("tweets/search/recent")
+        self.searched.append(list(user_ids))
+        authors = set(user_ids)
+
+        def wanted(p: Post) -> bool:
+            public = p.author_id in self.users and not self.users[p.author_id].protected
+            own = p.retweeted_id is None and p.replied_to_id is None
+            return p.author_id in authors and public and own
+
+        return self._timeline(wanted, None, start_time, owned=False)
 
     def new_followers(
         self, me_id: str, known_head: set[str] | None, page_size: int, *, max_pages: int = 10

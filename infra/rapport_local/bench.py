@@ -683,7 +683,8 @@ def _with_targets(stores: Stores, scenario: Scenario) -> Stores:
     stores.settings.put_policy(POLICY)
     for name in scenario.targets:
         user = scenario.user(name)
-        stores.targets.put_target(Target(id=user.id, username=user.username, name=user.name, added_at=START))
+        profile = Target(user.id, user.username, user.name, added_at=START, protected=user.protected)
+        stores.targets.put_target(profile)
         added = Interaction(f"added:{START:%Y%m%dT%H%M%SZ}", user.id, InteractionKind.ADDED, START)
         stores.evidence.add_interaction(added)
     return stores
@@ -890,6 +891,7 @@ def _lever_off(name: str) -> Iterator[None]:
         "resting targets read": {"RESTING_STAGES": ()},
         "new targets looked up": {"_whole_list": lambda _run, _unchecked, _state: False},
         "targets at the circle looked up for unfollows": {"UNFOLLOW_MATTERS": frozenset(Stage)},
+        "a timeline per target, no batched search": {"search_wanted": lambda _policy: False},
     }
     changes: dict[str, Any] = off.get(name, {})
     for key, value in changes.items():
@@ -906,6 +908,7 @@ LEVERS = (
     "resting targets read",
     "new targets looked up",
     "targets at the circle looked up for unfollows",
+    "a timeline per target, no batched search",
 )
 
 

@@ -87,6 +87,16 @@ def test_a_new_target_is_stored_with_its_added_evidence(stores: Stores):
     assert [(i.id, i.kind) for i in history.interactions] == [("added:1", K.ADDED)]
 
 
+def test_a_protected_target_is_listed_as_protected(stores: Stores):
+    # Given a protected target (search never finds their posts) beside a public one
+    stores.targets.add_target(
+        target("zoe_dev", "300", protected=True), evidence(K.ADDED, at(0), target_id="300", ev_id="added:1")
+    )
+    stores.targets.put_target(target("ana_ops", "301"))
+    # Then the list collect reads says which is which
+    assert {t.id: t.protected for t in stores.targets.list_targets()} == {"300": True, "301": False}
+
+
 # --- evidence -----------------------------------------------------------------------------------
 
 

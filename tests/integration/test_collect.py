@@ -272,12 +272,37 @@ def test_more_targets_than_one_run_can_read_are_covered_by_the_next_runs(collect
     posts = [
         {"at": ts(1), "post": {"id": str(1000 + n), "by": f"t{n}", "text": f"Post {n}"}} for n in range(1, 6)
     ]
-    c = collector_for(world(*posts, targets=5))
+    c = collector_for(world(*posts, targets=5), Policy(batched_search=False))  # the rotation of timelines
     # When the collector runs three times
     reads = [c.run(h).timelines_read for h in (2, 3, 4)]
     # Then each run read its share, and every target's post is stored exactly once
     assert reads == [2, 2, 2]
     assert [len(c.stores.evidence.interactions(str(200 + n))) for n in range(1, 6)] == [1, 1, 1, 1, 1]
+
+
+def test_targets_read_once_are_then_read_by_one_recent_search_through_the_real_client(collector_for):
+    # Given three targets: two public, posting after their first read, and one protected
+    data = world(
+        *[{"at": ts(2.5), "post": {"id": f"200{n}", "by": f"t{n}", "text": f"Tip {n}"}} for n in (1, 2, 3)],
+        {"at": ts(2.6), "post": {"id": "2010", "by": "t1", "text": "a reply", "reply_to": "2002"}},
+        targets=3,
+    )
+    data["users"][2].update(protected=True, followers=["ana_builds"])  # we see their posts; search never
+    c = collector_for(data)
+    c.stores.targets.put_target(Target(id="203", username="t3", name="T3", added_at=START, protected=True))
+    c.run(2)
+    timelines_before = c.requests("/2/users/:id/tweets")
+    # When the collector runs again
+    report = c.run(3)
+    # Then one search read both public targets' new posts (not the reply), and the protected target's
+    # post came from their timeline (plus our own posts' timeline)
+    assert (report.searches, c.requests("/2/users/:id/tweets") - timelines_before) == (1, 2)
+    assert c.requests("/2/tweets/search/recent") == 1
+    assert [c.kinds(t) for t in ("201", "202", "203")] == [
+        [("target_post", "2001")],
+        [("target_post", "2002")],
+        [("target_post", "2003")],
+    ]
 
 
 def test_a_request_that_times_out_is_retried_then_left_for_the_next_run(collector_for):

@@ -87,6 +87,37 @@ def test_the_following_list_is_read_page_by_page_up_to_the_limit_and_billed_as_o
     assert (x.usage.users, x.usage.cost.dollars) == (3, 0.003)
 
 
+def test_a_batched_search_sends_one_query_pages_with_next_token_and_bills_posts_at_full_price():
+    # Given recent search answering two pages of posts by two targets
+    x, _ = reader()
+    pages: list[dict[str, Any]] = [
+        {"data": [_raw("12", "201")], "meta": {"newest_id": "12", "next_token": "n1"}},
+        {"data": [_raw("11", "202")], "meta": {}},
+    ]
+    asked: list[dict[str, Any]] = []
+
+    def search(**params: Any) -> dict[str, Any]:
+        asked.append(params)
+        return pages[len(asked) - 1]
+
+    x.client.search_recent_tweets = search
+    since = datetime(2026, 3, 1, tzinfo=UTC)
+    # When the new posts of both are searched for
+    found = x.search_posts(["201", "202"], since)
+    # Then one query names both, the second page is asked with search's next_token, oldest post first
+    assert asked[0]["query"] == "(from:201 OR from:202) -is:retweet -is:reply"
+    assert asked[0]["start_time"] == since
+    assert [p.get("next_token") for p in asked] == [None, "n1"]
+    assert "pagination_token" not in asked[0]
+    assert ([p.id for p in found.posts], found.newest_id) == (["11", "12"], "12")
+    # And search is never an owned read: $0.005 a post
+    assert (x.usage.posts, x.usage.cost.dollars) == (2, 0.01)
+
+
+def _raw(post_id: str, author: str) -> dict[str, Any]:
+    return {"id": post_id, "author_id": author, "text": "tip", "created_at": "2026-03-01T10:00:00.000Z"}
+
+
 class CannedX(requests.adapters.BaseAdapter):
     """Answers every request with one canned response, without any network."""
 

@@ -39,6 +39,16 @@ def test_adding_a_target_looks_it_up_on_x_once_and_starts_step_1():
     assert (stored.username, stored.stage, stored.topics) == ("Person_X", Stage.RETWEET, ("lambda",))
 
 
+def test_a_protected_account_is_stored_as_protected_so_collect_reads_it_from_its_timeline():
+    # Given X says the account is protected
+    admin = Admin()
+    admin.x.users["200"] = XUser("200", "Person_X", "Person X", protected=True)
+    # When it is added as a target
+    admin("add_target", username="person_x")
+    # Then the target is stored as protected
+    assert admin.stores.targets.get_target("200").protected
+
+
 def test_a_username_x_does_not_know_is_refused():
     admin = Admin()
     with pytest.raises(AdminError, match="does not exist on X"):

@@ -12,13 +12,15 @@ import pytest
 from rapport.domain.feedback import FeedbackLinks
 from rapport.domain.model import InteractionKind, Stage
 from rapport.domain.policy import Policy
+from rapport.domain.x import XUser
 from rapport.usecases.admin import parse_command, run_command
+from rapport.usecases.collect import collect
 from rapport.usecases.digest import DigestReport, Outbox, preview_digest, send_digest, send_test_digest
 from rapport.usecases.evaluate import evaluate
 from rapport.usecases.feedback import FeedbackReply, FeedbackRequest, Outcome, answer_feedback
 from rapport.usecases.ports import Stores
 from tests.factories import ME, ME_ID, T0, added, evidence, post, target
-from tests.fakes import Memory, memory_stores
+from tests.fakes import FakeX, Memory, memory_stores
 
 KEY = b"feedback-key-" * 4
 BASE = "https://abc.lambda-url.eu-west-1.on.aws"
@@ -277,3 +279,21 @@ def test_done_from_a_digest_lets_the_target_rest_as_if_we_had_written_to_them():
     report = send_digest(stores, outbox(Mailbox()), DIGEST_HOUR)
     assert report.suggestions == ()
     assert len(stores.suggestions.pending_suggestions(until=DIGEST_HOUR)) == 1
+
+
+def test_a_snoozed_target_s_posts_are_not_read_until_the_snooze_ends():
+    # Given a target snoozed for two weeks from the digest, who keeps posting
+    stores = given_a_target_with_a_useful_post()
+    click(stores, links_of(sent_digest(stores))["snooze-2w"])
+    until = CLICK + timedelta(weeks=2)
+    x = FakeX(XUser(ME_ID, ME, "Ana"), users={"200": XUser("200", "person_x", "")})
+    x.posts += [post(when=CLICK + timedelta(days=d), post_id=str(4000 + d)) for d in (1, 13)]
+    # When collect runs during the snooze
+    collect(stores, x, CLICK + timedelta(days=2))
+    # Then their posts are not read (no request, nothing paid): the one timeline read is our own
+    assert x.calls.count("users/:id/tweets") == 1
+    assert x.usage.posts == 0
+    # And once it ends they are read again, back as far as a post can still be suggested
+    collect(stores, x, until + timedelta(hours=1))
+    stored = {i.id for i in stores.evidence.interactions("200") if i.kind is InteractionKind.TARGET_POST}
+    assert stored == {"1001", "4013"}

@@ -15,7 +15,15 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, ConfigDict, SecretStr
 
 from rapport.domain.model import Post
-from rapport.domain.x import NewFollowers, ReadUsage, Timeline, XRateLimited, XUnavailable, XUser
+from rapport.domain.x import (
+    NewFollowers,
+    ReadUsage,
+    Timeline,
+    XRateLimited,
+    XUnavailable,
+    XUser,
+    search_query,
+)
 
 if TYPE_CHECKING:
     import tweepy
@@ -146,6 +154,17 @@ class XReader:
             exclude=exclude,
         )
 
+    def search_posts(self, user_ids: list[str], start_time: datetime) -> Timeline:
+        """These authors' own new posts since ``start_time`` (within 7 days), in one recent search."""
+        return self._timeline(
+            "tweets/search/recent",
+            self.client.search_recent_tweets,
+            owned=False,
+            page_param="next_token",  # search names its page token so
+            query=search_query(user_ids),
+            start_time=start_time,
+        )
+
     def new_followers(
         self, me_id: str, known_head: set[str] | None, page_size: int, *, max_pages: int = MAX_PAGES
     ) -> NewFollowers:
@@ -207,11 +226,19 @@ class XReader:
                 break
         return users
 
-    def _timeline(self, endpoint: str, fn: Callable[..., Any], *, owned: bool, **params: Any) -> Timeline:
+    def _timeline(
+        self,
+        endpoint: str,
+        fn: Callable[..., Any],
+        *,
+        owned: bool,
+        page_param: str = "pagination_token",
+        **params: Any,
+    ) -> Timeline:
         params = {k: v for k, v in params.items() if v is not None}
         newest: str | None = None
         posts: list[Post] = []
-        for page, body in enumerate(self._pages(endpoint, fn, params)):
+        for page, body in enumerate(self._pages(endpoint, fn, params, page_param)):
             meta = body.get("meta") or {}
             if page == 0:
                 newest = meta.get("newest_id")
@@ -224,7 +251,7 @@ class XReader:
         return Timeline(sorted(posts, key=_post_order), newest)
 
     def _pages(
-        self, endpoint: str, fn: Callable[..., Any], params: dict[str, Any]
+        self, endpoint: str, fn: Callable[..., Any], params: dict[str, Any], token_name: str
     ) -> Iterator[dict[str, Any]]:
         token: str | None = None
         while True:
@@ -234,7 +261,7 @@ class XReader:
                 max_results=100,
                 tweet_fields=TWEET_FIELDS,
                 user_auth=True,
-                pagination_token=token,
+                **{token_name: token},
                 **params,
             )
             yield body

@@ -165,6 +165,7 @@ class Target:
     topics: tuple[str, ...] = field(default_factory=tuple)
     follows_us: bool = False  # as last seen by collect; the evidence is the FOLLOW/UNFOLLOW interaction
     note: str = ""  # the user's own words about them; the method never reads it
+    protected: bool = False  # as X said when they were added: search never finds their posts
 
 
 def suggestion_ref(s: Suggestion) -> str:

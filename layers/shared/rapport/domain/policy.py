@@ -110,6 +110,9 @@ class Policy(BaseModel):
     circle_size: int = Field(default=3, ge=2, le=3, description="people of their circle to engage")
     freshness_days: int = Field(default=3, ge=1, le=14, description="older posts are not worth acting on")
     first_read_days: int = Field(default=7, ge=1, le=7, description="history read when a target is added")
+    batched_search: bool = Field(
+        default=True, description="read targets' new posts with a few recent searches, not a timeline each"
+    )
     topics: tuple[Topic, ...] = Field(
         default=(), max_length=TOPICS_MAX, description="what you know about: ranks questions and asks"
     )

@@ -23,6 +23,30 @@ class XUnavailable(Exception):
     """X failed (5xx, time-out, or a page cut mid-body) after bounded retries."""
 
 
+# Recent search on self-serve access: a query of at most 512 characters, posts of the last 7 days.
+SEARCH_QUERY_LENGTH = 512
+SEARCH_DAYS = 7
+SEARCH_NEW_POSTS = "-is:retweet -is:reply"
+
+
+def search_query(user_ids: Iterable[str]) -> str:
+    """One recent-search query for these authors' own new posts (what a timeline read without
+    retweets and replies returns). Ids, not usernames: an id never changes."""
+    authors = " OR ".join(f"from:{user_id}" for user_id in user_ids)
+    return f"({authors}) {SEARCH_NEW_POSTS}"
+
+
+def search_batches(user_ids: Iterable[str]) -> list[list[str]]:
+    """The authors split into as few queries as fit in the query length, in the given order."""
+    batches: list[list[str]] = []
+    for user_id in user_ids:
+        if batches and len(search_query([*batches[-1], user_id])) <= SEARCH_QUERY_LENGTH:
+            batches[-1].append(user_id)
+        else:
+            batches.append([user_id])
+    return batches
+
+
 @dataclass(frozen=True, slots=True)
 class XUser:
     id: str

@@ -399,6 +399,7 @@ def _add_found(stores: Stores, user: XUser, new: NewTarget, at: datetime) -> Tar
         topics=new.topics,
         note=new.note,
         follows_us=False,  # a follow already in place shows up as evidence at the next collect
+        protected=user.protected,
     )
     # The profile and its "added" evidence together: a failure in between cannot leave a target that a
     # retry would find already there but without the evidence its stage is worked out from.

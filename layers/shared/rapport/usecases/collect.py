@@ -4,10 +4,14 @@ Each signal comes from its cheapest correct source (docs/costs.md has the figure
 
 - our own posts and our mentions: owned reads ($0.001 a post), from a cursor each. A target's reply to
   us (a thanks, an answer to our question) arrives here, so targets' timelines leave replies out;
-- targets' timelines ($0.005 a post) from a cursor each, without retweets, and without replies until
-  step 3, when their replies to others name the circle we will engage. A first read goes back only as
-  far as a post can still be suggested; unresponsive and paused targets are not read at all (what they
-  send us comes through our mentions) until they come back;
+- targets' new posts ($0.005 a post), without retweets, and without replies until step 3, when their
+  replies to others name the circle we will engage. A target is first read from their timeline, back
+  only as far as a post can still be suggested; after that, unless the policy turns ``batched_search``
+  off, the targets before step 3 are read together by recent search (``from:a OR from:b ...``, one
+  request for some twenty targets instead of one each), from the time each was last read. Protected
+  targets (search never finds their posts), targets at step 3 and targets search has not reached for
+  almost 7 days (its reach) are read from their timelines. Unresponsive, paused and snoozed targets
+  are not read at all (what they send us comes through our mentions) until they come back;
 - follow-backs from whichever costs less for this account, computed each run from the figures: our
   owned followers list read down to the first follower already known, or a ``connection_status``
   lookup of the targets (100 a call). New targets are checked from our whole followers list when it is
@@ -33,7 +37,7 @@ from rapport.domain.classify import Family, Me, classify
 from rapport.domain.model import Interaction, InteractionKind, Post, Stage, Target
 from rapport.domain.money import OWNED_PRICE, USD, Spend, read_price
 from rapport.domain.policy import Policy
-from rapport.domain.x import Timeline, XRateLimited, XUnavailable
+from rapport.domain.x import SEARCH_DAYS, Timeline, XRateLimited, XUnavailable, search_batches
 from rapport.usecases.ports import DaySpend, Stores, XSource
 
 SOURCE_MY_POSTS = "me:posts"
@@ -41,6 +45,13 @@ SOURCE_MENTIONS = "me:mentions"
 TIMELINES = "users/:id/tweets"
 # /2/users/:id/tweets allows 900 user-context requests per 15 minutes; a run keeps some for a retry.
 TIMELINE_READS_PER_RUN = 850
+SEARCH = "tweets/search/recent"
+# Recent search allows 60 requests per 15 minutes on self-serve access; a run keeps some for a retry.
+SEARCHES_PER_RUN = 50
+# Search finds a post a moment after it is posted: the next search starts this much before the run.
+SEARCH_LAG = timedelta(minutes=1)
+# Search reaches 7 days back; a target last searched longer ago than this is read from their timeline.
+SEARCH_REACH = timedelta(days=SEARCH_DAYS) - timedelta(hours=6)
 BUDGET_WARNING = 0.8  # share of the monthly budget from which the lowest-value reads wait
 
 # What reading a target's timeline is worth now: questions to answer and posts to retweet first.
@@ -73,6 +84,7 @@ class CollectReport:
     deferred_for_budget: int = 0
     follow_backs_by: str = ""  # "followers" or "lookup": the cheaper source this run
     timelines_read: int = 0
+    searches: int = 0  # recent searches that read targets' new posts
     spend: Spend = field(default_factory=Spend)
 
     def as_dict(self) -> dict[str, object]:
@@ -84,6 +96,7 @@ class CollectReport:
             "deferred_for_budget": self.deferred_for_budget,
             "follow_backs_by": self.follow_backs_by,
             "timelines_read": self.timelines_read,
+            "searches": self.searches,
             "x_api": {
                 "requests": self.spend.requests,
                 "posts": self.spend.posts,
@@ -234,11 +247,26 @@ def _budget_used(month: dict[date, DaySpend], policy: Policy) -> float:
     return spent.share_of(USD.of(policy.x_monthly_budget_usd))
 
 
+def search_wanted(policy: Policy) -> bool:
+    """Whether targets' new posts are read by batched recent search (``rapport bench --levers``)."""
+    return policy.batched_search
+
+
+def _searchable(run: _Run, target: Target) -> bool:
+    return search_wanted(run.policy) and target.stage not in CIRCLE_STAGES and not target.protected
+
+
+def _snoozed(run: _Run) -> set[str]:
+    """Targets the user snoozed from the digest (the feedback link notes it in the collector's state)."""
+    until = run.state.get("snoozed") or {}
+    return {tid for tid, end in until.items() if datetime.fromisoformat(end) > run.at}
+
+
 def _timelines(run: _Run, budget_used: float) -> None:
     """Targets' new posts, in a rotation that a rate limit or a large target list resumes next run."""
     wanted: list[Target] = []
     resting = set(run.state.get("resting") or [])
-    now_resting = {t.id for t in run.targets.values() if t.stage in RESTING_STAGES}
+    now_resting = {t.id for t in run.targets.values() if t.stage in RESTING_STAGES} | _snoozed(run)
     # Targets the last run could not reach: one who has gone to rest since is read once more, from
     # its cursor, so what they posted while their posts still mattered is not lost.
     behind = set(run.state.get("behind") or [])
@@ -251,6 +279,10 @@ def _timelines(run: _Run, budget_used: float) -> None:
             run.report.deferred.append(f"{target_source(target.id)}: deferred to stay within the X budget")
             continue
         wanted.append(target)
+    marks: dict[str, str] = dict(run.state.get("searched") or {})  # target -> searched from (ISO)
+    by_search, left_search = _split_for_search(run, wanted, marks, resting - behind)
+    _search(run, by_search, marks)
+    wanted = [t for t in wanted if t.id not in by_search]
     after = str(run.state.get("rotation") or "")
     order = [t for t in wanted if t.id > after] + [t for t in wanted if t.id <= after]
     last_read: str | None = None
@@ -276,6 +308,8 @@ def _timelines(run: _Run, budget_used: float) -> None:
             # A first read (or a comeback) goes back only as far as a post can still be acted on:
             # older posts of theirs would be paid for at $0.005 and never suggested.
             start = run.at - timedelta(days=min(run.policy.first_read_days, run.policy.freshness_days))
+            if tid in left_search and not back:  # their cursor stopped when search took over
+                return run.x.posts_of(tid, None, left_search[tid], owned=False, exclude=ex)
             return run.x.posts_of(tid, None if back else since, start, owned=False, exclude=ex)
 
         if not run.read(source, TIMELINES, fetch):
@@ -290,13 +324,73 @@ def _timelines(run: _Run, budget_used: float) -> None:
         read.add(target.id)
         if target.id not in now_resting:
             resting.discard(target.id)
+        if _searchable(run, target):  # read up to now: search takes over from here
+            marks[target.id] = (run.at - SEARCH_LAG).isoformat()
+        else:
+            marks.pop(target.id, None)
     _keep_resting(run, resting | now_resting)
+    marks = {tid: mark for tid, mark in marks.items() if tid in run.targets}
+    if marks != (run.state.get("searched") or {}):
+        run.stores.collector.set_collect_state("searched", marks, run.at)
     unreached = {t.id for t in order} - read
     if unreached != behind:
         run.stores.collector.set_collect_state("behind", sorted(unreached), run.at)
     reached_all = run.report.timelines_read == len(order)
     if not reached_all and last_read is not None:
         run.stores.collector.set_collect_state("rotation", last_read, run.at)  # the next run starts after it
+
+
+def _split_for_search(
+    run: _Run, wanted: list[Target], marks: dict[str, str], coming_back: set[str]
+) -> tuple[dict[str, datetime], dict[str, datetime]]:
+    """Who is read by search (from when), and who searched before goes back to their timeline (from
+    when). A target joins the search only after a timeline read, so their history is never searched."""
+    by_search: dict[str, datetime] = {}
+    left: dict[str, datetime] = {}
+    oldest = run.at - timedelta(days=run.policy.first_read_days)
+    for target in wanted:
+        mark = marks.get(target.id)
+        if mark is None or target.id in coming_back:
+            continue
+        since = datetime.fromisoformat(mark)
+        if _searchable(run, target) and run.at - since < SEARCH_REACH:
+            by_search[target.id] = since
+        else:
+            left[target.id] = max(since, oldest)
+    return by_search, left
+
+
+def _search(run: _Run, by_search: dict[str, datetime], marks: dict[str, str]) -> None:
+    """Targets' new posts, some twenty targets a request; those searched from the same time together.
+    A target's mark moves only when their search was read to its end; the others wait, oldest first."""
+    groups: dict[datetime, list[str]] = {}
+    for tid, since in sorted(by_search.items()):
+        groups.setdefault(since, []).append(tid)
+    first = run.x.usage.requests
+    batches = [(since, batch) for since in sorted(groups) for batch in search_batches(groups[since])]
+    for index, (since, batch) in enumerate(batches):
+        reset = run.blocked(SEARCH)
+        if reset is not None or run.x.usage.requests - first >= SEARCHES_PER_RUN:
+            waiting = sum(len(b) for _since, b in batches[index:])
+            why = f"rate limited until {reset}" if reset else "beyond one run's searches"
+            run.report.deferred.append(f"new posts of {waiting} targets: {why}; next run")
+            return
+        try:
+            found = run.x.search_posts(batch, since)
+        except XRateLimited as exc:
+            run.limited[SEARCH] = (exc.reset_at or run.at + timedelta(minutes=15)).isoformat()
+            waiting = sum(len(b) for _since, b in batches[index:])
+            run.report.deferred.append(f"new posts of {waiting} targets: {exc}; next run")
+            return
+        except XUnavailable as exc:
+            run.report.deferred.append(f"new posts of {len(batch)} targets: {exc}")
+            continue
+        run.store(found.posts)
+        run.report.searches += 1
+        if found.complete:
+            marks.update(dict.fromkeys(batch, (run.at - SEARCH_LAG).isoformat()))
+        else:
+            run.report.deferred.append(f"new posts of {len(batch)} targets: more than one run's pages")
 
 
 def _keep_resting(run: _Run, resting: set[str]) -> None:

@@ -180,7 +180,21 @@ def _on_target(stores: Stores, claim: Claim, target: Target, now: datetime) -> F
         stored = next((i for i in stores.evidence.interactions(target.id) if i.id == wanted.id), wanted)
     if claim.action is FeedbackAction.DROP:
         _reevaluate(stores, target, now)  # also on a repeat: a crash may have come before it
+    if stored.until is not None:  # also on a repeat, for the same reason
+        _note_snooze(stores, target.id, stored.until, now)
     return FeedbackReply(Outcome.DONE, *_done_words(claim.action, target.username, stored), repeated=repeated)
+
+
+def _note_snooze(stores: Stores, target_id: str, until: datetime, now: datetime) -> None:
+    """Tell collect, in the state it reads once a run anyway, that this target's posts can wait."""
+    snoozed = {
+        tid: end
+        for tid, end in (stores.collector.collect_states().get("snoozed") or {}).items()
+        if datetime.fromisoformat(end) > now
+    }
+    if snoozed.get(target_id) != until.isoformat():
+        snoozed[target_id] = until.isoformat()
+        stores.collector.set_collect_state("snoozed", snoozed, now)
 
 
 def _done_words(action: FeedbackAction, username: str, stored: Interaction) -> tuple[str, str]:

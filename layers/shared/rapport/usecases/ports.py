@@ -280,6 +280,11 @@ class XSource(Protocol):
         owned: bool,
         exclude: list[str] | None = None,
     ) -> Timeline: ...
+    def search_posts(self, user_ids: list[str], start_time: datetime) -> Timeline:
+        """These authors' own posts (no retweets, no replies) since ``start_time``, at most 7 days ago,
+        in one recent search (``domain.x.search_query``); protected accounts' posts never show."""
+        ...
+
     def new_followers(
         self, me_id: str, known_head: set[str] | None, page_size: int, *, max_pages: int = 10
     ) -> NewFollowers:

@@ -98,6 +98,7 @@ class TargetItem(Item):
     topics = ListAttribute[str](of=UnicodeAttribute, default=list)  # type: ignore[arg-type]
     follows_us = BooleanAttribute(default=False)
     note = UnicodeAttribute(default="")
+    protected = BooleanAttribute(default=False)
 
 
 class InteractionItem(Item):

@@ -214,6 +214,7 @@ def _target(i: TargetItem) -> Target:
         topics=tuple(i.topics or ()),
         follows_us=bool(i.follows_us),
         note=i.note or "",
+        protected=bool(i.protected),
     )
 
 
@@ -241,6 +242,7 @@ def _profile_item(target: Target) -> TargetItem:
         topics=list(target.topics),
         follows_us=target.follows_us,
         note=target.note,
+        protected=target.protected,
     )
 
 
