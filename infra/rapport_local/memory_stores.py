@@ -251,6 +251,9 @@ class MemoryDigestStore:
                 record, status="sent", sent_at=at, message_id=message_id
             )
 
+    def note_quiet_day(self, local_date: str, at: datetime) -> None:
+        self.memory.digests.setdefault(local_date, DigestRecord(local_date, "quiet", at, None, (), None))
+
     def last_sent_digest(self, before: str) -> DigestRecord | None:
         sent = [
             r

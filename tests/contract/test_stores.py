@@ -260,6 +260,16 @@ def test_the_latest_digest_is_the_latest_day_claimed_sent_or_not(stores: Stores)
     assert (latest.local_date, latest.status, latest.claimed_at) == ("2026-03-03", "sending", at(2))
 
 
+def test_a_quiet_day_is_recorded_once_and_is_not_a_digest_sent(stores: Stores):
+    stores.digests.note_quiet_day("2026-03-03", at(0))
+    stores.digests.note_quiet_day("2026-03-03", at(1))
+    latest = stores.digests.latest_digest()
+    assert latest is not None
+    assert (latest.local_date, latest.status, latest.claimed_at) == ("2026-03-03", "quiet", at(0))
+    assert stores.digests.last_sent_digest("2026-03-04") is None
+    assert not stores.digests.claim_digest("2026-03-03", [], at(2))
+
+
 # --- marks: targets to evaluate -----------------------------------------------------------------
 
 

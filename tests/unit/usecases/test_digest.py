@@ -60,12 +60,42 @@ def test_the_digest_is_sent_once_at_the_digest_hour_and_its_suggestions_are_no_l
     assert b"person_x" in mailbox.sent[0]
 
 
-def test_outside_the_digest_hour_nothing_is_sent_or_claimed():
+def test_before_the_digest_hour_nothing_is_sent_or_claimed():
     stores, mailbox = given_a_pending_retweet(), Mailbox()
-    reason = send(stores, mailbox, datetime(2026, 3, 3, 9, tzinfo=UTC))
+    reason = send(stores, mailbox, datetime(2026, 3, 3, 5, tzinfo=UTC))
     assert reason.startswith("not the digest hour")
     assert mailbox.sent == []
     assert stores.digests.digest("2026-03-03") is None
+
+
+def test_a_digest_hour_whose_run_never_came_is_made_up_by_the_next_hourly_run():
+    # Given the 07:00 run never decided anything (its event dropped, or killed before its claim)
+    stores, mailbox = given_a_pending_retweet(), Mailbox()
+    # When the 08:00 and 09:00 ticks run
+    reasons = [send(stores, mailbox, DIGEST_HOUR + timedelta(hours=h)) for h in (1, 2)]
+    # Then the first sends the day's digest, late, and the second nothing more
+    assert reasons[0] == "sent"
+    assert reasons[1].startswith("not the digest hour")
+    assert len(mailbox.sent) == 1
+
+
+def test_a_quiet_day_is_decided_once_so_the_later_hourly_runs_choose_nothing_again():
+    # Given nothing to suggest today, and empty digests off (the default)
+    stores, mailbox = memory_stores(), Mailbox()
+    stores.settings.put_policy(Policy(timezone="UTC", digest_hour=7))
+    stores.settings.put_me(ME_ID, ME)
+    stores.targets.put_target(target())
+    # When the digest hour decides the day is quiet, and a suggestion turns up an hour later
+    first = send(stores, mailbox, DIGEST_HOUR)
+    stores.suggestions.add_suggestion(suggestion(created_at=DIGEST_HOUR + timedelta(minutes=30)))
+    later = send(stores, mailbox, DIGEST_HOUR + timedelta(hours=1))
+    # Then no email goes today: the day was decided (the suggestion waits for tomorrow's digest)
+    assert first.startswith("nothing worth doing today")
+    assert later.startswith("not the digest hour")
+    assert mailbox.sent == []
+    record = stores.digests.digest("2026-03-03")
+    assert record is not None and record.status == "quiet"
+    assert stores.digests.last_sent_digest("2026-03-04") is None
 
 
 def test_a_day_claimed_but_not_sent_is_sent_with_what_was_claimed():

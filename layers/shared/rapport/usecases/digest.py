@@ -279,11 +279,14 @@ def digest_due(at: datetime, policy: Policy) -> tuple[date, bool]:
     the clocks go back); when the clocks go forward over it, the instant after the gap is used, so
     every local day has exactly one one-hour window whatever daylight saving does.
     """
-    zone = policy.zone
-    local_day = at.astimezone(zone).date()
-    wall = datetime.combine(local_day, time(policy.digest_hour), tzinfo=zone)  # fold=0
-    due = wall.astimezone(UTC)
+    local_day = at.astimezone(policy.zone).date()
+    due = _digest_instant(local_day, policy)
     return local_day, due <= at.astimezone(UTC) < due + timedelta(hours=1)
+
+
+def _digest_instant(local_day: date, policy: Policy) -> datetime:
+    wall = datetime.combine(local_day, time(policy.digest_hour), tzinfo=policy.zone)  # fold=0
+    return wall.astimezone(UTC)
 
 
 # --- sending -------------------------------------------------------------------------------------------
@@ -467,15 +470,34 @@ def send_digest(
     policy, me = stores.settings.policy_and_me()
     local_day, due = digest_due(at, policy)
     if not due and not force:
-        stranded = stores.digests.latest_digest()
-        if stranded is None or stranded.status == "sent" or stranded.claimed_at > at - stale_after:
+        late = _unfinished_day(stores.digests.latest_digest(), at, policy, stale_after)
+        if late is None:
             local = at.astimezone(policy.zone)
             return DigestReport(None, False, f"not the digest hour ({local:%H:%M} local)")
-        # A stranded look-back's key is its day's, suffixed: the day's run sends what is left of both.
-        local_day = date.fromisoformat(stranded.local_date.split("#", 1)[0])
+        local_day = late
     return alone(
         lambda: _send_day(stores, outbox, at, policy=policy, me=me, local_day=local_day, pause=pause)
     )
+
+
+def _unfinished_day(
+    latest: DigestRecord | None, at: datetime, policy: Policy, stale_after: timedelta
+) -> date | None:
+    """A day whose digest hour passed without finishing, read from the newest digest record.
+
+    Either its claim was stranded by a run that died (still "sending" after the time-out), or no run
+    of the digest hour got as far as deciding (its event dropped, or killed before the claim): today
+    then has no record at all, since a sent, a claimed and a quiet day are each recorded.
+    """
+    # A look-back's key is its day's, suffixed: the day's run sends what is left of both.
+    latest_day = date.fromisoformat(latest.local_date.split("#", 1)[0]) if latest is not None else None
+    if latest is not None and latest.status == "sending" and latest.claimed_at <= at - stale_after:
+        return latest_day
+    today = at.astimezone(policy.zone).date()
+    hour_passed = at.astimezone(UTC) >= _digest_instant(today, policy)
+    if hour_passed and (latest_day is None or latest_day < today):
+        return today
+    return None
 
 
 def _send_day(
@@ -510,13 +532,17 @@ def _send(
     record = stores.digests.digest(day)
     if record is not None and record.status == "sent":
         return DigestReport(day, False, "already sent today")
+    if record is not None and record.status == "quiet":
+        return DigestReport(day, False, "nothing worth doing today (already decided)")
     if policy.digest_paused and record is None:  # a day claimed before the pause is still sent
+        stores.digests.note_quiet_day(day, at)
         return DigestReport(day, False, "the digest is paused (settings: digest_paused)")
     world = _world(stores, local_day, me)
     if record is None:
         selection = choose(stores, world, policy, at)
         if not selection.chosen and (not policy.send_empty_digest or policy.lookback_on(local_day)):
             stores.suggestions.expire_suggestions([suggestion_ref(s) for s in selection.expired], day)
+            stores.digests.note_quiet_day(day, at)  # decided: the later hourly runs need not choose again
             why = "the look-back goes instead" if policy.lookback_on(local_day) else "empty digests are off"
             return DigestReport(day, False, f"nothing worth doing today ({why})")
         refs = [suggestion_ref(s) for s in selection.chosen]

@@ -35,6 +35,9 @@ class DynamoDigestStore:
             ]
         )
 
+    def note_quiet_day(self, local_date: str, at: datetime) -> None:
+        save_once(DigestItem(DIGEST, local_date, status="quiet", claimed_at=at, suggestion_refs=[]))
+
     def latest_digest(self) -> DigestRecord | None:
         for i in DigestItem.query(DIGEST, scan_index_forward=False, limit=1):
             return _digest_record(i)
