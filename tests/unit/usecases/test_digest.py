@@ -79,6 +79,16 @@ def test_a_digest_hour_whose_run_never_came_is_made_up_by_the_next_hourly_run():
     assert len(mailbox.sent) == 1
 
 
+def test_a_day_whose_digest_hour_is_long_past_is_not_made_up():
+    # Given no run decided today's 07:00 digest, and it is now the evening (a stack deployed late)
+    stores, mailbox = given_a_pending_retweet(), Mailbox()
+    # When the 21:00 tick runs
+    reason = send(stores, mailbox, DIGEST_HOUR + timedelta(hours=14))
+    # Then nothing is sent: the next digest comes tomorrow at its hour
+    assert reason.startswith("not the digest hour")
+    assert mailbox.sent == []
+
+
 def test_a_quiet_day_is_decided_once_so_the_later_hourly_runs_choose_nothing_again():
     # Given nothing to suggest today, and empty digests off (the default)
     stores, mailbox = memory_stores(), Mailbox()

@@ -480,6 +480,12 @@ def send_digest(
     )
 
 
+# How long after its hour a digest that no run decided is still made up: as long as Lambda would
+# still retry the hour's event (its maximum event age). Later, e.g. a stack deployed in the evening,
+# the day is left alone and the next morning's digest comes at its hour.
+MAKE_UP_WINDOW = timedelta(hours=6)
+
+
 def _unfinished_day(
     latest: DigestRecord | None, at: datetime, policy: Policy, stale_after: timedelta
 ) -> date | None:
@@ -494,8 +500,9 @@ def _unfinished_day(
     if latest is not None and latest.status == "sending" and latest.claimed_at <= at - stale_after:
         return latest_day
     today = at.astimezone(policy.zone).date()
-    hour_passed = at.astimezone(UTC) >= _digest_instant(today, policy)
-    if hour_passed and (latest_day is None or latest_day < today):
+    due = _digest_instant(today, policy)
+    missed = due <= at.astimezone(UTC) < due + MAKE_UP_WINDOW
+    if missed and (latest_day is None or latest_day < today):
         return today
     return None
 
