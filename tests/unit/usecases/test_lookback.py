@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from email import message_from_bytes, policy
 from email.message import Message
@@ -163,3 +164,29 @@ def test_the_chart_has_a_column_per_week_and_a_stage_only_once_the_target_was_ad
     (weeks,) = view.progress
     assert weeks.stages == (None, None, None, None, None, Stage.RETWEET)  # added on Monday 03-02
     assert weeks.exchanges == (0, 0, 0, 0, 0, 0)
+
+
+class CountingHistories:
+    """The evidence store, counting the partition reads (one per target per reading of the world)."""
+
+    def __init__(self, evidence: object) -> None:
+        self.inner, self.reads = evidence, 0
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.inner, name)
+
+    def history(self, target_id: str) -> object:
+        self.reads += 1
+        return self.inner.history(target_id)  # type: ignore[attr-defined]
+
+
+def test_the_digest_and_the_look_back_of_one_run_read_each_target_once():
+    # Given a pending retweet on Sunday, the day of both emails
+    stores, mailbox = given(), Mailbox()
+    stores.suggestions.add_suggestion(suggestion(created_at=SUNDAY - timedelta(hours=2)))
+    counting = CountingHistories(stores.evidence)
+    # When the digest hour sends the day's digest and the look-back
+    send(replace(stores, evidence=counting), mailbox, SUNDAY)  # type: ignore[arg-type]
+    # Then both went, and the one target's history was read once for the two
+    assert len(mailbox.sent) == 2
+    assert counting.reads == 1

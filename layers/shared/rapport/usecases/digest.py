@@ -24,6 +24,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence, Set
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
+from functools import cache
 from typing import TYPE_CHECKING
 
 from rapport.domain.feedback import FeedbackLinks, skipped, snoozed_until
@@ -518,10 +519,17 @@ def _send_day(
     pause: Pause,
 ) -> DigestReport:
     """The day's digest, then, on the look-back's day of the week, the weekly look-back."""
-    daily = _send(stores, outbox, at, policy=policy, me=me, local_day=local_day, pause=pause)
+
+    @cache
+    def world() -> _World:  # read when first needed, and once for both emails
+        return _world(stores, local_day, me)
+
+    daily = _send(stores, outbox, at, policy=policy, world=world, local_day=local_day, pause=pause)
     if not policy.lookback_on(local_day):
         return daily
-    lookback = _send_lookback(stores, outbox, at, policy=policy, me=me, local_day=local_day, pause=pause)
+    lookback = _send_lookback(
+        stores, outbox, at, policy=policy, world=world, local_day=local_day, pause=pause
+    )
     return replace(daily, lookback=lookback)
 
 
@@ -531,7 +539,7 @@ def _send(
     at: datetime,
     *,
     policy: Policy,
-    me: dict[str, str] | None,
+    world: Callable[[], _World],
     local_day: date,
     pause: Pause = _no_pause,
 ) -> DigestReport:
@@ -544,9 +552,8 @@ def _send(
     if policy.digest_paused and record is None:  # a day claimed before the pause is still sent
         stores.digests.note_quiet_day(day, at)
         return DigestReport(day, False, "the digest is paused (settings: digest_paused)")
-    world = _world(stores, local_day, me)
     if record is None:
-        selection = choose(stores, world, policy, at)
+        selection = choose(stores, world(), policy, at)
         if not selection.chosen and (not policy.send_empty_digest or policy.lookback_on(local_day)):
             stores.suggestions.expire_suggestions([suggestion_ref(s) for s in selection.expired], day)
             stores.digests.note_quiet_day(day, at)  # decided: the later hourly runs need not choose again
@@ -559,7 +566,7 @@ def _send(
     else:
         refs = list(record.suggestion_refs)  # a retry: send exactly what was claimed
     suggestions = tuple(stores.suggestions.suggestions_by_ref(refs))
-    view = outbox.prepare(build_view(stores, day, suggestions, at, policy=policy, world=world), at)
+    view = outbox.prepare(build_view(stores, day, suggestions, at, policy=policy, world=world()), at)
     rendered, message_id = outbox.send(view, at)
     # SES has it: a failure from here on must not reach Lambda's retry, which would send it again. The
     # suggestions first: while the day is not marked sent, a retry re-sends what it claimed anyway.
@@ -576,7 +583,7 @@ def _send_lookback(
     at: datetime,
     *,
     policy: Policy,
-    me: dict[str, str] | None,
+    world: Callable[[], _World],
     local_day: date,
     pause: Pause,
 ) -> DigestReport:
@@ -587,20 +594,19 @@ def _send_lookback(
         return DigestReport(key, False, "this week's look-back was already sent")
     if record is None and not stores.digests.claim_digest(key, [], at):
         return DigestReport(key, False, "another run is sending this week's look-back")
-    rendered = render_lookback_of(stores, at, policy=policy, me=me, local_day=local_day)
+    rendered = render_lookback_of(stores, at, policy=policy, world=world(), local_day=local_day)
     message_id = outbox.deliver(rendered, at, unsubscribe=outbox.unsubscribe_url(at))
     _persist(lambda: stores.digests.complete_digest(key, rendered.subject, message_id, at), pause)
     return DigestReport(key, True, "look-back sent", subject=rendered.subject, message_id=message_id)
 
 
 def render_lookback_of(
-    stores: Stores, at: datetime, *, policy: Policy, me: dict[str, str] | None, local_day: date
+    stores: Stores, at: datetime, *, policy: Policy, world: _World, local_day: date
 ) -> RenderedDigest:
     """The look-back of the week ending at ``at``, rendered; nothing is written."""
     from rapport.email.lookback import render_lookback
     from rapport.usecases.lookback import build_lookback
 
-    world = _world(stores, local_day, me)
     today = at.astimezone(UTC).date()
     week = stores.spend.days(today - timedelta(days=6), today)
     view = build_lookback(
