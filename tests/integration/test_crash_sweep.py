@@ -8,15 +8,22 @@ collect that finds its evidence already stored, a killed digest whose retries ne
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
-import botocore.client
 import pytest
 from pynamodb.exceptions import PutError
 
 from rapport.runtime.services import IDEMPOTENCY_PK
 from rapport_local.aws import LocalAws, provision
-from rapport_local.crash_sweep import CrashPoint, Killed, Run, choose_points, compare, play
+from rapport_local.crash_sweep import (
+    CrashPoint,
+    Injector,
+    Killed,
+    Run,
+    choose_points,
+    compare,
+    intercepting,
+    play,
+)
 from rapport_local.stack import LocalStack
 from tests.integration.crash_world import HOURS, crash_world
 from tests.integration.thanks_world import schedule, stack_after_the_thanks
@@ -65,33 +72,6 @@ def test_a_digest_killed_after_its_claim_and_never_retried_is_sent_the_next_hour
     assert compare(clean.outcome, crashed, point).ok
 
 
-class Dies:
-    """A process that dies right after one chosen write: every call after it fails too."""
-
-    def __init__(self, operation: str, key_prefix: str) -> None:
-        self.operation, self.key_prefix = operation, key_prefix
-        self.dead = self.done = False
-
-    def call(self, original: Any, client: Any, operation: str, params: Any) -> Any:
-        if self.dead:
-            raise Killed(operation)
-        result = original(client, operation, params)
-        key = str((params.get("Item") or {}).get("pk", {}).get("S", ""))
-        if not self.done and operation == self.operation and key.startswith(self.key_prefix):
-            self.dead = self.done = True
-            raise Killed(f"after {operation} {key}")
-        return result
-
-
-def dying(monkeypatch: pytest.MonkeyPatch, dies: Dies) -> None:
-    original = botocore.client.BaseClient._make_api_call
-    monkeypatch.setattr(
-        botocore.client.BaseClient,
-        "_make_api_call",
-        lambda client, operation, params: dies.call(original, client, operation, params),
-    )
-
-
 def idempotency_statuses(aws: LocalAws, table_name: str) -> list[str]:
     got = aws.client("dynamodb").query(
         TableName=table_name,
@@ -101,17 +81,19 @@ def idempotency_statuses(aws: LocalAws, table_name: str) -> list[str]:
     return [item["status"]["S"] for item in got["Items"]]
 
 
-def test_a_killed_collect_is_resumed_by_its_retry_not_refused(stack, aws, table_name, monkeypatch):
+def test_a_killed_collect_is_resumed_by_its_retry_not_refused(stack, aws, table_name):
     # Given collect is killed right after storing its run record, its idempotency record in progress
-    dies = Dies("PutItem", "RUN")
-    dying(monkeypatch, dies)
+    injector = Injector(CrashPoint("kill", function="collect", operation="PutItem", key_prefix="RUN/"))
     event = stack.events.scheduled("collect", schedule(4))
-    with pytest.raises(Killed):
-        stack.invoke("collect", event, request_id="request-1")
-    dies.dead = False  # a new process: Lambda's retry
-    assert idempotency_statuses(aws, table_name) == ["INPROGRESS"]
-    # When Lambda retries the same event (the same request id)
-    retried = stack.invoke("collect", event, request_id="request-1")
+    with intercepting(injector):
+        injector.begin("collect")
+        with pytest.raises(Killed):
+            stack.invoke("collect", event, request_id="request-1")
+        injector.end()  # the dead process is gone; the test looks at the table
+        assert idempotency_statuses(aws, table_name) == ["INPROGRESS"]
+        # When Lambda retries the same event (the same request id), in a new process
+        injector.begin("collect")
+        retried = stack.invoke("collect", event, request_id="request-1")
     # Then the retry runs to the end, and the thanks it had stored is evaluated
     assert "skipped" not in retried
     assert idempotency_statuses(aws, table_name) == ["COMPLETED"]
@@ -119,24 +101,19 @@ def test_a_killed_collect_is_resumed_by_its_retry_not_refused(stack, aws, table_
     assert [(t["target"], t["to"]) for t in evaluation["transitions"]] == [("person_x", "answer")]
 
 
-def test_a_collect_retried_after_storing_its_evidence_still_has_it_evaluated(stack, monkeypatch):
+def test_a_collect_retried_after_storing_its_evidence_still_has_it_evaluated(stack):
     # Given collect stores the thanks and then fails to store its run record, once
-    original = botocore.client.BaseClient._make_api_call
-    failed: list[str] = []
-
-    def run_record_fails_once(client: Any, operation: str, params: Any) -> Any:
-        key = str((params.get("Item") or {}).get("pk", {}).get("S", ""))
-        if operation == "PutItem" and key == "RUN" and not failed:
-            failed.append(key)
-            raise botocore.exceptions.EndpointConnectionError(endpoint_url="dynamodb")
-        return original(client, operation, params)
-
-    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", run_record_fails_once)
+    injector = Injector(
+        CrashPoint("raise-before", function="collect", operation="PutItem", key_prefix="RUN/")
+    )
     event = stack.events.scheduled("collect", schedule(4))
-    with pytest.raises((PutError, botocore.exceptions.EndpointConnectionError)):
-        stack.invoke("collect", event, request_id="request-1")
-    # When Lambda retries it: the thanks is already stored, so the retry finds nothing new
-    retried = stack.invoke("collect", event, request_id="request-1")
+    with intercepting(injector):
+        injector.begin("collect")
+        with pytest.raises(PutError):
+            stack.invoke("collect", event, request_id="request-1")
+        # When Lambda retries it: the thanks is already stored, so the retry finds nothing new
+        injector.begin("collect")
+        retried = stack.invoke("collect", event, request_id="request-1")
     assert retried["targets_with_news"] == []
     # Then evaluate still moves person_x to step 2 this hour
     evaluations = stack.evaluate_collected()
