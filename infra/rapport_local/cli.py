@@ -100,6 +100,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         action="store_true",
         help="fit the question detector's weights (writes question_model.json)",
     )
+    source.add_argument(
+        "--filter-report",
+        action="store_true",
+        help="what the batched search's candidate filter keeps of tweet-acts and the questions it drops",
+    )
     detect.add_argument(
         "--folds", type=int, default=5, help="with --evaluate: cross-validation folds (0: skip, quicker)"
     )
@@ -244,6 +249,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             if args.evaluate:
                 print(format_report(evaluate(args.shared, folds=args.folds, fold_seed=args.fold_seed)))
+            elif args.filter_report:
+                from rapport_local.filter_report import format_filter_report, shared_report
+
+                print(format_filter_report(shared_report(args.shared)), end="")
             elif args.train:
                 size = write_question_model(train_question_model(args.shared))
                 print(f"question_model.json: {size // 1024} KB")

@@ -29,22 +29,44 @@ SEARCH_DAYS = 7
 SEARCH_NEW_POSTS = "-is:retweet -is:reply"
 
 
-def search_query(user_ids: Iterable[str]) -> str:
+# The words of the question detector's cues (wh-words, asking the audience, requests): X matches a
+# keyword against the post's words, split at punctuation, so "?" itself cannot be searched for.
+CANDIDATE_WORDS = (
+    "what", "why", "how", "who", "where", "when", "which",
+    "anyone", "anybody", "someone", "recommend", "recommendations", "suggestions", "advice",
+    "help", "please", "know", "looking", "thoughts", "question", "wondering",
+)  # fmt: skip
+
+
+def candidate_filter(words: Iterable[str] = CANDIDATE_WORDS) -> str:
+    """The clause that keeps only posts a suggestion can come from: a link (a retweet worth making)
+    or a word a question to their network is asked with (``Policy.search_candidates_only``)."""
+    return "(" + " OR ".join(("has:links", *words)) + ")"
+
+
+def search_query(user_ids: Iterable[str], *, only: str = "") -> str:
     """One recent-search query for these authors' own new posts (what a timeline read without
-    retweets and replies returns). Ids, not usernames: an id never changes."""
+    retweets and replies returns), narrowed by ``only`` when given (``candidate_filter()``). Ids, not
+    usernames: an id never changes."""
     authors = " OR ".join(f"from:{user_id}" for user_id in user_ids)
-    return f"({authors}) {SEARCH_NEW_POSTS}"
+    query = f"({authors}) {SEARCH_NEW_POSTS}"
+    return f"{query} {only}" if only else query
 
 
-def search_batches(user_ids: Iterable[str]) -> list[list[str]]:
+def search_batches(user_ids: Iterable[str], *, only: str = "") -> list[list[str]]:
     """The authors split into as few queries as fit in the query length, in the given order."""
     batches: list[list[str]] = []
     for user_id in user_ids:
-        if batches and len(search_query([*batches[-1], user_id])) <= SEARCH_QUERY_LENGTH:
+        if batches and len(search_query([*batches[-1], user_id], only=only)) <= SEARCH_QUERY_LENGTH:
             batches[-1].append(user_id)
         else:
             batches.append([user_id])
     return batches
+
+
+def authors_per_query(only: str = "", id_digits: int = 19) -> int:
+    """How many authors with ids of ``id_digits`` digits (X's are 19 today) one query holds."""
+    return len(search_batches(["9" * id_digits] * 100, only=only)[0])
 
 
 @dataclass(frozen=True, slots=True)
