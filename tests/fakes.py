@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
 from rapport.domain.model import Post
-from rapport.domain.x import NewFollowers, ReadUsage, Timeline, XRateLimited, XUnavailable, XUser
+from rapport.domain.x import (
+    CANDIDATE_WORDS,
+    NewFollowers,
+    ReadUsage,
+    Timeline,
+    XRateLimited,
+    XUnavailable,
+    XUser,
+    candidate_filter,
+)
 from rapport_local.memory_stores import Memory, memory_stores
 
 __all__ = ["FakeX", "Memory", "memory_stores"]
@@ -34,6 +44,7 @@ class FakeX:
     usage: ReadUsage = field(default_factory=ReadUsage)
     calls: list[str] = field(default_factory=list)
     searched: list[list[str]] = field(default_factory=list)  # the authors of each recent search
+    narrowed: list[str] = field(default_factory=list)  # the ``only`` clause of each recent search
 
     def _call(self, endpoint: str) -> None:
         self.usage.requests += 1
@@ -95,15 +106,21 @@ class FakeX:
 
         return self._timeline(wanted, since_id, start_time, owned=owned)
 
-    def search_posts(self, user_ids: list[str], start_time: datetime) -> Timeline:
+    def search_posts(self, user_ids: list[str], start_time: datetime, *, only: str = "") -> Timeline:
         self._call("tweets/search/recent")
         self.searched.append(list(user_ids))
+        self.narrowed.append(only)
+        if only not in ("", candidate_filter()):
+            raise ValueError(f"the fake knows only the candidate filter, not {only!r}")
         authors = set(user_ids)
+
+        def candidate(p: Post) -> bool:  # as X matches it: a link, or a keyword among the words
+            return bool(p.urls) or not set(re.findall(r"\w+", p.text.lower())).isdisjoint(CANDIDATE_WORDS)
 
         def wanted(p: Post) -> bool:
             public = p.author_id in self.users and not self.users[p.author_id].protected
             own = p.retweeted_id is None and p.replied_to_id is None
-            return p.author_id in authors and public and own
+            return p.author_id in authors and public and own and (not only or candidate(p))
 
         return self._timeline(wanted, None, start_time, owned=False)
 

@@ -15,6 +15,7 @@ import requests
 import tweepy
 
 from rapport.adapters.x_client import XReader
+from rapport.domain.x import candidate_filter
 from rapport_local.scenario import Scenario, parse_scenario
 from rapport_local.xsim import Exchange, XSimServer
 from rapport_local.xsim.search import MAX_QUERY_LENGTH
@@ -246,6 +247,10 @@ def test_search_batches_targets_with_or_and_leaves_out_retweets_protected_and_ol
         ("(from:person_x tracing) OR (from:friend_y X-Ray)", ["3002", "1004"]),
         ("from:person_x -(python OR lambda OR has:links)", ["1002"]),
         ("from:200 init", ["1004"]),
+        # The batched search narrowed to candidates: a link or an asking word ("Anyone"), not "Python tip"
+        (f"(from:person_x) -is:retweet -is:reply {candidate_filter()}", ["1006", "1004", "1001"]),
+        ("from:person_x what's", []),  # "what's" is the words "what" and "s": no post has them in a row
+        ('from:person_x ? OR "?"', []),  # punctuation is not a word: X cannot search for a "?"
     ],
 )
 def test_search_operators_rapport_may_use(client, query, expected):

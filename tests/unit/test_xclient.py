@@ -11,7 +11,7 @@ import requests
 import tweepy
 
 from rapport.adapters.x_client import RETRIES, XReader, parse_post
-from rapport.domain.x import XRateLimited, XUnavailable
+from rapport.domain.x import XRateLimited, XUnavailable, candidate_filter
 
 
 def reader() -> tuple[XReader, list[float]]:
@@ -112,6 +112,22 @@ def test_a_batched_search_sends_one_query_pages_with_next_token_and_bills_posts_
     assert ([p.id for p in found.posts], found.newest_id) == (["11", "12"], "12")
     # And search is never an owned read: $0.005 a post
     assert (x.usage.posts, x.usage.cost.dollars) == (2, 0.01)
+
+
+def test_a_narrowed_search_sends_its_filter_after_the_authors():
+    # Given recent search answering nothing
+    x, _ = reader()
+    asked: list[dict[str, Any]] = []
+
+    def search(**params: Any) -> dict[str, Any]:
+        asked.append(params)
+        return {"meta": {}}
+
+    x.client.search_recent_tweets = search
+    # When the candidate posts of one target are searched for
+    x.search_posts(["201"], datetime(2026, 3, 1, tzinfo=UTC), only=candidate_filter())
+    # Then the query asks for their own posts, and only those with a link or an asking word
+    assert asked[0]["query"] == f"(from:201) -is:retweet -is:reply {candidate_filter()}"
 
 
 def _raw(post_id: str, author: str) -> dict[str, Any]:

@@ -5,7 +5,9 @@ Supported, as X's docs describe them: keywords, ``"exact phrases"``, ``#hashtag`
 ``has:links``, ``has:mentions``, ``has:hashtags``, ``has:media``, ``has:images``, ``lang:``; ``-`` negates
 a clause or a group, a space is AND, ``OR`` is evaluated after AND (``a OR b c`` is ``a OR (b c)``),
 parentheses group. Any other ``name:value`` operator is refused, as X refuses it. ``is:``, ``has:`` and
-``lang:`` cannot stand alone: a query needs at least one positive clause of another kind.
+``lang:`` cannot stand alone: a query needs at least one positive clause of another kind. Keywords and
+phrases match words, as X splits a post into words at punctuation: one of punctuation alone (``?``,
+``"?"``) matches nothing.
 """
 
 from __future__ import annotations
@@ -77,6 +79,8 @@ class Matcher:
     def _clause(self, clause: Clause, post: SimPost) -> bool:
         value = clause.value.lower()
         kind = clause.kind
+        if kind in ("keyword", "phrase") and not _words(value):
+            return False  # X splits a post into words at punctuation: "?" alone is never among them
         if kind == "keyword":
             return _runs_of(_words(value), _words(post.text))
         if kind in ("phrase", "hashtag"):

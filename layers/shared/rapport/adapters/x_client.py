@@ -154,14 +154,14 @@ class XReader:
             exclude=exclude,
         )
 
-    def search_posts(self, user_ids: list[str], start_time: datetime) -> Timeline:
+    def search_posts(self, user_ids: list[str], start_time: datetime, *, only: str = "") -> Timeline:
         """These authors' own new posts since ``start_time`` (within 7 days), in one recent search."""
         return self._timeline(
             "tweets/search/recent",
             self.client.search_recent_tweets,
             owned=False,
             page_param="next_token",  # search names its page token so
-            query=search_query(user_ids),
+            query=search_query(user_ids, only=only),
             start_time=start_time,
         )
 

@@ -113,6 +113,11 @@ class Policy(BaseModel):
     batched_search: bool = Field(
         default=True, description="read targets' new posts with a few recent searches, not a timeline each"
     )
+    search_candidates_only: bool = Field(
+        default=False,
+        description="the batched search returns only posts with a link or an asking word: fewer post "
+        "reads, but a question asked without one is missed (docs/costs.md)",
+    )
     topics: tuple[Topic, ...] = Field(
         default=(), max_length=TOPICS_MAX, description="what you know about: ranks questions and asks"
     )

@@ -37,7 +37,14 @@ from rapport.domain.classify import Family, Me, classify
 from rapport.domain.model import Interaction, InteractionKind, Post, Stage, Target
 from rapport.domain.money import OWNED_PRICE, USD, Spend, read_price
 from rapport.domain.policy import Policy
-from rapport.domain.x import SEARCH_DAYS, Timeline, XRateLimited, XUnavailable, search_batches
+from rapport.domain.x import (
+    SEARCH_DAYS,
+    Timeline,
+    XRateLimited,
+    XUnavailable,
+    candidate_filter,
+    search_batches,
+)
 from rapport.usecases.ports import DaySpend, Stores, XSource
 
 SOURCE_MY_POSTS = "me:posts"
@@ -252,6 +259,11 @@ def search_wanted(policy: Policy) -> bool:
     return policy.batched_search
 
 
+def search_narrowed(policy: Policy) -> str:
+    """The clause that narrows the batched search to candidate posts, if the policy asks for it."""
+    return candidate_filter() if policy.search_candidates_only else ""
+
+
 def _searchable(run: _Run, target: Target) -> bool:
     return search_wanted(run.policy) and target.stage not in CIRCLE_STAGES and not target.protected
 
@@ -367,7 +379,10 @@ def _search(run: _Run, by_search: dict[str, datetime], marks: dict[str, str]) ->
     for tid, since in sorted(by_search.items()):
         groups.setdefault(since, []).append(tid)
     first = run.x.usage.requests
-    batches = [(since, batch) for since in sorted(groups) for batch in search_batches(groups[since])]
+    only = search_narrowed(run.policy)
+    batches = [
+        (since, batch) for since in sorted(groups) for batch in search_batches(groups[since], only=only)
+    ]
     for index, (since, batch) in enumerate(batches):
         reset = run.blocked(SEARCH)
         if reset is not None or run.x.usage.requests - first >= SEARCHES_PER_RUN:
@@ -376,7 +391,7 @@ def _search(run: _Run, by_search: dict[str, datetime], marks: dict[str, str]) ->
             run.report.deferred.append(f"new posts of {waiting} targets: {why}; next run")
             return
         try:
-            found = run.x.search_posts(batch, since)
+            found = run.x.search_posts(batch, since, only=only)
         except XRateLimited as exc:
             run.limited[SEARCH] = (exc.reset_at or run.at + timedelta(minutes=15)).isoformat()
             waiting = sum(len(b) for _since, b in batches[index:])

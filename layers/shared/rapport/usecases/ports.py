@@ -284,9 +284,10 @@ class XSource(Protocol):
         owned: bool,
         exclude: list[str] | None = None,
     ) -> Timeline: ...
-    def search_posts(self, user_ids: list[str], start_time: datetime) -> Timeline:
+    def search_posts(self, user_ids: list[str], start_time: datetime, *, only: str = "") -> Timeline:
         """These authors' own posts (no retweets, no replies) since ``start_time``, at most 7 days ago,
-        in one recent search (``domain.x.search_query``); protected accounts' posts never show."""
+        in one recent search (``domain.x.search_query``); protected accounts' posts never show. ``only``
+        narrows it further (``domain.x.candidate_filter()``)."""
         ...
 
     def new_followers(
