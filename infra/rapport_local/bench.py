@@ -41,6 +41,7 @@ from rapport.adapters.x_client import XCredentials, XReader, make_reader
 from rapport.domain.model import Interaction, InteractionKind, Target
 from rapport.domain.money import OWNED_PRICE, read_price
 from rapport.domain.policy import Policy
+from rapport.domain.x import candidate_filter
 from rapport.usecases.collect import collect
 from rapport.usecases.evaluate import evaluate
 from rapport.usecases.ports import EvidenceStore, Stores
@@ -94,6 +95,20 @@ class World:
 # -- worlds that look like X ----------------------------------------------------------------------
 
 TOPICS = ("lambda", "dynamodb", "python", "tracing", "queues", "caching", "auth", "billing")
+# How targets ask their network, in turn: most with a wh-word or an asking word, two of nine with neither
+# (about the share of tweet-acts' questions without a link that have neither: docs/costs.md), so a
+# search narrowed to candidate posts misses some, as it would on X.
+QUESTION_FORMS = (
+    "How do you handle retries in {topic}?",
+    "What's your go-to setup for {topic}?",
+    "Anyone running {topic} in production?",
+    "Any tips for debugging {topic}?",
+    "Which {topic} library would you pick today?",
+    "Where do you keep your {topic} config?",
+    "Is {topic} worth it for a small team?",
+    "Recommendations for a good {topic} course?",
+    "Who here has moved {topic} to ARM?",
+)
 
 
 @dataclass(slots=True)
@@ -140,12 +155,12 @@ def generate(targets: int, days: int, seed: int) -> World:
 
     Each target posts at their own rate (1 a week to 25 a day, log-uniform); a third to a half of it is
     retweets, 15 % replies to their circle (who sometimes answer back), the rest their own posts: 15 %
-    questions, 35 % links. How they respond to us depends on how much they post (busy accounts rarely
-    answer strangers): keen ones thank a first retweet, follow back after an answer and answer our
-    question; slow ones thank after two; silent ones never do (five retweets make them unresponsive),
-    and some of those come back later with a thanks; some you pause. You act on each morning's digest
-    as the method says: a retweet every third day, an answer to a fresh question, a question once they
-    follow back, then a word to their circle.
+    questions (``QUESTION_FORMS``), 35 % links. How they respond to us depends on how much they post
+    (busy accounts rarely answer strangers): keen ones thank a first retweet, follow back after an
+    answer and answer our question; slow ones thank after two; silent ones never do (five retweets
+    make them unresponsive), and some of those come back later with a thanks; some you pause. You act
+    on each morning's digest as the method says: a retweet every third day, an answer to a fresh
+    question, a question once they follow back, then a word to their circle.
     """
     rng = random.Random(seed)
     users = [ScenarioUser(id=str(10_000 + n), username=f"t{n}", name=f"Target {n}") for n in range(targets)]
@@ -221,8 +236,8 @@ def _live(
                 continue
             topic = rng.choice(TOPICS)
             kind = rng.random()
-            if kind < 0.15:
-                text = f"How do you handle retries in {topic}?"
+            if kind < 0.15:  # the form goes by turn, not by the seed: the world's draws stay the same
+                text = QUESTION_FORMS[len(drafts.items) % len(QUESTION_FORMS)].format(topic=topic)
             elif kind < 0.5:
                 text = f"Notes on {topic} https://example.com/{user.username}/{rng.randrange(10**6)}"
             else:
@@ -882,7 +897,8 @@ def _no_transaction_backup() -> Iterator[None]:
 
 @contextmanager
 def _lever_off(name: str) -> Iterator[None]:
-    """collect as it was before one of its spend levers (docs/costs.md), for ``rapport bench --levers``."""
+    """collect as it was before one of its spend levers (docs/costs.md), or with an option that is off
+    by default turned on, for ``rapport bench --levers``."""
     from rapport.domain.model import Stage
     from rapport.usecases import collect as module
 
@@ -892,6 +908,7 @@ def _lever_off(name: str) -> Iterator[None]:
         "new targets looked up": {"_whole_list": lambda _run, _unchecked, _state: False},
         "targets at the circle looked up for unfollows": {"UNFOLLOW_MATTERS": frozenset(Stage)},
         "a timeline per target, no batched search": {"search_wanted": lambda _policy: False},
+        "search filtered to candidates": {"search_narrowed": lambda _policy: candidate_filter()},
     }
     changes: dict[str, Any] = off.get(name, {})
     for key, value in changes.items():
@@ -909,6 +926,7 @@ LEVERS = (
     "new targets looked up",
     "targets at the circle looked up for unfollows",
     "a timeline per target, no batched search",
+    "search filtered to candidates",
 )
 
 

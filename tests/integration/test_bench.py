@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -113,15 +114,36 @@ def test_a_scenario_file_runs_the_same_comparison_and_prints_rows_as_json():
     assert next(r for r in rows if r["collector"] == "rapport")["missed"] == 0
 
 
-def test_each_spend_lever_pays_on_its_own():
+NO_BATCHED_SEARCH = "a timeline per target, no batched search"
+SEARCH_FILTERED = "search filtered to candidates"  # an option, off by default: not a lever turned off
+
+
+@pytest.fixture(scope="module")
+def levers() -> dict[str, dict[str, Any]]:
+    """Rapport alone on one small world, with each lever of collect turned off in turn."""
+    return {r["collector"]: r for r in lever_rows(12, 12, every_hours=24, seed=5)}
+
+
+def test_each_spend_lever_pays_on_its_own(levers):
     # Given Rapport alone on one small world, with each lever of collect turned off in turn
-    rows = {r["collector"]: r for r in lever_rows(12, 12, every_hours=24, seed=5)}
+    rows = levers
     with_all = rows["rapport"]
+    turned_off = [lever for lever in LEVERS[1:] if lever != SEARCH_FILTERED]
     # Then none of them misses a signal, and turning any lever off costs more
-    assert all(r["missed"] == 0 for r in rows.values())
-    for lever in LEVERS[1:-1]:
-        assert rows[f"rapport, {lever}"]["dollars"] > with_all["dollars"], lever
+    assert all(rows[name]["missed"] == 0 for name in ("rapport", *(f"rapport, {lv}" for lv in turned_off)))
+    for lever in turned_off:
+        if lever != NO_BATCHED_SEARCH:
+            assert rows[f"rapport, {lever}"]["dollars"] > with_all["dollars"], lever
     # And batched search saves requests (X's rate limits) at the same price per post
-    per_target = rows[f"rapport, {LEVERS[-1]}"]
+    per_target = rows[f"rapport, {NO_BATCHED_SEARCH}"]
     assert per_target["requests"] > 1.5 * with_all["requests"]
     assert per_target["dollars"] >= with_all["dollars"]
+
+
+def test_a_search_filtered_to_candidates_pays_less_and_its_missed_questions_are_counted(levers):
+    # Given the same world, searched for candidate posts only (a link or an asking word)
+    with_all, filtered = levers["rapport"], levers[f"rapport, {SEARCH_FILTERED}"]
+    # Then fewer posts are paid for, and the questions asked without any of those words are missed
+    assert filtered["resources"] < with_all["resources"]
+    assert filtered["dollars"] < with_all["dollars"]
+    assert filtered["missed"] > 0
