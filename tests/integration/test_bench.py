@@ -9,10 +9,13 @@ from typing import Any
 import pytest
 
 from rapport.domain.model import InteractionKind
+from rapport.usecases.ports import Stores
 from rapport_local.bench import (
     COLLECTORS,
     LEVERS,
+    ME,
     RapportCollector,
+    _lever_off,
     bench_size,
     bench_world,
     format_table,
@@ -26,6 +29,7 @@ from rapport_local.bench import (
     run_bench,
     served,
 )
+from rapport_local.scenario import PostEvent, RetweetEvent
 from rapport_local.xsim.server import XSimApp
 
 pytestmark = pytest.mark.integration
@@ -147,3 +151,26 @@ def test_a_search_filtered_to_candidates_pays_less_and_its_missed_questions_are_
     assert filtered["resources"] < with_all["resources"]
     assert filtered["dollars"] < with_all["dollars"]
     assert filtered["missed"] > 0
+
+
+def test_a_search_filtered_to_candidates_never_reads_the_posts_without_a_link_you_retweet():
+    # Given a small world where you retweet a post without a link when no post with one is fresh
+    world = generate(12, 12, seed=5)
+    made: list[Stores] = []
+
+    def stores() -> Stores:
+        made.append(memory_stores())
+        return made[-1]
+
+    # When Rapport collects it with its search narrowed to candidates
+    with _lever_off(SEARCH_FILTERED):
+        bench_world(world, 24, collectors=("rapport",), stores=stores)
+    # Then some of the posts you retweeted were never read, so they could not have been suggested, and
+    # none of those has a link
+    scenario = world.scenario
+    read = {i.id for name in scenario.targets for i in made[0].evidence.interactions(scenario.user(name).id)}
+    texts = {e.id: e.text for e in scenario.events if isinstance(e, PostEvent)}
+    yours = [e.post for e in scenario.events if isinstance(e, RetweetEvent) and e.by == ME.username]
+    unread = [texts[post_id] for post_id in yours if post_id not in read]
+    assert unread
+    assert not [text for text in unread if "https://" in text]
