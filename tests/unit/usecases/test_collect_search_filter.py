@@ -7,6 +7,7 @@ from rapport.domain.x import SEARCH_QUERY_LENGTH, candidate_filter, search_batch
 from rapport.usecases.collect import collect
 from tests.factories import at, post
 from tests.fakes import FakeX
+from tests.unit.test_admin_api import Api
 from tests.unit.usecases.test_collect_search import given_targets, stored_posts
 
 
@@ -60,3 +61,17 @@ def test_narrowed_queries_still_fit_in_512_characters_and_hold_fewer_targets_eac
     # And the filter's room is taken from the authors: more queries for the same targets
     assert len(batches) > len(search_batches(ids))
     assert search_query(["1"], only=only) == f"(from:1) -is:retweet -is:reply {only}"
+
+
+def test_the_option_is_set_through_the_admin_api_and_the_next_collect_narrows_its_search():
+    # Given targets searched together, and an admin API on the same stores and X
+    stores, x = given_targets()
+    api = Api(x=x)
+    api.deps.stores = stores
+    # When the setting is changed like any other
+    changed = api("PATCH", "/settings", {"search_candidates_only": True})
+    # Then it is stored, and the next collect sends the candidate filter
+    assert (changed.status, api("GET", "/settings").body["settings"]["search_candidates_only"]) == (200, True)
+    given_a_day_of_posts(x)
+    collect(stores, x, at(3))
+    assert x.narrowed[-1] == candidate_filter()
