@@ -6,15 +6,16 @@ exactly as it reaches AWS without it.
 
 from __future__ import annotations
 
+import functools
 import inspect
 import json
 import logging
 import os
 import secrets
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from email import message_from_string, policy
 from email.message import EmailMessage
 from typing import Any
@@ -33,6 +34,7 @@ REGION = "eu-west-1"
 TABLE = "rapport-local"
 BUS = "rapport-local"
 QUEUE = "rapport-evaluate"
+SQS_BATCH = 10  # the most messages SQS answers (and deletes) at once
 SECRET = "rapport/x-credentials"  # noqa: S105 - a secret name, not a secret
 FEEDBACK_KEY = "rapport/feedback-key"  # the secret that signs the digest's links: a name too
 # Where the digest's feedback links point until `rapport local` serves the endpoint on its own port.
@@ -51,6 +53,8 @@ FAKE_X_CREDENTIALS = {
 class LocalAws:
     endpoint: str
     queue_url: str
+    # One client per service, as a warm Lambda keeps them: making one costs more than most calls.
+    _clients: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def lambda_env(self, x_api_url: str) -> dict[str, str]:
         """The environment template.yaml gives each function, pointed at the local stack."""
@@ -69,20 +73,30 @@ class LocalAws:
         }
 
     def client(self, name: str) -> Any:
-        return boto3.client(name, region_name=REGION, endpoint_url=self.endpoint)
+        if name not in self._clients:
+            self._clients[name] = boto3.client(name, region_name=REGION, endpoint_url=self.endpoint)
+        return self._clients[name]
 
     def collected_events(self) -> list[dict[str, Any]]:
         """Drain the events collect emitted, as the rule delivered them (full EventBridge envelope)."""
         sqs = self.client("sqs")
         events: list[dict[str, Any]] = []
         while True:
-            got = sqs.receive_message(QueueUrl=self.queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=0)
+            got = sqs.receive_message(
+                QueueUrl=self.queue_url, MaxNumberOfMessages=SQS_BATCH, WaitTimeSeconds=0
+            )
             messages = got.get("Messages", [])
-            if not messages:
+            if messages:
+                sqs.delete_message_batch(
+                    QueueUrl=self.queue_url,
+                    Entries=[
+                        {"Id": str(n), "ReceiptHandle": m["ReceiptHandle"]} for n, m in enumerate(messages)
+                    ],
+                )
+            events.extend(json.loads(m["Body"]) for m in messages)
+            # moto answers with every visible message up to the batch: a short batch drained the queue.
+            if len(messages) < SQS_BATCH:
                 return events
-            for m in messages:
-                events.append(json.loads(m["Body"]))
-                sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=m["ReceiptHandle"])
 
     def provisioned(self) -> bool:
         """False when something reset moto's shared state since (an in-process moto elsewhere)."""
@@ -109,7 +123,7 @@ class LocalAws:
 def local_aws() -> Iterator[LocalAws]:
     """Start moto on a free loopback port, point boto3 at it, and create the stack's resources."""
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    with partition_queries(), _server() as endpoint:
+    with partition_queries(), lighter_moto(), _server() as endpoint:
         saved = {k: os.environ.get(k) for k in _AWS_ENV}
         os.environ.update(
             AWS_ENDPOINT_URL=endpoint,
@@ -239,3 +253,88 @@ def partition_queries() -> Iterator[None]:
         yield
     finally:
         Table.query = original  # type: ignore[method-assign]
+
+
+# DynamoDB's item operations: their answers are plain JSON documents (items, keys, counts).
+ITEM_ACTIONS = frozenset(
+    {
+        "GetItem",
+        "PutItem",
+        "UpdateItem",
+        "DeleteItem",
+        "Query",
+        "Scan",
+        "BatchGetItem",
+        "BatchWriteItem",
+        "TransactGetItems",
+        "TransactWriteItems",
+    }
+)
+
+
+@contextmanager
+def lighter_moto() -> Iterator[None]:
+    """What moto's server redoes on every request although its answer cannot change, done once.
+
+    Measured on the demo (docs/operations.md), per request: it lists its own package folder on disk
+    to find the service (a hundred-odd ``isdir`` calls), lists the handler's methods with ``inspect``,
+    adds CORS headers no local client reads, writes each DynamoDB answer through a serializer that
+    walks the output shape value by value, and compiles the EventBridge rule target's input paths
+    with a parser generator. The answers are unchanged: the item operations answer with documents
+    that are already JSON, so they are written as they are; anything else (an error, a table
+    description, a binary attribute that needs base64) still goes through moto's own serializer.
+    """
+    import jsonpath_ng.ext as paths
+    from moto import backends
+    from moto.core import responses
+    from moto.dynamodb.responses import DynamoHandler
+    from moto.moto_server import werkzeug_app
+
+    modules = tuple(backends.list_of_moto_modules())
+    method_names = functools.cache(responses.method_names_from_class)  # type: ignore[attr-defined]
+    compiled = functools.lru_cache(maxsize=64)(paths.parse)  # type: ignore[attr-defined]
+    with (
+        _replaced(backends, "list_of_moto_modules", lambda: modules),
+        _replaced(responses, "method_names_from_class", method_names),
+        _replaced(werkzeug_app, "DISABLE_GLOBAL_CORS", True),
+        _replaced(DynamoHandler, "serialized", _plain_json(DynamoHandler.serialized)),
+        _replaced(paths, "parse", compiled),
+    ):
+        yield
+
+
+def _plain_json(serialized: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
+    def plain(self: Any, action_result: Any) -> Any:
+        result = action_result.result
+        if isinstance(result, dict) and self._get_action() in ITEM_ACTIONS:
+            try:
+                body = json.dumps(result)
+            except TypeError:  # bytes or an object: for the serializer, which knows their shapes
+                return serialized(self, action_result)
+            return 200, {"Content-Type": "application/x-amz-json-1.0", **self.response_headers}, body
+        return serialized(self, action_result)
+
+    return plain
+
+
+_LIGHTER = "_rapport_lighter"  # marks what lighter_moto put in place
+
+
+@contextmanager
+def _replaced(owner: Any, name: str, value: Any) -> Iterator[None]:
+    """``owner.name`` is ``value`` inside the block; a nested local AWS keeps the outer one's."""
+    original = getattr(owner, name)
+    if getattr(original, _LIGHTER, False):
+        yield
+        return
+    try:
+        setattr(value, _LIGHTER, True)
+    except AttributeError:  # a plain value (a flag): compared, not marked
+        if original == value:
+            yield
+            return
+    setattr(owner, name, value)
+    try:
+        yield
+    finally:
+        setattr(owner, name, original)
