@@ -22,9 +22,18 @@ from typing import Any
 
 import boto3
 import requests
+from botocore.exceptions import ClientError
+from flask import Response as FlaskResponse
 from moto.core import DEFAULT_ACCOUNT_ID  # type: ignore[attr-defined]
-from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+from moto.core.utils import convert_to_flask_response
+from moto.moto_server.werkzeug_app import (
+    BackendRequest,
+    DomainDispatcherApplication,
+    MotoRequestHandler,
+    create_backend_app,
+)
 from moto.ses.models import ses_backends
+from werkzeug.exceptions import HTTPException
 from werkzeug.serving import make_server
 
 from rapport_local.keepalive import KeepAliveHandler
@@ -145,6 +154,32 @@ def local_aws() -> Iterator[LocalAws]:
                     os.environ[key] = value
 
 
+class _Dispatcher(DomainDispatcherApplication):
+    """moto's dispatcher, handing a POST (every AWS API call the stack makes) straight to the
+    service's handler that moto's Flask app would call, as that app calls it: Flask's request
+    context, hooks and response wrapping around it were a fifth of the server's time per request.
+    Anything else goes through the Flask app."""
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        app = self.get_application(environ)
+        view = None
+        if environ.get("REQUEST_METHOD") == "POST":
+            try:
+                endpoint, _ = app.url_map.bind_to_environ(environ).match()
+            except HTTPException:
+                endpoint = None
+            view = app.view_functions.get(endpoint) if endpoint else None
+        if not isinstance(view, convert_to_flask_response):
+            return app(environ, start_response)
+        request = BackendRequest(environ)
+        try:
+            result = view.callback(request, request.raw_url, dict(request.headers))
+        except ClientError as exc:
+            result = 400, {}, exc.response["Error"]["Message"]
+        status, headers, body = result if len(result) == 3 else (200, {}, result)
+        return FlaskResponse(response=body, status=status, headers=headers)(environ, start_response)
+
+
 class _KeepAliveHandler(KeepAliveHandler, MotoRequestHandler):
     """moto's handler, keeping a client's connection: a new one (and a server thread) per request
     was a good part of a local run's time."""
@@ -156,7 +191,7 @@ def _server() -> Iterator[str]:
     server = make_server(
         "127.0.0.1",
         0,
-        DomainDispatcherApplication(create_backend_app),
+        _Dispatcher(create_backend_app),
         True,
         request_handler=_KeepAliveHandler,
     )
