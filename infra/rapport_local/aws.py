@@ -6,6 +6,7 @@ exactly as it reaches AWS without it.
 
 from __future__ import annotations
 
+import copy
 import functools
 import inspect
 import json
@@ -320,6 +321,7 @@ def lighter_moto() -> Iterator[None]:
     description, a binary attribute that needs base64) still goes through moto's own serializer.
     """
     import jsonpath_ng.ext as paths
+    import moto.dynamodb.models as dynamodb_models
     from moto import backends
     from moto.core import responses
     from moto.dynamodb.responses import DynamoHandler
@@ -334,6 +336,12 @@ def lighter_moto() -> Iterator[None]:
         _replaced(werkzeug_app, "DISABLE_GLOBAL_CORS", True),
         _replaced(DynamoHandler, "serialized", _plain_json(DynamoHandler.serialized)),
         _replaced(paths, "parse", compiled),
+        _replaced(dynamodb_models, "copy", _TableCopies()),
+        _replaced(
+            dynamodb_models.DynamoDBBackend,
+            "transact_write_items",
+            _backing_up_items(dynamodb_models.DynamoDBBackend.transact_write_items),
+        ),
     ):
         yield
 
@@ -350,6 +358,66 @@ def _plain_json(serialized: Callable[[Any, Any], Any]) -> Callable[[Any, Any], A
         return serialized(self, action_result)
 
     return plain
+
+
+_in_transaction = threading.local()
+
+
+class _TableCopies:
+    """The ``copy`` module as moto's DynamoDB backend sees it: inside a transaction, the backup of a
+    whole table is the table itself (``_backing_up_items`` keeps the items instead)."""
+
+    @staticmethod
+    def deepcopy(value: Any, memo: dict[int, Any] | None = None) -> Any:
+        from moto.dynamodb.models.table import Table
+
+        if isinstance(value, Table) and getattr(_in_transaction, "items", None) is not None:
+            return value
+        return copy.deepcopy(value, memo)
+
+
+def _backing_up_items(transact: Callable[[Any, list[dict[str, Any]]], None]) -> Any:
+    """moto deep-copies every table a transaction writes to before applying it, to put the table back
+    if any part fails: a copy of the whole table for a transaction of two or three items, growing with
+    the table. What a transaction can change is the items it names: those are copied, and put back."""
+    from moto.dynamodb.models.dynamo_type import DynamoType
+
+    def backups(backend: Any, transact_items: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
+        saved = []
+        for entry in transact_items:
+            _, op = next(iter(entry.items()))
+            table = backend.tables[op["TableName"]]
+            key = op.get("Item") or op["Key"]
+            hash_value = DynamoType(key[table.hash_key_attr])
+            range_value = DynamoType(key[table.range_key_attr]) if table.range_key_attr else None
+            saved.append(
+                (table, hash_value, range_value, copy.deepcopy(table.get_item(hash_value, range_value)))
+            )
+        return saved
+
+    def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:
+        try:
+            saved = backups(self, transact_items)
+        except Exception:
+            return transact(self, transact_items)
+        _in_transaction.items = saved
+        try:
+            transact(self, transact_items)
+        except Exception:
+            for table, hash_value, range_value, item in reversed(saved):
+                if range_value is None:
+                    partition, where = table.items, hash_value
+                else:
+                    partition, where = table.items.setdefault(hash_value, {}), range_value
+                if item is None:
+                    partition.pop(where, None)
+                else:
+                    partition[where] = item
+            raise
+        finally:
+            _in_transaction.items = None
+
+    return transact_write_items
 
 
 _LIGHTER = "_rapport_lighter"  # marks what lighter_moto put in place
