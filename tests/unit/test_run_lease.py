@@ -10,7 +10,7 @@ import pytest
 
 from rapport.runtime.services import RunInProgressError, Services
 from rapport.runtime.settings import EvaluateSettings
-from tests.factories import at
+from tests.factories import added, at, target
 from tests.fakes import memory_stores
 
 ENV = {"RAPPORT_TABLE_NAME": "rapport-test", "RAPPORT_TIMEOUT_SECONDS": "300"}
@@ -90,3 +90,36 @@ def test_a_killed_runs_lease_keeps_others_out_for_the_timeout_only_and_not_its_o
         deps.alone("collect", invocation("other"), lambda: {})
     now[0] = at(0) + timedelta(seconds=300)
     assert deps.alone("collect", invocation("other"), lambda: {"ran": "other"}) == {"ran": "other"}
+
+
+def evaluate_event(target_ids: list[str]) -> dict[str, Any]:
+    return {"time": at(1).isoformat(), "detail": {"at": at(1).isoformat(), "target_ids": target_ids}}
+
+
+def lambda_context(request_id: str) -> Any:
+    return SimpleNamespace(
+        function_name="rapport-evaluate",
+        memory_limit_in_mb=256,
+        invoked_function_arn="arn:aws:lambda:eu-west-1:123456789012:function:rapport-evaluate",
+        aws_request_id=request_id,
+    )
+
+
+def test_an_evaluate_without_news_answers_at_once_even_while_another_run_holds_the_lease():
+    from functions.evaluate.handler import lambda_handler as evaluate_handler
+
+    deps = services_at([at(1)])
+    # Given another evaluate run holding the lease
+    assert deps.stores.leases.acquire("evaluate", "another", at(1), timedelta(seconds=300))
+
+    # When an hour's event names nobody and no target is marked
+    quiet = evaluate_handler(evaluate_event([]), lambda_context("request-1"), deps=deps)
+
+    # Then it answers that there was nothing to evaluate, instead of failing for a retry
+    assert (quiet["evaluated"], quiet["transitions"], quiet["suggestions"]) == (0, [], 0)
+
+    # But when a target has evidence not evaluated yet, the same event waits for the lease
+    deps.stores.targets.put_target(target())
+    deps.stores.evidence.add_interaction(added(at(0)))
+    with pytest.raises(RunInProgressError, match="another evaluate run is in progress"):
+        evaluate_handler(evaluate_event([]), lambda_context("request-2"), deps=deps)

@@ -7,7 +7,7 @@ found its evidence already stored and so announced nothing, then costs an hour a
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -37,6 +37,15 @@ class EvaluateReport:
             "suggestions": self.suggestions,
             "missing": self.missing,
         }
+
+
+def has_news(stores: Stores, target_ids: Collection[str]) -> bool:
+    """Whether a run has anything to evaluate: targets its event names, or targets still marked.
+
+    Most hours bring no news: answering them from one read of the marks leaves nothing to write, so
+    such a run needs neither the lease nor a record of its delivery.
+    """
+    return bool(target_ids) or bool(stores.evidence.marked_for_evaluation())
 
 
 def evaluate(stores: Stores, target_ids: Iterable[str], at: datetime) -> EvaluateReport:

@@ -194,6 +194,12 @@ def bind(table_name: str, region: str | None) -> None:
     models: list[type[Item]] = [Item, *Item.__subclasses__()]  # the base model reads whole partitions
     for model in models:
         model._connection = None
+    # One connection for them all (the index's model knows the whole key schema): each model's own
+    # would make its own botocore session and client at its first call, loading the same service
+    # and endpoint files again, some ten times in a run's first invocation.
+    shared = TargetItem._get_connection()
+    for model in models:
+        model._connection = shared
 
 
 def create_table(table_name: str, region: str | None) -> None:
