@@ -11,7 +11,15 @@ import pytest
 
 from rapport_local.coldstart import format_table, handler_module, lambda_env, measure
 
-HEAVY = ("aws_xray_sdk", "tweepy", "rapport.usecases.evaluate", "rapport.email.render")
+HEAVY = (
+    "aws_xray_sdk",
+    "tweepy",
+    "boto3",  # its s3transfer and resources: the functions' clients come from botocore
+    "aws_lambda_powertools.utilities.parameters",
+    "rapport.usecases.evaluate",
+    "rapport.usecases.digest",
+    "rapport.email.render",
+)
 
 
 def loaded_by(module: str, tracing: bool = False) -> set[str]:
@@ -34,8 +42,9 @@ def loaded_by(module: str, tracing: bool = False) -> set[str]:
     [
         ("collect", set()),  # tweepy comes with the run's reader
         ("evaluate", {"rapport.usecases.evaluate"}),
-        ("digest", set()),  # 23 of 24 hourly runs send nothing
-        ("admin", set()),  # most commands neither read X nor re-evaluate
+        ("digest", {"rapport.usecases.digest"}),  # 23 of 24 hourly runs send nothing: no email
+        ("admin", set()),  # most commands neither read X, nor re-evaluate, nor build a digest
+        ("feedback", set()),
     ],
 )
 def test_with_tracing_off_a_handler_loads_only_what_all_its_runs_need(handler: str, expected: set[str]):
