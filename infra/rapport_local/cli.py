@@ -150,6 +150,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     coldstart.add_argument("--tracing", action="store_true", help="as deployed with X-Ray tracing on")
     coldstart.add_argument("--top", type=int, default=0, help="also list each handler's N slowest imports")
     coldstart.add_argument("--source", type=Path, help="measure another checkout (e.g. an older commit)")
+    coldstart.add_argument(
+        "--invoke", action="store_true", help="also import + first invocation, on a local stack"
+    )
     calls = commands.add_parser(
         "calls", help="DynamoDB calls per run of collect, evaluate and digest, on a seeded world"
     )
@@ -221,7 +224,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         elif args.command == "coldstart":
             from rapport_local.coldstart import run_coldstart
 
-            run_coldstart(args.runs, args.tracing, args.top, args.source)
+            run_coldstart(args.runs, args.tracing, args.top, args.source, args.invoke)
         elif args.command == "crash-sweep":
             from rapport_local.crash_sweep import run_crash_sweep
 

@@ -145,12 +145,18 @@ def format_table(rows: Sequence[ImportTime]) -> str:
 
 
 def run_coldstart(
-    runs: int = 7, tracing: bool = False, top: int = 0, source: Path | None = None
+    runs: int = 7, tracing: bool = False, top: int = 0, source: Path | None = None, invoke: bool = False
 ) -> list[ImportTime]:
     rows = measure(HANDLERS, runs, tracing, source)
     of = f" of {source}" if source else ""
     print(f"whole-process import time{of}, median of {runs} runs, tracing {'on' if tracing else 'off'}")
     print(format_table(rows))
+    if invoke:
+        from rapport_local.first_invocation import FIRST_REQUESTS, measure_first_invocations
+
+        print(f"\nimport + first invocation on the local stack, median of {runs} runs, tracing off:")
+        print("\n".join(f"  {name}: {request}" for name, request in FIRST_REQUESTS.items()))
+        print(format_table(measure_first_invocations(HANDLERS, runs)))
     for name in HANDLERS if top else ():
         print(f"\nslowest imports of {handler_module(name)}:")
         for imported, seconds in slowest_imports(handler_module(name), top, tracing, source):
