@@ -153,6 +153,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     coldstart.add_argument(
         "--invoke", action="store_true", help="also import + first invocation, on a local stack"
     )
+    coldstart.add_argument(
+        "--instructions", action="store_true", help="also count instructions (valgrind): steady when busy"
+    )
     calls = commands.add_parser(
         "calls", help="DynamoDB calls per run of collect, evaluate and digest, on a seeded world"
     )
@@ -224,7 +227,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         elif args.command == "coldstart":
             from rapport_local.coldstart import run_coldstart
 
-            run_coldstart(args.runs, args.tracing, args.top, args.source, args.invoke)
+            run_coldstart(
+                args.runs, args.tracing, args.top, args.source, invoke=args.invoke, count=args.instructions
+            )
         elif args.command == "crash-sweep":
             from rapport_local.crash_sweep import run_crash_sweep
 

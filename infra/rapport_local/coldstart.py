@@ -135,6 +135,36 @@ def slowest_imports(
     return sorted(rows, key=lambda row: row[1], reverse=True)[:top]
 
 
+def instructions(module: str, tracing: bool = False, source: Path | None = None) -> int:
+    """Instructions a new interpreter executes to import ``module`` and exit, counted by valgrind.
+
+    The same on a busy machine as on an idle one (hash seed fixed), so a change of a few percent
+    shows; it leaves out what the kernel does (reading files) and how fast each instruction runs.
+    """
+    env = lambda_env(tracing, source) | {"PYTHONHASHSEED": "0"}
+    command = ["valgrind", "--tool=cachegrind", "--cache-sim=no", "--cachegrind-out-file=/dev/null"]
+    result = subprocess.run(  # noqa: S603
+        [*command, sys.executable, "-c", f"import {module}"],
+        env=env,
+        cwd=tempfile.gettempdir(),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    # "==123== I   refs:      694,512,345"
+    refs = next(line for line in result.stderr.splitlines() if "I" in line and "refs:" in line)
+    return int(refs.rsplit(":", 1)[1].strip().replace(",", ""))
+
+
+def instruction_table(
+    handlers: Sequence[str] = HANDLERS, tracing: bool = False, source: Path | None = None
+) -> str:
+    counts = {m: instructions(m, tracing, source) for m in (BASELINE, *(handler_module(h) for h in handlers))}
+    lines = [f"{'module':<28} {'M instr':>8} {'x boto3':>8}"]
+    lines += [f"{m:<28} {n / 1e6:>8.1f} {n / counts[BASELINE]:>8.2f}" for m, n in counts.items()]
+    return "\n".join(lines)
+
+
 def format_table(rows: Sequence[ImportTime]) -> str:
     lines = [f"{'module':<28} {'wall s':>7} {'x boto3':>8} {'cpu s':>7} {'x boto3':>8}"]
     lines += [
@@ -145,12 +175,21 @@ def format_table(rows: Sequence[ImportTime]) -> str:
 
 
 def run_coldstart(
-    runs: int = 7, tracing: bool = False, top: int = 0, source: Path | None = None, invoke: bool = False
+    runs: int = 7,
+    tracing: bool = False,
+    top: int = 0,
+    source: Path | None = None,
+    *,
+    invoke: bool = False,
+    count: bool = False,
 ) -> list[ImportTime]:
     rows = measure(HANDLERS, runs, tracing, source)
     of = f" of {source}" if source else ""
     print(f"whole-process import time{of}, median of {runs} runs, tracing {'on' if tracing else 'off'}")
     print(format_table(rows))
+    if count:
+        print(f"\ninstructions to import{of} (valgrind), tracing {'on' if tracing else 'off'}:")
+        print(instruction_table(HANDLERS, tracing, source))
     if invoke:
         from rapport_local.first_invocation import FIRST_REQUESTS, measure_first_invocations
 

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 import tempfile
 
 import pytest
 
-from rapport_local.coldstart import format_table, handler_module, lambda_env, measure
+from rapport_local.coldstart import format_table, handler_module, instructions, lambda_env, measure
 
 HEAVY = (
     "aws_xray_sdk",
@@ -65,3 +66,16 @@ def test_the_benchmark_reports_each_handler_against_boto3():
     assert rows[1].median_s > 0
     assert rows[1].cpu_s > 0
     assert "functions.evaluate.handler" in format_table(rows)
+
+
+@pytest.mark.skipif(shutil.which("valgrind") is None, reason="valgrind counts the instructions")
+def test_instructions_count_what_an_import_adds_the_same_every_time():
+    # Given a small module and one that loads many more
+    small, large = "colorsys", "email.message"
+
+    # When the instructions of importing each are counted, the small one twice
+    counts = [instructions(small), instructions(small), instructions(large)]
+
+    # Then the count does not move between runs, and grows with what is imported
+    assert counts[0] == pytest.approx(counts[1], rel=0.01)
+    assert counts[2] > counts[0] * 1.1
