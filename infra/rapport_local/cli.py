@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from collections.abc import Sequence
@@ -153,6 +154,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     coldstart.add_argument(
         "--invoke", action="store_true", help="also import + first invocation, on a local stack"
     )
+    coldstart.add_argument("--python", help="measure with another interpreter (its own packages)")
     coldstart.add_argument(
         "--instructions", action="store_true", help="also count instructions (valgrind): steady when busy"
     )
@@ -225,8 +227,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 print("rapport: scripted signals were missed", file=sys.stderr)
                 return 1
         elif args.command == "coldstart":
-            from rapport_local.coldstart import run_coldstart
+            from rapport_local.coldstart import PYTHON_VARIABLE, run_coldstart
 
+            if args.python:
+                os.environ[PYTHON_VARIABLE] = args.python
             run_coldstart(
                 args.runs, args.tracing, args.top, args.source, invoke=args.invoke, count=args.instructions
             )

@@ -64,6 +64,16 @@ class Sample:
     cpu_s: float
 
 
+ROOT = Path(__file__).resolve().parents[2]
+# Another interpreter to measure with (e.g. the Lambda runtime's Python in a throwaway venv that
+# holds the layers' packages): `rapport coldstart --python PATH` sets it.
+PYTHON_VARIABLE = "RAPPORT_COLDSTART_PYTHON"
+
+
+def python() -> str:
+    return os.environ.get(PYTHON_VARIABLE) or sys.executable
+
+
 def lambda_env(tracing: bool = False, source: Path | None = None) -> dict[str, str]:
     """This process's environment without its AWS settings, plus the stack's (tracing as deployed).
 
@@ -72,6 +82,8 @@ def lambda_env(tracing: bool = False, source: Path | None = None) -> dict[str, s
     """
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "RAPPORT_", "POWERTOOLS_"))}
     env |= LAMBDA_ENV | {"POWERTOOLS_TRACE_DISABLED": "false" if tracing else "true"}
+    if source is None and python() != sys.executable:
+        source = ROOT  # the other interpreter's packages, and this checkout's code
     if source is not None:
         env["PYTHONPATH"] = os.pathsep.join(str(p) for p in (source / "layers/shared", source))
     return env
@@ -91,7 +103,7 @@ def time_import(module: str, env: Mapping[str, str]) -> Sample:
     cpu, start = _children_cpu(), time.perf_counter()
     # From a neutral directory: the working directory comes first on sys.path.
     subprocess.run(  # noqa: S603
-        [sys.executable, "-c", f"import {module}"], env=dict(env), cwd=tempfile.gettempdir(), check=True
+        [python(), "-c", f"import {module}"], env=dict(env), cwd=tempfile.gettempdir(), check=True
     )
     return Sample(time.perf_counter() - start, _children_cpu() - cpu)
 
@@ -118,7 +130,7 @@ def slowest_imports(
 ) -> list[tuple[str, float]]:
     """The imports with the largest cumulative time (``python -X importtime``), slowest first."""
     result = subprocess.run(  # noqa: S603
-        [sys.executable, "-X", "importtime", "-c", f"import {module}"],
+        [python(), "-X", "importtime", "-c", f"import {module}"],
         env=lambda_env(tracing, source),
         cwd=tempfile.gettempdir(),
         capture_output=True,
@@ -144,7 +156,7 @@ def instructions(module: str, tracing: bool = False, source: Path | None = None)
     env = lambda_env(tracing, source) | {"PYTHONHASHSEED": "0"}
     command = ["valgrind", "--tool=cachegrind", "--cache-sim=no", "--cachegrind-out-file=/dev/null"]
     result = subprocess.run(  # noqa: S603
-        [*command, sys.executable, "-c", f"import {module}"],
+        [*command, python(), "-c", f"import {module}"],
         env=env,
         cwd=tempfile.gettempdir(),
         capture_output=True,

@@ -12,7 +12,6 @@ import io
 import json
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Callable, Sequence
@@ -24,7 +23,15 @@ from typing import Any
 from rapport.domain.feedback import DIGEST_SUBJECT, LINK_LIFETIME, FeedbackAction, sign
 from rapport.runtime.observability import logger
 from rapport_local.aws import FEEDBACK_KEY
-from rapport_local.coldstart import BASELINE, ImportTime, Sample, _children_cpu, handler_module, lambda_env
+from rapport_local.coldstart import (
+    BASELINE,
+    ImportTime,
+    Sample,
+    _children_cpu,
+    handler_module,
+    lambda_env,
+    python,
+)
 from rapport_local.scenario import load_scenario
 from rapport_local.stack import LocalStack, open_stack
 
@@ -119,7 +126,7 @@ def _run(module: str, event: dict[str, Any] | None, env: dict[str, str]) -> tupl
     cpu, start = _children_cpu(), time.perf_counter()
     argv = ["-c", f"import {module}"] if event is None else ["-c", _PROBE, module, json.dumps(event)]
     done = subprocess.run(  # noqa: S603
-        [sys.executable, *argv],
+        [python(), *argv],
         env=env,
         cwd=tempfile.gettempdir(),
         capture_output=True,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -10,7 +11,15 @@ import tempfile
 
 import pytest
 
-from rapport_local.coldstart import format_table, handler_module, instructions, lambda_env, measure
+from rapport_local.coldstart import (
+    PYTHON_VARIABLE,
+    ROOT,
+    format_table,
+    handler_module,
+    instructions,
+    lambda_env,
+    measure,
+)
 
 HEAVY = (
     "aws_xray_sdk",
@@ -79,3 +88,14 @@ def test_instructions_count_what_an_import_adds_the_same_every_time():
     # Then the count does not move between runs, and grows with what is imported
     assert counts[0] == pytest.approx(counts[1], rel=0.01)
     assert counts[2] > counts[0] * 1.1
+
+
+def test_another_interpreter_measures_this_checkouts_code(monkeypatch: pytest.MonkeyPatch):
+    # Given the Lambda runtime's Python chosen, whose venv holds the packages but not Rapport
+    monkeypatch.setenv(PYTHON_VARIABLE, "/opt/python3.13/bin/python")
+
+    # When the measured processes' environment is built
+    path = lambda_env()["PYTHONPATH"].split(os.pathsep)
+
+    # Then they import this checkout's package and handlers
+    assert path == [str(ROOT / "layers/shared"), str(ROOT)]
