@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import os
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -46,6 +48,8 @@ LAMBDA_ENV = {
     "AWS_SECRET_ACCESS_KEY": "testing",
     "AWS_LAMBDA_FUNCTION_NAME": "rapport-coldstart",
     "LAMBDA_TASK_ROOT": "/var/task",
+    # Lambda's code is read-only: what is not shipped compiled is compiled at every cold start.
+    "PYTHONDONTWRITEBYTECODE": "1",
 }
 
 
@@ -87,6 +91,19 @@ def lambda_env(tracing: bool = False, source: Path | None = None) -> dict[str, s
     if source is not None:
         env["PYTHONPATH"] = os.pathsep.join(str(p) for p in (source / "layers/shared", source))
     return env
+
+
+@contextmanager
+def as_deployed(source: Path | None = None) -> Iterator[Path]:
+    """A copy of the checkout's package and handlers as the build ships them: without the bytecode
+    caches a checkout gathers (tests, tools), so each measurement compiles them as Lambda does."""
+    root = source or ROOT
+    with tempfile.TemporaryDirectory(prefix="rapport-coldstart-") as tmp:
+        copy = Path(tmp)
+        skip = shutil.ignore_patterns("__pycache__", "*.pyc")
+        shutil.copytree(root / "layers/shared/rapport", copy / "layers/shared/rapport", ignore=skip)
+        shutil.copytree(root / "functions", copy / "functions", ignore=skip)
+        yield copy
 
 
 def handler_module(name: str) -> str:
@@ -195,8 +212,15 @@ def run_coldstart(
     invoke: bool = False,
     count: bool = False,
 ) -> list[ImportTime]:
-    rows = measure(HANDLERS, runs, tracing, source)
     of = f" of {source}" if source else ""
+    with as_deployed(source) as deployed:
+        return _report(runs, tracing, top, deployed, of, invoke=invoke, count=count)
+
+
+def _report(
+    runs: int, tracing: bool, top: int, source: Path, of: str, *, invoke: bool, count: bool
+) -> list[ImportTime]:
+    rows = measure(HANDLERS, runs, tracing, source)
     print(f"whole-process import time{of}, median of {runs} runs, tracing {'on' if tracing else 'off'}")
     print(format_table(rows))
     if count:
@@ -207,7 +231,7 @@ def run_coldstart(
 
         print(f"\nimport + first invocation on the local stack, median of {runs} runs, tracing off:")
         print("\n".join(f"  {name}: {request}" for name, request in FIRST_REQUESTS.items()))
-        print(format_table(measure_first_invocations(HANDLERS, runs)))
+        print(format_table(measure_first_invocations(HANDLERS, runs, source)))
     for name in HANDLERS if top else ():
         print(f"\nslowest imports of {handler_module(name)}:")
         for imported, seconds in slowest_imports(handler_module(name), top, tracing, source):

@@ -147,7 +147,9 @@ def _answered(function: str, result: Any) -> bool:
     return isinstance(result, dict) and "skipped" not in result
 
 
-def measure_first_invocations(handlers: Sequence[str], runs: int = 5) -> list[ImportTime]:
+def measure_first_invocations(
+    handlers: Sequence[str], runs: int = 5, source: Path | None = None
+) -> list[ImportTime]:
     """Median import + first invocation of each handler, against ``import boto3``, on a local stack
     holding the default scenario's targets after their first hour."""
     scenario = load_scenario(SCENARIO)
@@ -161,7 +163,7 @@ def measure_first_invocations(handlers: Sequence[str], runs: int = 5) -> list[Im
             stack.tick(events.at)  # the targets' first reads are done: what follows is a usual hour
         finally:
             logger.setLevel(level)
-        env = lambda_env() | stack.aws.lambda_env(stack.xsim.url)
+        env = lambda_env(source=source) | stack.aws.lambda_env(stack.xsim.url)
         env |= {
             "AWS_ENDPOINT_URL": stack.aws.endpoint,
             "AWS_ACCESS_KEY_ID": "local",
