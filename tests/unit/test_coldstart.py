@@ -27,6 +27,7 @@ HEAVY = (
     "boto3",  # its s3transfer and resources: the functions' clients come from botocore
     "aws_lambda_powertools.utilities.parameters",
     "rapport.usecases.evaluate",
+    "rapport.domain.suggestions",  # the rules, with the drafts and the engine
     "rapport.usecases.digest",
     "rapport.email.render",
 )
@@ -51,7 +52,7 @@ def loaded_by(module: str, tracing: bool = False) -> set[str]:
     ("handler", "expected"),
     [
         ("collect", set()),  # tweepy comes with the run's reader
-        ("evaluate", {"rapport.usecases.evaluate"}),
+        ("evaluate", {"rapport.usecases.evaluate", "rapport.domain.suggestions"}),
         ("digest", {"rapport.usecases.digest"}),  # 23 of 24 hourly runs send nothing: no email
         ("admin", set()),  # most commands neither read X, nor re-evaluate, nor build a digest
         ("feedback", set()),
