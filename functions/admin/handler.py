@@ -45,7 +45,6 @@ from rapport.usecases.admin import (
     parse_command,
     run_command,
 )
-from rapport.usecases.digest import Outbox, send_test_digest
 from rapport.usecases.ports import NotFoundError
 
 API_TITLE = "Rapport admin API"
@@ -365,6 +364,9 @@ def update_settings(changes: Annotated[dict[str, Any], Body()]) -> dict[str, Any
     tags=["digest"],
 )
 def test_digest() -> dict[str, Any]:
+    # The digest's use case is loaded by this route alone: the other requests never build a digest.
+    from rapport.usecases.digest import Outbox, send_test_digest
+
     deps: Services = app.context["services"]
     settings = deps.settings_of(SendsEmailSettings)
     try:

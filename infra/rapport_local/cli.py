@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from collections.abc import Sequence
@@ -155,6 +156,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     coldstart.add_argument("--tracing", action="store_true", help="as deployed with X-Ray tracing on")
     coldstart.add_argument("--top", type=int, default=0, help="also list each handler's N slowest imports")
     coldstart.add_argument("--source", type=Path, help="measure another checkout (e.g. an older commit)")
+    coldstart.add_argument(
+        "--invoke", action="store_true", help="also import + first invocation, on a local stack"
+    )
+    coldstart.add_argument("--python", help="measure with another interpreter (its own packages)")
+    coldstart.add_argument(
+        "--instructions", action="store_true", help="also count instructions (valgrind): steady when busy"
+    )
     calls = commands.add_parser(
         "calls", help="DynamoDB calls per run of collect, evaluate and digest, on a seeded world"
     )
@@ -224,9 +232,13 @@ def main(argv: Sequence[str] | None = None) -> int:
                 print("rapport: scripted signals were missed", file=sys.stderr)
                 return 1
         elif args.command == "coldstart":
-            from rapport_local.coldstart import run_coldstart
+            from rapport_local.coldstart import PYTHON_VARIABLE, run_coldstart
 
-            run_coldstart(args.runs, args.tracing, args.top, args.source)
+            if args.python:
+                os.environ[PYTHON_VARIABLE] = args.python
+            run_coldstart(
+                args.runs, args.tracing, args.top, args.source, invoke=args.invoke, count=args.instructions
+            )
         elif args.command == "crash-sweep":
             from rapport_local.crash_sweep import run_crash_sweep
 

@@ -3,15 +3,34 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import subprocess
 import sys
 import tempfile
 
 import pytest
 
-from rapport_local.coldstart import format_table, handler_module, lambda_env, measure
+from rapport_local.coldstart import (
+    PYTHON_VARIABLE,
+    ROOT,
+    format_table,
+    handler_module,
+    instructions,
+    lambda_env,
+    measure,
+)
 
-HEAVY = ("aws_xray_sdk", "tweepy", "rapport.usecases.evaluate", "rapport.email.render")
+HEAVY = (
+    "aws_xray_sdk",
+    "tweepy",
+    "boto3",  # its s3transfer and resources: the functions' clients come from botocore
+    "aws_lambda_powertools.utilities.parameters",
+    "rapport.usecases.evaluate",
+    "rapport.domain.suggestions",  # the rules, with the drafts and the engine
+    "rapport.usecases.digest",
+    "rapport.email.render",
+)
 
 
 def loaded_by(module: str, tracing: bool = False) -> set[str]:
@@ -33,9 +52,10 @@ def loaded_by(module: str, tracing: bool = False) -> set[str]:
     ("handler", "expected"),
     [
         ("collect", set()),  # tweepy comes with the run's reader
-        ("evaluate", {"rapport.usecases.evaluate"}),
-        ("digest", set()),  # 23 of 24 hourly runs send nothing
-        ("admin", set()),  # most commands neither read X nor re-evaluate
+        ("evaluate", {"rapport.usecases.evaluate", "rapport.domain.suggestions"}),
+        ("digest", {"rapport.usecases.digest"}),  # 23 of 24 hourly runs send nothing: no email
+        ("admin", set()),  # most commands neither read X, nor re-evaluate, nor build a digest
+        ("feedback", set()),
     ],
 )
 def test_with_tracing_off_a_handler_loads_only_what_all_its_runs_need(handler: str, expected: set[str]):
@@ -56,3 +76,27 @@ def test_the_benchmark_reports_each_handler_against_boto3():
     assert rows[1].median_s > 0
     assert rows[1].cpu_s > 0
     assert "functions.evaluate.handler" in format_table(rows)
+
+
+@pytest.mark.skipif(shutil.which("valgrind") is None, reason="valgrind counts the instructions")
+def test_instructions_count_what_an_import_adds_the_same_every_time():
+    # Given a small module and one that loads many more
+    small, large = "colorsys", "email.message"
+
+    # When the instructions of importing each are counted, the small one twice
+    counts = [instructions(small), instructions(small), instructions(large)]
+
+    # Then the count does not move between runs, and grows with what is imported
+    assert counts[0] == pytest.approx(counts[1], rel=0.01)
+    assert counts[2] > counts[0] * 1.1
+
+
+def test_another_interpreter_measures_this_checkouts_code(monkeypatch: pytest.MonkeyPatch):
+    # Given the Lambda runtime's Python chosen, whose venv holds the packages but not Rapport
+    monkeypatch.setenv(PYTHON_VARIABLE, "/opt/python3.13/bin/python")
+
+    # When the measured processes' environment is built
+    path = lambda_env()["PYTHONPATH"].split(os.pathsep)
+
+    # Then they import this checkout's package and handlers
+    assert path == [str(ROOT / "layers/shared"), str(ROOT)]

@@ -13,7 +13,7 @@ from functions.admin.handler import lambda_handler as admin_handler
 from functions.collect.handler import lambda_handler as collect_handler
 from functions.digest.handler import lambda_handler as digest_handler
 from functions.evaluate.handler import lambda_handler as evaluate_handler
-from rapport.runtime.services import services
+from rapport.runtime.services import SecretCache, services
 from rapport.runtime.settings import (
     AdminSettings,
     CollectSettings,
@@ -173,3 +173,41 @@ def test_an_event_without_time_is_about_now():
 
     before = datetime.now(UTC)
     assert before <= event_time({}) <= datetime.now(UTC)
+
+
+class _SecretsManager:
+    """Secrets Manager as the cache calls it: each read counted, the value replaceable."""
+
+    def __init__(self, value: str) -> None:
+        self.value = value
+        self.reads = 0
+
+    def get_secret_value(self, SecretId: str) -> dict[str, str]:
+        self.reads += 1
+        return {"Name": SecretId, "SecretString": self.value}
+
+
+def test_a_secret_is_read_again_only_once_it_is_older_than_its_max_age():
+    # Given a cache over Secrets Manager, on a clock we move
+    aws, now = _SecretsManager("key-1"), [100.0]
+    cache = SecretCache(aws, clock=lambda: now[0])
+    assert cache.get("rapport/x", max_age=300) == "key-1"
+
+    # When the secret is rotated and read again within its max age, then after it
+    aws.value = "key-2"
+    now[0] += 299
+    within = cache.get("rapport/x", max_age=300)
+    now[0] += 1
+    after = cache.get("rapport/x", max_age=300)
+
+    # Then the warm container used the cached value, and picked up the rotation once it was stale
+    assert (within, after, aws.reads) == ("key-1", "key-2", 2)
+
+
+def test_a_secret_without_text_is_a_configuration_error():
+    class Binary(_SecretsManager):
+        def get_secret_value(self, SecretId: str) -> dict[str, str]:
+            return {"Name": SecretId, "SecretBinary": "AAEC"}
+
+    with pytest.raises(ConfigurationError, match="rapport/x holds no text"):
+        SecretCache(Binary("")).get("rapport/x", max_age=300)

@@ -11,6 +11,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from rapport.domain.contact import OUR_REACTIONS, topic_hits
 from rapport.domain.drafts import (
     answer_draft,
     ask_draft,
@@ -34,29 +35,7 @@ from rapport.domain.model import (
 from rapport.domain.policy import Policy
 
 WEEK = timedelta(days=7)
-OUR_REACTIONS = frozenset(
-    {
-        InteractionKind.OUR_RETWEET,
-        InteractionKind.OUR_ANSWER,
-        InteractionKind.OUR_QUESTION,
-        InteractionKind.OUR_REPLY,
-        # "Done" from the digest: the user did it, even before X shows it; it counts as contact.
-        InteractionKind.DONE,
-    }
-)
 THEY_SPOKE_TO_US = frozenset({InteractionKind.MENTION, InteractionKind.REPLY_TO_QUESTION})
-# Any exchange between us and them counts as being in touch; their posts to everyone do not.
-IN_TOUCH = OUR_REACTIONS | {
-    InteractionKind.THANKS,
-    InteractionKind.MENTION,
-    InteractionKind.REPLY_TO_QUESTION,
-    InteractionKind.FOLLOW,
-}
-
-
-def last_contact(interactions: Iterable[Interaction], now: datetime) -> datetime | None:
-    """The latest exchange either way (ours or theirs) up to ``now``; None if there was none."""
-    return max((i.at for i in interactions if i.kind in IN_TOUCH and i.at <= now), default=None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,11 +92,6 @@ def suggest(ctx: Context) -> list[Suggestion]:
         if s.key not in seen and s.post_id not in skipped_posts:
             unique.setdefault(s.key, s)
     return sorted(unique.values(), key=lambda s: -s.score)
-
-
-def topic_hits(text: str, topics: Iterable[str]) -> int:
-    lowered = text.lower()
-    return sum(1 for t in topics if t in lowered)
 
 
 def _make(ctx: Context, kind: SuggestionKind, reason: str, score: float, **kw: object) -> Suggestion:

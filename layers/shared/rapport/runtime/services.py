@@ -7,6 +7,7 @@ fails at the first invocation with a message that names the variable, not deep i
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -14,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from functools import cache
 from typing import TYPE_CHECKING, Any, TypeVar
 
-import boto3
+import botocore.session
 from pydantic import ValidationError
 
 from rapport.adapters.dynamodb.stores import dynamodb_stores
@@ -31,7 +32,6 @@ from rapport.runtime.settings import (
 from rapport.usecases.ports import Stores
 
 if TYPE_CHECKING:
-    from aws_lambda_powertools.utilities import parameters
     from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 
     from rapport.adapters.x_client import XReader
@@ -61,6 +61,38 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+@cache
+def _aws() -> botocore.session.Session:
+    """The process's one botocore session, as boto3's default session is: clients come from botocore
+    directly, because ``import boto3`` also loads s3transfer and the resource layer, which no function
+    uses (docs/coldstart.md)."""
+    return botocore.session.get_session()
+
+
+class SecretCache:
+    """Secrets Manager values read through one client, each kept ``max_age`` seconds.
+
+    What Powertools' SecretsProvider did for us, without its import of boto3; a failed read raises
+    the client's own error (the admin answers it 503 as any AWS outage).
+    """
+
+    def __init__(self, client: Any, clock: Callable[[], float] = time.monotonic) -> None:
+        self._client = client
+        self._clock = clock
+        self._values: dict[str, tuple[float, str]] = {}
+
+    def get(self, secret_id: str, max_age: int) -> str:
+        now = self._clock()
+        cached = self._values.get(secret_id)
+        if cached is not None and now - cached[0] < max_age:
+            return cached[1]
+        value = self._client.get_secret_value(SecretId=secret_id).get("SecretString")
+        if not isinstance(value, str):  # binary: none of the stack's secrets is
+            raise ConfigurationError(f"the secret {secret_id} holds no text")
+        self._values[secret_id] = (now, value)
+        return value
+
+
 @dataclass(slots=True)
 class Services:
     """What the handlers need from the outside world; tests build their own."""
@@ -72,11 +104,11 @@ class Services:
     clock: Callable[[], datetime] = _now
     _clients: dict[str, Any] = field(default_factory=dict)
     _idempotency: DynamoDBPersistenceLayer | None = None
-    _secrets: parameters.SecretsProvider | None = None
+    _secrets: SecretCache | None = None
 
     def _client(self, name: str) -> Any:
         if name not in self._clients:
-            self._clients[name] = boto3.client(name, region_name=self.settings.region)
+            self._clients[name] = _aws().create_client(name, region_name=self.settings.region)
         return self._clients[name]
 
     def settings_of(self, kind: type[SettingsT]) -> SettingsT:
@@ -102,12 +134,10 @@ class Services:
 
     def _secret(self, secret_id: str) -> str:
         if self._secrets is None:
-            from aws_lambda_powertools.utilities import parameters
-
-            # Our own provider over our own client: Powertools' module-level default would keep
-            # the endpoint of whichever AWS the process first talked to.
-            self._secrets = parameters.SecretsProvider(boto3_client=self._client("secretsmanager"))
-        return str(self._secrets.get(secret_id, max_age=SECRET_MAX_AGE))
+            # Our own cache over our own client: a shared one would keep the endpoint of whichever
+            # AWS the process first talked to.
+            self._secrets = SecretCache(self._client("secretsmanager"))
+        return self._secrets.get(secret_id, max_age=SECRET_MAX_AGE)
 
     def feedback_key(self) -> bytes:
         """The key that signs the digest's links (kept in Secrets Manager, cached like the X one)."""

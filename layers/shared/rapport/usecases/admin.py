@@ -19,12 +19,12 @@ from pydantic import (
     model_validator,
 )
 
+from rapport.domain.contact import last_contact
 from rapport.domain.feedback import FEEDBACK_KINDS, snoozed_until
 from rapport.domain.forecast import BudgetForecast, forecast_targets
 from rapport.domain.model import Interaction, InteractionKind, Stage, Target
 from rapport.domain.money import USD
 from rapport.domain.policy import Policy, plain_text
-from rapport.domain.suggestions import last_contact
 from rapport.domain.x import XUser
 from rapport.usecases.ports import NotFoundError, Stores, TargetHistory, XSource
 

@@ -27,6 +27,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
 from typing import TYPE_CHECKING
 
+from rapport.domain.contact import OUR_REACTIONS, last_contact, topic_hits
 from rapport.domain.feedback import FeedbackLinks, skipped, snoozed_until
 from rapport.domain.forecast import forecast_targets
 from rapport.domain.model import (
@@ -42,7 +43,6 @@ from rapport.domain.model import (
 )
 from rapport.domain.money import USD, Spend
 from rapport.domain.policy import Policy
-from rapport.domain.suggestions import OUR_REACTIONS, last_contact, topic_hits
 from rapport.usecases.ports import NotFoundError, Stores
 
 # The email (view model, HTML, MIME) is imported by the functions that build it: 23 of the digest's

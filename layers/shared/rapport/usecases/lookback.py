@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime, time, timedelta
 
+from rapport.domain.contact import IN_TOUCH
 from rapport.domain.model import Interaction, InteractionKind, Stage, Target, Transition
 from rapport.domain.money import USD
 from rapport.domain.policy import Policy
-from rapport.domain.suggestions import IN_TOUCH
 from rapport.email.view import LookbackView, Received, SpendSummary, TargetWeeks
 
 WEEK = timedelta(days=7)
