@@ -648,16 +648,16 @@ class RapportCollector:
         self.pauses = sorted(world.pauses)
 
     def run(self, at: datetime) -> None:
-        paused: set[str] = set()
         while self.pauses and self.pauses[0][0] <= at:
             when, target_id = self.pauses.pop(0)
             stamp = when.strftime("%Y%m%dT%H%M%SZ")
             self.stores.evidence.add_interaction(
                 Interaction(f"pause:{stamp}", target_id, InteractionKind.PAUSE, when)
             )
-            paused.add(target_id)
+            # As the pause link and `rapport pause` do: the target is evaluated at once, so it rests.
+            evaluate(self.stores, [target_id], when)
         report = collect(self.stores, _reader(self.app), at)
-        evaluate(self.stores, report.targets_with_news | paused, at)
+        evaluate(self.stores, report.targets_with_news, at)
 
     def missed(self, signals: Sequence[Signal]) -> int:
         return len(missed_signals(self.stores.evidence, signals))

@@ -23,6 +23,10 @@ class XUnavailable(Exception):
     """X failed (5xx, time-out, or a page cut mid-body) after bounded retries."""
 
 
+class XNotAuthorized(Exception):
+    """X will not show this user's posts to us: a protected account we do not follow (or were refused)."""
+
+
 # Recent search on self-serve access: a query of at most 512 characters, posts of the last 7 days.
 SEARCH_QUERY_LENGTH = 512
 SEARCH_DAYS = 7
