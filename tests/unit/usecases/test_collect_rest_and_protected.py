@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from rapport.domain.model import InteractionKind as K
 from rapport.domain.model import Post, Stage
 from rapport.domain.policy import Policy
@@ -105,23 +107,26 @@ def test_a_target_who_turns_protected_is_noticed_and_their_question_still_read_w
     assert later.id in stored_posts(stores)
 
 
-def test_a_searched_target_whom_search_still_sees_costs_no_post_twice_when_checked():
-    # Given a searched target whose posts search keeps finding
+@pytest.mark.parametrize("every_hours", [6, 100])
+def test_a_searched_target_is_checked_from_their_timeline_only_when_search_went_quiet(every_hours: int):
+    # Given a searched target posting every few hours (busy), or every four days (quiet)
     stores, x = given_a_searched_target()
     x.returned.clear()
     hours = int(check_every(stores.settings.policy_and_me()[0]).total_seconds() // 3600)
     timelines = 0
-    for hour in range(3, 3 + hours * 2 + 2):
-        x.posts.append(post(f"Tip {hour} https://example.com/{hour}", when=at(hour - 0.5)))
+    for hour in range(3, 3 + hours * 3):
+        if hour % every_hours == 0:
+            x.posts.append(post(f"Tip {hour} https://example.com/{hour}", when=at(hour - 0.5)))
         x.calls.clear()
         collect(stores, x, at(hour))
-        # Then each run reads them once, by search or (when their check is due) from their timeline
+        # Then each run reads them once, by search or (when a check is due) from their timeline
         assert x.calls.count(SEARCH) + x.calls.count(TIMELINES) == 2
         timelines += x.calls.count(TIMELINES) - 1  # one is our own posts
-    # And every post is read (and paid for) once, though their timeline was read too
+    # And every post is read (and paid for) once
     assert sorted(x.returned) == sorted(set(x.returned))
-    assert len(x.returned) == hours * 2 + 2
-    assert timelines >= 2
+    assert len(x.returned) == len([h for h in range(3, 3 + hours * 3) if h % every_hours == 0])
+    # And only the quiet one, whom search did not show for a while, was read from their timeline
+    assert (timelines > 0) is (every_hours > hours)
 
 
 def test_a_target_x_will_not_show_us_is_tried_once_a_week_not_every_run():

@@ -335,12 +335,13 @@ def _timelines(run: _Run, budget_used: float) -> None:
             continue
         wanted.append(target)
     marks: dict[str, str] = dict(run.state.get("searched") or {})  # target -> searched from (ISO)
-    checked: dict[str, str] = dict(run.state.get("checked") or {})  # searched target -> timeline read
+    # Searched target -> when last seen public: their timeline read, or a post of theirs search found.
+    checked: dict[str, str] = dict(run.state.get("checked") or {})
     by_search, left_search = _split_for_search(run, wanted, marks, resting - behind, gone)
     checks = _checks_due(run, by_search, checked)
     by_search = {tid: since for tid, since in by_search.items() if tid not in checks}
     protected = set(run.state.get("protected") or [])
-    _search(run, by_search, marks)
+    _search(run, by_search, marks, checked)
     wanted = [t for t in wanted if t.id not in by_search]
     after = str(run.state.get("rotation") or "")
     order = [t for t in wanted if t.id > after] + [t for t in wanted if t.id <= after]
@@ -457,7 +458,9 @@ def _keep(run: _Run, key: str, value: Any) -> None:
         run.stores.collector.set_collect_state(key, value, run.at)
 
 
-def _search(run: _Run, by_search: dict[str, datetime], marks: dict[str, str]) -> None:
+def _search(
+    run: _Run, by_search: dict[str, datetime], marks: dict[str, str], checked: dict[str, str]
+) -> None:
     """Targets' new posts, some twenty targets a request; those searched from the same time together.
     A target's mark moves only when their search was read to its end; the others wait, oldest first."""
     groups: dict[datetime, list[str]] = {}
@@ -486,16 +489,20 @@ def _search(run: _Run, by_search: dict[str, datetime], marks: dict[str, str]) ->
         run.report.searches += 1
         if found.complete:
             marks.update(dict.fromkeys(batch, (run.at - SEARCH_LAG).isoformat()))
-            _newest_of_each(run, found.posts)
+            _newest_of_each(run, found.posts, checked)
         else:
             run.report.deferred.append(f"new posts of {len(batch)} targets: more than one run's pages")
 
 
-def _newest_of_each(run: _Run, posts: list[Post]) -> None:
+def _newest_of_each(run: _Run, posts: list[Post], checked: dict[str, str]) -> None:
     """Each author's cursor moves to the newest post search brought (posts are oldest first), so a
-    timeline read from it (``check_every``) returns only what search did not."""
+    timeline read from it (``check_every``) returns only what search did not; and search finding a post
+    of theirs shows they were public then, so their check waits (busy targets are never checked)."""
     for post in posts:
         run.moved[target_source(post.author_id)] = run.cursors[target_source(post.author_id)] = post.id
+        seen = checked.get(post.author_id)
+        if seen is None or datetime.fromisoformat(seen) < post.created_at:
+            checked[post.author_id] = post.created_at.isoformat()
 
 
 def _keep_resting(run: _Run, resting: set[str]) -> None:
