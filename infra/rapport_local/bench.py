@@ -889,9 +889,14 @@ def _lever_off(name: str) -> Iterator[None]:
     saved = dict(vars(module))
     off: dict[str, Any] = {
         "resting targets read": {"RESTING_STAGES": ()},
+        "targets made unresponsive read to the end of that run": {"retweeted_to_rest": lambda _run: set()},
         "new targets looked up": {"_whole_list": lambda _run, _unchecked, _state: False},
         "targets at the circle looked up for unfollows": {"UNFOLLOW_MATTERS": frozenset(Stage)},
+        "targets at step 3 looked up for unfollows every run": {
+            "unfollow_every": lambda _policy: timedelta(0)
+        },
         "a timeline per target, no batched search": {"search_wanted": lambda _policy: False},
+        "searched targets never checked from their timelines": {"_checks_due": lambda _run, _by, _seen: {}},
     }
     changes: dict[str, Any] = off.get(name, {})
     for key, value in changes.items():
@@ -906,10 +911,14 @@ def _lever_off(name: str) -> Iterator[None]:
 LEVERS = (
     "all levers",
     "resting targets read",
+    "targets made unresponsive read to the end of that run",
     "new targets looked up",
     "targets at the circle looked up for unfollows",
-    "a timeline per target, no batched search",
+    "targets at step 3 looked up for unfollows every run",
+    "a timeline per target, no batched search",  # the last two trade requests, not dollars
+    "searched targets never checked from their timelines",
 )
+DOLLAR_LEVERS = LEVERS[1:-2]
 
 
 def lever_rows(targets: int, days: int, every_hours: int, seed: int) -> list[dict[str, Any]]:

@@ -10,7 +10,7 @@ import pytest
 from rapport.domain.model import InteractionKind
 from rapport_local.bench import (
     COLLECTORS,
-    LEVERS,
+    DOLLAR_LEVERS,
     RapportCollector,
     bench_size,
     bench_world,
@@ -115,13 +115,18 @@ def test_a_scenario_file_runs_the_same_comparison_and_prints_rows_as_json():
 
 def test_each_spend_lever_pays_on_its_own():
     # Given Rapport alone on one small world, with each lever of collect turned off in turn
-    rows = {r["collector"]: r for r in lever_rows(12, 12, every_hours=24, seed=5)}
+    rows = {r["collector"]: r for r in lever_rows(12, 16, every_hours=24, seed=5)}
     with_all = rows["rapport"]
     # Then none of them misses a signal, and turning any lever off costs more
     assert all(r["missed"] == 0 for r in rows.values())
-    for lever in LEVERS[1:-1]:
+    for lever in DOLLAR_LEVERS:
         assert rows[f"rapport, {lever}"]["dollars"] > with_all["dollars"], lever
     # And batched search saves requests (X's rate limits) at the same price per post
-    per_target = rows[f"rapport, {LEVERS[-1]}"]
+    per_target = rows["rapport, a timeline per target, no batched search"]
     assert per_target["requests"] > 1.5 * with_all["requests"]
     assert per_target["dollars"] >= with_all["dollars"]
+    # And checking quiet searched targets from their timelines (to notice one turned protected) costs
+    # requests only, never dollars
+    unchecked = rows["rapport, searched targets never checked from their timelines"]
+    assert unchecked["requests"] < with_all["requests"]
+    assert unchecked["dollars"] == with_all["dollars"]

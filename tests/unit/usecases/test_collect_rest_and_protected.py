@@ -148,3 +148,34 @@ def test_a_target_x_will_not_show_us_is_tried_once_a_week_not_every_run():
     assert asked[1] - asked[0] == 24 * days
     # And they are never searched again
     assert x.calls.count(SEARCH) == 0
+
+
+def test_a_target_at_step_3_is_looked_up_for_an_unfollow_within_freshness_and_when_they_answer():
+    # Given a target at step 3 who follows us
+    stores, x = given_a_target()
+    stores.collector.set_collect_state("follow_checks", ["200"], at(0))
+    stores.collector.set_collect_state("followers", {"head": ["200"], "total": 1}, at(0))
+    stores.targets.put_target(target(stage=Stage.ASK, follows_us=True))
+    x.followers = ["200"]
+    every = check_every(stores.settings.policy_and_me()[0])
+    # When collect runs every hour for a period of freshness and a half
+    period = int(every.total_seconds() // 3600)
+    looked_up: list[int] = []
+    for hour in range(period * 3 // 2):
+        x.calls.clear()
+        collect(stores, x, at(hour))
+        looked_up += [hour] * x.calls.count("users")
+    # Then they are looked up once a period, not every run
+    assert looked_up == [0, period]
+    # And when they answer our question, they are looked up in that run (step 3 is decided), though
+    # the next period's lookup is not due yet
+    hour = period * 3 // 2
+    question = post("@person_x how do you test queues?", by=ME_ID, when=at(hour), mention_ids=("200",))
+    answer = post(
+        f"@{ME} contract tests", when=at(hour + 1), replied_to_id=question.id, in_reply_to_user_id=ME_ID
+    )
+    x.posts += [question, answer]
+    x.calls.clear()
+    collect(stores, x, at(hour + 2))
+    assert x.calls.count("users") == 1
+    assert K.REPLY_TO_QUESTION in {i.kind for i in stores.evidence.interactions("200")}

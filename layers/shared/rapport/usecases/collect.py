@@ -132,6 +132,7 @@ class _Run:
     state: dict[str, Any]  # the collector's stored state, read once per run
     moved: dict[str, str] = field(default_factory=dict)  # cursors to store: their posts are stored
     retweeted: set[str] = field(default_factory=set)  # targets we retweeted since the last run
+    answered: set[str] = field(default_factory=set)  # targets who answered our question since then
     refused: set[str] = field(default_factory=set)  # sources whose posts X would not show us this run
     _known: dict[tuple[str, Family], set[str]] = field(default_factory=dict)
 
@@ -155,6 +156,8 @@ class _Run:
                     self.report.targets_with_news.add(interaction.target_id)
                     if interaction.kind is InteractionKind.OUR_RETWEET:
                         self.retweeted.add(interaction.target_id)
+                    elif interaction.kind is InteractionKind.REPLY_TO_QUESTION:
+                        self.answered.add(interaction.target_id)
 
     def _remember(self, interaction: Interaction) -> None:
         if interaction.kind is InteractionKind.OUR_QUESTION:
@@ -298,18 +301,23 @@ def _snoozed(run: _Run) -> set[str]:
 
 
 def rest_in_this_run(run: _Run) -> dict[str, datetime]:
-    """Targets gone to rest since the last run, and from when: those our posts just read have made
-    unresponsive (the engine's own rule on the evidence stored so far, as evaluate will apply it; only
-    a new retweet can do it), and those you paused since (their stage says so, not yet their rest)."""
+    """Targets gone to rest since the last run, and from when: those our posts just read may have made
+    unresponsive (the engine's own rule on the evidence stored so far, as evaluate will apply it), and
+    those you paused since (their stage says so; their rest began with the pause)."""
     known = set(run.state.get("resting") or [])
-    retweeted = {t for t in run.retweeted if t in run.targets and run.targets[t].stage is Stage.RETWEET}
     paused = {t.id for t in run.targets.values() if t.stage in RESTING_STAGES and t.id not in known}
     gone: dict[str, datetime] = {}
-    for target_id in sorted(retweeted | paused):
+    for target_id in sorted(retweeted_to_rest(run) | paused):
         progress = replay(run.stores.evidence.interactions(target_id), run.policy, until=run.at)
         if progress.stage in RESTING_STAGES and progress.since is not None:
             gone[target_id] = progress.since
     return gone
+
+
+def retweeted_to_rest(run: _Run) -> set[str]:
+    """Targets a retweet of ours read this run may have made unresponsive: only a new retweet does it,
+    at the retweet step (``rapport bench --levers`` turns this off)."""
+    return {t for t in run.retweeted if t in run.targets and run.targets[t].stage is Stage.RETWEET}
 
 
 def _timelines(run: _Run, budget_used: float) -> None:
@@ -520,7 +528,7 @@ def _follow_backs(run: _Run, budget_used: float) -> None:
     checked = set(run.state.get("follow_checks") or [])
     head: set[str] | None = set(state["head"]) if "head" in state else None
     expected_new = float(state.get("new_per_read", 0.0))
-    following = {t.id for t in run.targets.values() if t.follows_us and t.stage in UNFOLLOW_MATTERS}
+    following = _unfollows_due(run)
     waiting = {t.id for t in run.targets.values() if not t.follows_us and t.id in checked}
 
     # The figures: our followers list bills each follower it returns at the owned price; a lookup
@@ -554,8 +562,41 @@ def _follow_backs(run: _Run, budget_used: float) -> None:
         run.report.deferred_for_budget += len(lookup)
         run.report.deferred.append(f"follow lookups of {len(lookup)} targets: deferred for the X budget")
         return
-    if lookup and _lookup(run, sorted(lookup)) and not lookup <= checked:
-        run.stores.collector.set_collect_state("follow_checks", sorted(checked | lookup), run.at)
+    if lookup and _lookup(run, sorted(lookup)):
+        if not lookup <= checked:
+            run.stores.collector.set_collect_state("follow_checks", sorted(checked | lookup), run.at)
+        _keep(run, "unfollow_checks", _unfollows_checked(run, lookup))
+
+
+def unfollow_every(policy: Policy) -> timedelta:
+    """How often a target who follows us, before the circle, is looked up to see an unfollow: within a
+    post's freshness, as what they are suggested changes with it (``rapport bench --levers``)."""
+    return timedelta(days=policy.freshness_days)
+
+
+def _unfollows_due(run: _Run) -> set[str]:
+    """Targets that follow us whose unfollow would change the method, due a lookup: every
+    ``unfollow_every``, and in the run that reads their answer to our question (step 3 is decided)."""
+    last: dict[str, str] = run.state.get("unfollow_checks") or {}
+    every = unfollow_every(run.policy)
+    return {
+        t.id
+        for t in run.targets.values()
+        if t.follows_us
+        and t.stage in UNFOLLOW_MATTERS
+        and (t.id in run.answered or t.id not in last or run.at - datetime.fromisoformat(last[t.id]) >= every)
+    }
+
+
+def _unfollows_checked(run: _Run, looked_up: set[str]) -> dict[str, str]:
+    """When each target that follows us was last looked up (only those an unfollow matters for)."""
+    last: dict[str, str] = dict(run.state.get("unfollow_checks") or {})
+    last.update(dict.fromkeys(looked_up, run.at.isoformat()))
+    return {
+        tid: at
+        for tid, at in last.items()
+        if tid in run.targets and run.targets[tid].follows_us and run.targets[tid].stage in UNFOLLOW_MATTERS
+    }
 
 
 def _whole_list(run: _Run, unchecked: set[str], state: dict[str, Any]) -> bool:
