@@ -179,3 +179,16 @@ def test_a_target_at_step_3_is_looked_up_for_an_unfollow_within_freshness_and_wh
     collect(stores, x, at(hour + 2))
     assert x.calls.count("users") == 1
     assert K.REPLY_TO_QUESTION in {i.kind for i in stores.evidence.interactions("200")}
+
+
+def test_a_target_searched_before_the_checks_existed_is_checked_within_a_period():
+    # Given a searched target with no date of being seen public (stored by an older collect)
+    stores, x = given_a_searched_target()
+    stores.collector.set_collect_state("checked", {}, at(2))
+    hours = int(check_every(stores.settings.policy_and_me()[0]).total_seconds() // 3600)
+    # When collect runs every hour for a period and a little more, with nothing new from them
+    x.calls.clear()
+    for hour in range(3, hours + 5):
+        collect(stores, x, at(hour))
+    # Then their timeline was read once: the check came within the period
+    assert x.calls.count(TIMELINES) == (hours + 2) + 1

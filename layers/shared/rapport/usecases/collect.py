@@ -10,13 +10,15 @@ Each signal comes from its cheapest correct source (docs/costs.md has the figure
   off, the targets before step 3 are read together by recent search (``from:a OR from:b ...``, one
   request for some twenty targets instead of one each), from the time each was last read. Protected
   targets (search never finds their posts), targets at step 3 and targets search has not reached for
-  almost 7 days (its reach) are read from their timelines. Unresponsive, paused and snoozed targets
-  are not read at all (what they send us comes through our mentions) until they come back;
+  almost 7 days (its reach) are read from their timelines; so is a searched target search has shown
+  nothing of for ``freshness_days``, which tells whether they turned protected. Unresponsive, paused
+  and snoozed targets are not read at all (what they send us comes through our mentions) until they
+  come back, and a target going to rest is read only up to that moment, in the run that sees it;
 - follow-backs from whichever costs less for this account, computed each run from the figures: our
   owned followers list read down to the first follower already known, or a ``connection_status``
   lookup of the targets (100 a call). New targets are checked from our whole followers list when it is
   short enough to cost less than their lookup. Targets that follow us and are not yet at the circle
-  are looked up each run to see unfollows.
+  are looked up every ``freshness_days`` to see unfollows, and in the run that reads their answer.
 
 Order matters: our own posts are read first, so that a target's reply to a question we asked in the
 same window is recognised as such. Every cursor moves only after what it covers is stored, so a crash
@@ -451,13 +453,12 @@ def _split_for_search(
 
 
 def _checks_due(run: _Run, by_search: dict[str, datetime], checked: dict[str, str]) -> dict[str, datetime]:
-    """Searched targets due a read from their timeline (``check_every``), with their search point."""
+    """Searched targets due a read from their timeline (``check_every``), with their search point. A
+    searched target without a date yet (searched before these checks existed) gets one now."""
+    for tid in by_search:
+        checked.setdefault(tid, _first_check(run, tid))
     due = run.at - check_every(run.policy)
-    return {
-        tid: since
-        for tid, since in by_search.items()
-        if datetime.fromisoformat(checked.get(tid) or _first_check(run, tid)) <= due
-    }
+    return {tid: since for tid, since in by_search.items() if datetime.fromisoformat(checked[tid]) <= due}
 
 
 def _keep(run: _Run, key: str, value: Any) -> None:
