@@ -2,21 +2,21 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
 from rapport.domain.model import Post
 from rapport.domain.x import (
-    CANDIDATE_WORDS,
     NewFollowers,
     ReadUsage,
     Timeline,
+    XNotAuthorized,
     XRateLimited,
     XUnavailable,
     XUser,
     candidate_filter,
+    is_candidate,
 )
 from rapport_local.memory_stores import Memory, memory_stores
 
@@ -41,10 +41,12 @@ class FakeX:
     following_of: list[str] = field(default_factory=list)  # whose follow list was asked for
     rate_limited: dict[str, datetime] = field(default_factory=dict)  # endpoint -> reset
     unavailable: set[str] = field(default_factory=set)
+    refused: set[str] = field(default_factory=set)  # users whose timelines X will not show us (protected)
     usage: ReadUsage = field(default_factory=ReadUsage)
     calls: list[str] = field(default_factory=list)
     searched: list[list[str]] = field(default_factory=list)  # the authors of each recent search
     narrowed: list[str] = field(default_factory=list)  # the ``only`` clause of each recent search
+    returned: list[str] = field(default_factory=list)  # ids of the posts each read returned, in order
 
     def _call(self, endpoint: str) -> None:
         self.usage.requests += 1
@@ -93,12 +95,15 @@ class FakeX:
         *,
         owned: bool,
         exclude: list[str] | None = None,
+        end_time: datetime | None = None,
     ) -> Timeline:
         self._call("users/:id/tweets")
+        if user_id in self.refused:
+            raise XNotAuthorized(f"users/:id/tweets: not authorized to see the user [{user_id}]")
         skip = set(exclude or ())
 
         def wanted(p: Post) -> bool:
-            if p.author_id != user_id:
+            if p.author_id != user_id or (end_time is not None and p.created_at >= end_time):
                 return False
             if "retweets" in skip and p.retweeted_id is not None:
                 return False
@@ -114,13 +119,10 @@ class FakeX:
             raise ValueError(f"the fake knows only the candidate filter, not {only!r}")
         authors = set(user_ids)
 
-        def candidate(p: Post) -> bool:  # as X matches it: a link, or a keyword among the words
-            return bool(p.urls) or not set(re.findall(r"\w+", p.text.lower())).isdisjoint(CANDIDATE_WORDS)
-
         def wanted(p: Post) -> bool:
             public = p.author_id in self.users and not self.users[p.author_id].protected
             own = p.retweeted_id is None and p.replied_to_id is None
-            return p.author_id in authors and public and own and (not only or candidate(p))
+            return p.author_id in authors and public and own and (not only or is_candidate(p))
 
         return self._timeline(wanted, None, start_time, owned=False)
 
@@ -153,5 +155,6 @@ class FakeX:
             and (int(p.id) > int(since_id) if since_id else start is None or p.created_at >= start)
         ]
         found.sort(key=lambda p: int(p.id))
+        self.returned += [p.id for p in found]
         self.usage.charge("posts", [p.id for p in found], owned=owned)
         return Timeline(found, found[-1].id if found else None)

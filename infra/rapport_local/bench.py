@@ -663,16 +663,16 @@ class RapportCollector:
         self.pauses = sorted(world.pauses)
 
     def run(self, at: datetime) -> None:
-        paused: set[str] = set()
         while self.pauses and self.pauses[0][0] <= at:
             when, target_id = self.pauses.pop(0)
             stamp = when.strftime("%Y%m%dT%H%M%SZ")
             self.stores.evidence.add_interaction(
                 Interaction(f"pause:{stamp}", target_id, InteractionKind.PAUSE, when)
             )
-            paused.add(target_id)
+            # As the pause link and `rapport pause` do: the target is evaluated at once, so it rests.
+            evaluate(self.stores, [target_id], when)
         report = collect(self.stores, _reader(self.app), at)
-        evaluate(self.stores, report.targets_with_news | paused, at)
+        evaluate(self.stores, report.targets_with_news, at)
 
     def missed(self, signals: Sequence[Signal]) -> int:
         return len(missed_signals(self.stores.evidence, signals))
@@ -905,9 +905,14 @@ def _lever_off(name: str) -> Iterator[None]:
     saved = dict(vars(module))
     off: dict[str, Any] = {
         "resting targets read": {"RESTING_STAGES": ()},
+        "targets made unresponsive read to the end of that run": {"retweeted_to_rest": lambda _run: set()},
         "new targets looked up": {"_whole_list": lambda _run, _unchecked, _state: False},
         "targets at the circle looked up for unfollows": {"UNFOLLOW_MATTERS": frozenset(Stage)},
+        "targets at step 3 looked up for unfollows every run": {
+            "unfollow_every": lambda _policy: timedelta(0)
+        },
         "a timeline per target, no batched search": {"search_wanted": lambda _policy: False},
+        "searched targets never checked from their timelines": {"_checks_due": lambda _run, _by, _seen: {}},
         "search filtered to candidates": {"search_narrowed": lambda _policy: candidate_filter()},
     }
     changes: dict[str, Any] = off.get(name, {})
@@ -923,11 +928,15 @@ def _lever_off(name: str) -> Iterator[None]:
 LEVERS = (
     "all levers",
     "resting targets read",
+    "targets made unresponsive read to the end of that run",
     "new targets looked up",
     "targets at the circle looked up for unfollows",
+    "targets at step 3 looked up for unfollows every run",
     "a timeline per target, no batched search",
+    "searched targets never checked from their timelines",
     "search filtered to candidates",
 )
+DOLLAR_LEVERS = LEVERS[1:6]  # the next two trade requests, the last is an option
 
 
 def lever_rows(targets: int, days: int, every_hours: int, seed: int) -> list[dict[str, Any]]:

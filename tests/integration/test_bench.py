@@ -12,6 +12,7 @@ from rapport.domain.model import InteractionKind
 from rapport.usecases.ports import Stores
 from rapport_local.bench import (
     COLLECTORS,
+    DOLLAR_LEVERS,
     LEVERS,
     ME,
     RapportCollector,
@@ -125,7 +126,7 @@ SEARCH_FILTERED = "search filtered to candidates"  # an option, off by default: 
 @pytest.fixture(scope="module")
 def levers() -> dict[str, dict[str, Any]]:
     """Rapport alone on one small world, with each lever of collect turned off in turn."""
-    return {r["collector"]: r for r in lever_rows(12, 12, every_hours=24, seed=5)}
+    return {r["collector"]: r for r in lever_rows(12, 16, every_hours=24, seed=5)}
 
 
 def test_each_spend_lever_pays_on_its_own(levers):
@@ -135,13 +136,17 @@ def test_each_spend_lever_pays_on_its_own(levers):
     turned_off = [lever for lever in LEVERS[1:] if lever != SEARCH_FILTERED]
     # Then none of them misses a signal, and turning any lever off costs more
     assert all(rows[name]["missed"] == 0 for name in ("rapport", *(f"rapport, {lv}" for lv in turned_off)))
-    for lever in turned_off:
-        if lever != NO_BATCHED_SEARCH:
-            assert rows[f"rapport, {lever}"]["dollars"] > with_all["dollars"], lever
+    for lever in DOLLAR_LEVERS:
+        assert rows[f"rapport, {lever}"]["dollars"] > with_all["dollars"], lever
     # And batched search saves requests (X's rate limits) at the same price per post
     per_target = rows[f"rapport, {NO_BATCHED_SEARCH}"]
     assert per_target["requests"] > 1.5 * with_all["requests"]
     assert per_target["dollars"] >= with_all["dollars"]
+    # And checking quiet searched targets from their timelines (to notice one turned protected) costs
+    # requests only, never dollars
+    unchecked = rows["rapport, searched targets never checked from their timelines"]
+    assert unchecked["requests"] < with_all["requests"]
+    assert unchecked["dollars"] == with_all["dollars"]
 
 
 def test_a_search_filtered_to_candidates_pays_less_and_its_missed_questions_are_counted(levers):

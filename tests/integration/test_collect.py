@@ -188,13 +188,14 @@ def test_each_run_stores_what_it_read_and_what_it_cost(collector_for):
 
 
 def test_the_days_stored_spend_matches_the_bill_over_many_runs_of_one_day(collector_for):
-    # Given a target who follows us, so each hourly run looks them up again (to see an unfollow)
-    c = collector_for(world({"at": ts(1), "follow": {"by": "t1", "user": "ana_builds"}}))
+    # Given a target who follows us and one who does not yet, so each hourly run reads the head of our
+    # followers list again (to see a follow-back)
+    c = collector_for(world({"at": ts(1), "follow": {"by": "t1", "user": "ana_builds"}}, targets=2))
     # When the collector runs six times in one UTC day
     for hour in range(2, 8):
         c.run(hour)
-    # Then what Rapport counts for the day is what X bills: each user once a day, not once a run
-    assert c.requests("/2/users") >= 5
+    # Then what Rapport counts for the day is what X bills: each follower once a day, not once a run
+    assert c.requests("/2/users/:id/followers") >= 5
     assert c.stores.spend.spend(START.date()).cost == USD.of(c.sim.usage()["cost_usd"])
 
 

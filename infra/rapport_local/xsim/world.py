@@ -15,7 +15,7 @@ import sys
 import threading
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 from rapport_local.scenario import (
@@ -58,6 +58,7 @@ class World:
         self._seq = 0
         self._snowflake_seq = 0
         self._users: dict[str, SimUser] = {}
+        self._protected_from: dict[str, datetime] = {}  # user id -> when they turned protected
         self._by_name: dict[str, SimUser] = {}
         self._posts: dict[str, SimPost] = {}
         self._served: dict[str, ServedText] = {}
@@ -101,11 +102,26 @@ class World:
 
     def user(self, user_id: str) -> SimUser | None:
         with self.lock:
-            return self._users.get(user_id)
+            return self._as_now(self._users.get(user_id))
 
     def user_named(self, username: str) -> SimUser | None:
         with self.lock:
-            return self._by_name.get(username.lower())
+            return self._as_now(self._by_name.get(username.lower()))
+
+    def protect(self, username: str, at: datetime) -> None:
+        """``username`` turns their account protected at ``at``: from then on only they and their
+        followers see their posts, and search never returns them."""
+        with self.lock:
+            self._protected_from[self._named(username).id] = at
+
+    def _as_now(self, user: SimUser | None) -> SimUser | None:
+        if user is None or user.protected or not self._protected_now(user):
+            return user
+        return replace(user, protected=True)
+
+    def _protected_now(self, user: SimUser) -> bool:
+        since = self._protected_from.get(user.id)
+        return since is not None and since <= self._now
 
     def follows(self, follower_id: str, followee_id: str, *, at: datetime | None = None) -> bool:
         """Whether ``follower_id`` follows ``followee_id`` as of ``at`` (default: now)."""
@@ -117,7 +133,7 @@ class World:
         """Protected accounts show their posts to themselves and their followers only."""
         if author.suspended:
             return False
-        if not author.protected:
+        if not (author.protected or self._protected_now(author)):
             return True
         return viewer_id is not None and (viewer_id == author.id or self.follows(viewer_id, author.id))
 

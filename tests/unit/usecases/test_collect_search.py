@@ -86,8 +86,10 @@ def test_a_rate_limited_search_loses_nothing_the_next_run_reads_from_the_same_ti
 
 
 def test_a_target_search_has_not_reached_for_a_week_goes_back_to_their_timeline_from_where_it_stopped():
-    # Given search failing for a week, and a target posting on the second day
+    # Given search failing for a week, and a target posting on the second day (posts fresh for two weeks,
+    # so no target is due a check from their timeline before search's reach runs out)
     stores, x = given_targets()
+    stores.settings.put_policy(Policy(freshness_days=14))
     x.unavailable.add(SEARCH)
     x.posts.append(post("Tip https://example.com/w", by="203", when=at(days=1)))
     for day in range(1, 7):

@@ -19,6 +19,7 @@ from rapport.domain.x import (
     NewFollowers,
     ReadUsage,
     Timeline,
+    XNotAuthorized,
     XRateLimited,
     XUnavailable,
     XUser,
@@ -143,6 +144,7 @@ class XReader:
         *,
         owned: bool,
         exclude: list[str] | None = None,
+        end_time: datetime | None = None,
     ) -> Timeline:
         return self._timeline(
             "users/:id/tweets",
@@ -151,6 +153,7 @@ class XReader:
             id=user_id,
             since_id=since_id,
             start_time=None if since_id else start_time,
+            end_time=end_time,
             exclude=exclude,
         )
 
@@ -240,9 +243,11 @@ class XReader:
         posts: list[Post] = []
         for page, body in enumerate(self._pages(endpoint, fn, params, page_param)):
             meta = body.get("meta") or {}
+            data = body.get("data") or []
             if page == 0:
                 newest = meta.get("newest_id")
-            data = body.get("data") or []
+                if not data and _not_authorized(body):
+                    raise XNotAuthorized(f"{endpoint}: {body['errors'][0].get('detail', 'not authorized')}")
             self.usage.charge("posts", [str(raw["id"]) for raw in data], owned=owned)
             posts.extend(parse_post(raw) for raw in data)
             if page + 1 >= MAX_PAGES and meta.get("next_token"):
@@ -268,6 +273,13 @@ class XReader:
             token = (body.get("meta") or {}).get("next_token")
             if not token:
                 return
+
+
+def _not_authorized(body: dict[str, Any]) -> bool:
+    """X answers a protected account's timeline with a 200 and an Authorization Error, no data."""
+    return any(
+        str(e.get("type", "")).endswith("not-authorized-for-resource") for e in body.get("errors") or []
+    )
 
 
 def _post_order(post: Post) -> tuple[datetime, int]:

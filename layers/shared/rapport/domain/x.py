@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -23,6 +24,10 @@ class XUnavailable(Exception):
     """X failed (5xx, time-out, or a page cut mid-body) after bounded retries."""
 
 
+class XNotAuthorized(Exception):
+    """X will not show this user's posts to us: a protected account we do not follow (or were refused)."""
+
+
 # Recent search on self-serve access: a query of at most 512 characters, posts of the last 7 days.
 SEARCH_QUERY_LENGTH = 512
 SEARCH_DAYS = 7
@@ -42,6 +47,12 @@ def candidate_filter(words: Iterable[str] = CANDIDATE_WORDS) -> str:
     """The clause that keeps only posts a suggestion can come from: a link (a retweet worth making)
     or a word a question to their network is asked with (``Policy.search_candidates_only``)."""
     return "(" + " OR ".join(("has:links", *words)) + ")"
+
+
+def is_candidate(post: Post, words: Iterable[str] = CANDIDATE_WORDS) -> bool:
+    """Whether ``candidate_filter(words)`` keeps this post, as X matches it: a link, or one of the
+    words among the post's own words (X splits a post at punctuation)."""
+    return bool(post.urls) or not set(re.findall(r"\w+", post.text.lower())).isdisjoint(words)
 
 
 def search_query(user_ids: Iterable[str], *, only: str = "") -> str:

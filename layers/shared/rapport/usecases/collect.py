@@ -10,13 +10,15 @@ Each signal comes from its cheapest correct source (docs/costs.md has the figure
   off, the targets before step 3 are read together by recent search (``from:a OR from:b ...``, one
   request for some twenty targets instead of one each), from the time each was last read. Protected
   targets (search never finds their posts), targets at step 3 and targets search has not reached for
-  almost 7 days (its reach) are read from their timelines. Unresponsive, paused and snoozed targets
-  are not read at all (what they send us comes through our mentions) until they come back;
+  almost 7 days (its reach) are read from their timelines; so is a searched target search has shown
+  nothing of for ``freshness_days``, which tells whether they turned protected. Unresponsive, paused
+  and snoozed targets are not read at all (what they send us comes through our mentions) until they
+  come back, and a target going to rest is read only up to that moment, in the run that sees it;
 - follow-backs from whichever costs less for this account, computed each run from the figures: our
   owned followers list read down to the first follower already known, or a ``connection_status``
   lookup of the targets (100 a call). New targets are checked from our whole followers list when it is
   short enough to cost less than their lookup. Targets that follow us and are not yet at the circle
-  are looked up each run to see unfollows.
+  are looked up every ``freshness_days`` to see unfollows, and in the run that reads their answer.
 
 Order matters: our own posts are read first, so that a target's reply to a question we asked in the
 same window is recognised as such. Every cursor moves only after what it covers is stored, so a crash
@@ -28,21 +30,25 @@ its reset time is kept, so the next run neither waits nor knocks before the rese
 from __future__ import annotations
 
 import math
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from rapport.domain.classify import Family, Me, classify
+from rapport.domain.engine import replay
 from rapport.domain.model import Interaction, InteractionKind, Post, Stage, Target
 from rapport.domain.money import OWNED_PRICE, USD, Spend, read_price
 from rapport.domain.policy import Policy
 from rapport.domain.x import (
     SEARCH_DAYS,
     Timeline,
+    XNotAuthorized,
     XRateLimited,
     XUnavailable,
     candidate_filter,
+    is_candidate,
     search_batches,
 )
 from rapport.usecases.ports import DaySpend, Stores, XSource
@@ -59,6 +65,8 @@ SEARCHES_PER_RUN = 50
 SEARCH_LAG = timedelta(minutes=1)
 # Search reaches 7 days back; a target last searched longer ago than this is read from their timeline.
 SEARCH_REACH = timedelta(days=SEARCH_DAYS) - timedelta(hours=6)
+# A target X refuses to show us (protected, and we do not follow them) is tried again this often.
+REFUSED_RETRY = timedelta(days=7)
 BUDGET_WARNING = 0.8  # share of the monthly budget from which the lowest-value reads wait
 
 # What reading a target's timeline is worth now: questions to answer and posts to retweet first.
@@ -127,6 +135,9 @@ class _Run:
     limited: dict[str, str]  # endpoint -> reset time (ISO) of a 429 not yet reset
     state: dict[str, Any]  # the collector's stored state, read once per run
     moved: dict[str, str] = field(default_factory=dict)  # cursors to store: their posts are stored
+    retweeted: set[str] = field(default_factory=set)  # targets we retweeted since the last run
+    answered: set[str] = field(default_factory=set)  # targets who answered our question since then
+    refused: set[str] = field(default_factory=set)  # sources whose posts X would not show us this run
     _known: dict[tuple[str, Family], set[str]] = field(default_factory=dict)
 
     def known(self, target_id: str, family: Family) -> set[str]:
@@ -147,6 +158,10 @@ class _Run:
                 if self.stores.evidence.add_interaction(interaction):
                     self.report.stored += 1
                     self.report.targets_with_news.add(interaction.target_id)
+                    if interaction.kind is InteractionKind.OUR_RETWEET:
+                        self.retweeted.add(interaction.target_id)
+                    elif interaction.kind is InteractionKind.REPLY_TO_QUESTION:
+                        self.answered.add(interaction.target_id)
 
     def _remember(self, interaction: Interaction) -> None:
         if interaction.kind is InteractionKind.OUR_QUESTION:
@@ -178,6 +193,10 @@ class _Run:
             self.report.deferred.append(f"{source}: {exc}")
             return False
         except XUnavailable as exc:
+            self.report.deferred.append(f"{source}: {exc}")
+            return False
+        except XNotAuthorized as exc:
+            self.refused.add(source)
             self.report.deferred.append(f"{source}: {exc}")
             return False
         self.store(timeline.posts)
@@ -265,7 +284,23 @@ def search_narrowed(policy: Policy) -> str:
 
 
 def _searchable(run: _Run, target: Target) -> bool:
-    return search_wanted(run.policy) and target.stage not in CIRCLE_STAGES and not target.protected
+    protected = target.protected or target.id in (run.state.get("protected") or [])
+    return search_wanted(run.policy) and target.stage not in CIRCLE_STAGES and not protected
+
+
+def check_every(policy: Policy) -> timedelta:
+    """How often a searched target is read from their timeline instead, to see whether search still
+    finds their posts (it stops when they turn protected): within a post's freshness, so a question
+    they post after turning protected is still found while it can be suggested."""
+    return timedelta(days=policy.freshness_days)
+
+
+def _first_check(run: _Run, target_id: str) -> str:
+    """When a target joining search counts as last checked: up to half a period earlier, spread by their
+    id, so the checks of many targets who joined together do not all fall on one run (the first comes
+    half a period to a period after they join)."""
+    half = int(check_every(run.policy).total_seconds() // 120)
+    return (run.at - timedelta(minutes=zlib.crc32(target_id.encode()) % max(1, half))).isoformat()
 
 
 def _snoozed(run: _Run) -> set[str]:
@@ -274,17 +309,42 @@ def _snoozed(run: _Run) -> set[str]:
     return {tid for tid, end in until.items() if datetime.fromisoformat(end) > run.at}
 
 
+def rest_in_this_run(run: _Run) -> dict[str, datetime]:
+    """Targets gone to rest since the last run, and from when: those our posts just read may have made
+    unresponsive (the engine's own rule on the evidence stored so far, as evaluate will apply it), and
+    those you paused since (their stage says so; their rest began with the pause)."""
+    known = set(run.state.get("resting") or [])
+    paused = {t.id for t in run.targets.values() if t.stage in RESTING_STAGES and t.id not in known}
+    gone: dict[str, datetime] = {}
+    for target_id in sorted(retweeted_to_rest(run) | paused):
+        progress = replay(run.stores.evidence.interactions(target_id), run.policy, until=run.at)
+        if progress.stage in RESTING_STAGES and progress.since is not None:
+            gone[target_id] = progress.since
+    return gone
+
+
+def retweeted_to_rest(run: _Run) -> set[str]:
+    """Targets a retweet of ours read this run may have made unresponsive: only a new retweet does it,
+    at the retweet step (``rapport bench --levers`` turns this off)."""
+    return {t for t in run.retweeted if t in run.targets and run.targets[t].stage is Stage.RETWEET}
+
+
 def _timelines(run: _Run, budget_used: float) -> None:
     """Targets' new posts, in a rotation that a rate limit or a large target list resumes next run."""
     wanted: list[Target] = []
     resting = set(run.state.get("resting") or [])
     now_resting = {t.id for t in run.targets.values() if t.stage in RESTING_STAGES} | _snoozed(run)
+    # Gone to rest since the last run: read up to that moment only (their posts mattered until then).
+    gone = rest_in_this_run(run)
     # Targets the last run could not reach: one who has gone to rest since is read once more, from
     # its cursor, so what they posted while their posts still mattered is not lost.
     behind = set(run.state.get("behind") or [])
+    refused: dict[str, str] = dict(run.state.get("refused") or {})  # target -> when X refused (ISO)
     for target in sorted(run.targets.values(), key=lambda t: t.id):
-        if target.id in now_resting and target.id not in behind:
+        if target.id in now_resting and target.id not in behind and target.id not in gone:
             continue
+        if target.id in refused and run.at - datetime.fromisoformat(refused[target.id]) < REFUSED_RETRY:
+            continue  # X refused their posts: no knocking every run, a try a week
         value = READ_VALUE[target.stage]
         if budget_used >= 1 or (budget_used >= BUDGET_WARNING and value <= 1):
             run.report.deferred_for_budget += 1
@@ -292,8 +352,19 @@ def _timelines(run: _Run, budget_used: float) -> None:
             continue
         wanted.append(target)
     marks: dict[str, str] = dict(run.state.get("searched") or {})  # target -> searched from (ISO)
-    by_search, left_search = _split_for_search(run, wanted, marks, resting - behind)
-    _search(run, by_search, marks)
+    # Searched target -> when last seen public: their timeline read, or a post of theirs search found.
+    checked: dict[str, str] = dict(run.state.get("checked") or {})
+    by_search, left_search = _split_for_search(run, wanted, marks, resting - behind, gone)
+    checks = _checks_due(run, by_search, checked)
+    by_search = {tid: since for tid, since in by_search.items() if tid not in checks}
+    protected = set(run.state.get("protected") or [])
+    # With the search narrowed to candidates, a post it leaves out is not a post it missed.
+    only = search_narrowed(run.policy)
+
+    def seen_by_search(post: Post) -> bool:
+        return not only or is_candidate(post)
+
+    _search(run, by_search, marks, checked)
     wanted = [t for t in wanted if t.id not in by_search]
     after = str(run.state.get("rotation") or "")
     order = [t for t in wanted if t.id > after] + [t for t in wanted if t.id <= after]
@@ -320,11 +391,27 @@ def _timelines(run: _Run, budget_used: float) -> None:
             # A first read (or a comeback) goes back only as far as a post can still be acted on:
             # older posts of theirs would be paid for at $0.005 and never suggested.
             start = run.at - timedelta(days=min(run.policy.first_read_days, run.policy.freshness_days))
-            if tid in left_search and not back:  # their cursor stopped when search took over
-                return run.x.posts_of(tid, None, left_search[tid], owned=False, exclude=ex)
-            return run.x.posts_of(tid, None if back else since, start, owned=False, exclude=ex)
+            end = gone.get(tid)
+            if tid in checks:  # from the newest post search brought: what it missed, and what is new
+                start = datetime.fromisoformat(checked.get(tid) or marks[tid])
+            elif tid in left_search and not back:  # their cursor stopped when search took over
+                start, since = left_search[tid], None
+            elif back:
+                since = None
+            if end is not None and since is None and end <= start:
+                return Timeline([], None)  # at rest since before this read would start: nothing to read
+            timeline = run.x.posts_of(tid, since, start, owned=False, exclude=ex, end_time=end)
+            missed = [p for p in timeline.posts if p.created_at < checks.get(tid, p.created_at)]
+            if any(seen_by_search(p) for p in missed):
+                protected.add(tid)  # posts search should have found: it no longer sees theirs
+            return timeline
 
         if not run.read(source, TIMELINES, fetch):
+            if source in run.refused:  # protected, and we may not see their posts
+                refused[target.id] = run.at.isoformat()
+                protected.add(target.id)
+                marks.pop(target.id, None)
+                continue
             if run.blocked(TIMELINES):
                 rest = len(order) - index - 1
                 if rest:
@@ -334,16 +421,19 @@ def _timelines(run: _Run, budget_used: float) -> None:
         run.report.timelines_read += 1
         last_read = target.id
         read.add(target.id)
-        if target.id not in now_resting:
+        refused.pop(target.id, None)
+        if target.id not in now_resting and target.id not in gone:
             resting.discard(target.id)
-        if _searchable(run, target):  # read up to now: search takes over from here
-            marks[target.id] = (run.at - SEARCH_LAG).isoformat()
+        if _searchable(run, target) and target.id not in gone and target.id not in protected:
+            marks[target.id] = (run.at - SEARCH_LAG).isoformat()  # read up to now: search takes over
+            checked[target.id] = run.at.isoformat() if target.id in checks else _first_check(run, target.id)
         else:
             marks.pop(target.id, None)
-    _keep_resting(run, resting | now_resting)
-    marks = {tid: mark for tid, mark in marks.items() if tid in run.targets}
-    if marks != (run.state.get("searched") or {}):
-        run.stores.collector.set_collect_state("searched", marks, run.at)
+    _keep_resting(run, resting | now_resting | set(gone))
+    _keep(run, "searched", {tid: mark for tid, mark in marks.items() if tid in run.targets})
+    _keep(run, "checked", {tid: at for tid, at in checked.items() if tid in marks})
+    _keep(run, "refused", {tid: at for tid, at in refused.items() if tid in run.targets})
+    _keep(run, "protected", sorted(protected & set(run.targets)))
     unreached = {t.id for t in order} - read
     if unreached != behind:
         run.stores.collector.set_collect_state("behind", sorted(unreached), run.at)
@@ -353,7 +443,11 @@ def _timelines(run: _Run, budget_used: float) -> None:
 
 
 def _split_for_search(
-    run: _Run, wanted: list[Target], marks: dict[str, str], coming_back: set[str]
+    run: _Run,
+    wanted: list[Target],
+    marks: dict[str, str],
+    coming_back: set[str],
+    gone: dict[str, datetime],
 ) -> tuple[dict[str, datetime], dict[str, datetime]]:
     """Who is read by search (from when), and who searched before goes back to their timeline (from
     when). A target joins the search only after a timeline read, so their history is never searched."""
@@ -365,14 +459,31 @@ def _split_for_search(
         if mark is None or target.id in coming_back:
             continue
         since = datetime.fromisoformat(mark)
-        if _searchable(run, target) and run.at - since < SEARCH_REACH:
+        if _searchable(run, target) and run.at - since < SEARCH_REACH and target.id not in gone:
             by_search[target.id] = since
         else:
             left[target.id] = max(since, oldest)
     return by_search, left
 
 
-def _search(run: _Run, by_search: dict[str, datetime], marks: dict[str, str]) -> None:
+def _checks_due(run: _Run, by_search: dict[str, datetime], checked: dict[str, str]) -> dict[str, datetime]:
+    """Searched targets due a read from their timeline (``check_every``), with their search point. A
+    searched target without a date yet (searched before these checks existed) gets one now."""
+    for tid in by_search:
+        checked.setdefault(tid, _first_check(run, tid))
+    due = run.at - check_every(run.policy)
+    return {tid: since for tid, since in by_search.items() if datetime.fromisoformat(checked[tid]) <= due}
+
+
+def _keep(run: _Run, key: str, value: Any) -> None:
+    """Store a piece of the collector's state when this run changed it."""
+    if value != (run.state.get(key) or type(value)()):
+        run.stores.collector.set_collect_state(key, value, run.at)
+
+
+def _search(
+    run: _Run, by_search: dict[str, datetime], marks: dict[str, str], checked: dict[str, str]
+) -> None:
     """Targets' new posts, some twenty targets a request; those searched from the same time together.
     A target's mark moves only when their search was read to its end; the others wait, oldest first."""
     groups: dict[datetime, list[str]] = {}
@@ -404,8 +515,20 @@ def _search(run: _Run, by_search: dict[str, datetime], marks: dict[str, str]) ->
         run.report.searches += 1
         if found.complete:
             marks.update(dict.fromkeys(batch, (run.at - SEARCH_LAG).isoformat()))
+            _newest_of_each(run, found.posts, checked)
         else:
             run.report.deferred.append(f"new posts of {len(batch)} targets: more than one run's pages")
+
+
+def _newest_of_each(run: _Run, posts: list[Post], checked: dict[str, str]) -> None:
+    """Each author's cursor moves to the newest post search brought (posts are oldest first), so a
+    timeline read from it (``check_every``) returns only what search did not; and search finding a post
+    of theirs shows they were public then, so their check waits (busy targets are never checked)."""
+    for post in posts:
+        run.moved[target_source(post.author_id)] = run.cursors[target_source(post.author_id)] = post.id
+        seen = checked.get(post.author_id)
+        if seen is None or datetime.fromisoformat(seen) < post.created_at:
+            checked[post.author_id] = post.created_at.isoformat()
 
 
 def _keep_resting(run: _Run, resting: set[str]) -> None:
@@ -423,7 +546,7 @@ def _follow_backs(run: _Run, budget_used: float) -> None:
     checked = set(run.state.get("follow_checks") or [])
     head: set[str] | None = set(state["head"]) if "head" in state else None
     expected_new = float(state.get("new_per_read", 0.0))
-    following = {t.id for t in run.targets.values() if t.follows_us and t.stage in UNFOLLOW_MATTERS}
+    following = _unfollows_due(run)
     waiting = {t.id for t in run.targets.values() if not t.follows_us and t.id in checked}
 
     # The figures: our followers list bills each follower it returns at the owned price; a lookup
@@ -457,8 +580,41 @@ def _follow_backs(run: _Run, budget_used: float) -> None:
         run.report.deferred_for_budget += len(lookup)
         run.report.deferred.append(f"follow lookups of {len(lookup)} targets: deferred for the X budget")
         return
-    if lookup and _lookup(run, sorted(lookup)) and not lookup <= checked:
-        run.stores.collector.set_collect_state("follow_checks", sorted(checked | lookup), run.at)
+    if lookup and _lookup(run, sorted(lookup)):
+        if not lookup <= checked:
+            run.stores.collector.set_collect_state("follow_checks", sorted(checked | lookup), run.at)
+        _keep(run, "unfollow_checks", _unfollows_checked(run, lookup))
+
+
+def unfollow_every(policy: Policy) -> timedelta:
+    """How often a target who follows us, before the circle, is looked up to see an unfollow: within a
+    post's freshness, as what they are suggested changes with it (``rapport bench --levers``)."""
+    return timedelta(days=policy.freshness_days)
+
+
+def _unfollows_due(run: _Run) -> set[str]:
+    """Targets that follow us whose unfollow would change the method, due a lookup: every
+    ``unfollow_every``, and in the run that reads their answer to our question (step 3 is decided)."""
+    last: dict[str, str] = run.state.get("unfollow_checks") or {}
+    every = unfollow_every(run.policy)
+    return {
+        t.id
+        for t in run.targets.values()
+        if t.follows_us
+        and t.stage in UNFOLLOW_MATTERS
+        and (t.id in run.answered or t.id not in last or run.at - datetime.fromisoformat(last[t.id]) >= every)
+    }
+
+
+def _unfollows_checked(run: _Run, looked_up: set[str]) -> dict[str, str]:
+    """When each target that follows us was last looked up (only those an unfollow matters for)."""
+    last: dict[str, str] = dict(run.state.get("unfollow_checks") or {})
+    last.update(dict.fromkeys(looked_up, run.at.isoformat()))
+    return {
+        tid: at
+        for tid, at in last.items()
+        if tid in run.targets and run.targets[tid].follows_us and run.targets[tid].stage in UNFOLLOW_MATTERS
+    }
 
 
 def _whole_list(run: _Run, unchecked: set[str], state: dict[str, Any]) -> bool:

@@ -283,7 +283,11 @@ class XSource(Protocol):
         *,
         owned: bool,
         exclude: list[str] | None = None,
-    ) -> Timeline: ...
+        end_time: datetime | None = None,
+    ) -> Timeline:
+        """A user's posts after ``since_id`` (else from ``start_time``), before ``end_time`` if given."""
+        ...
+
     def search_posts(self, user_ids: list[str], start_time: datetime, *, only: str = "") -> Timeline:
         """These authors' own posts (no retweets, no replies) since ``start_time``, at most 7 days ago,
         in one recent search (``domain.x.search_query``); protected accounts' posts never show. ``only``
