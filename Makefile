@@ -7,12 +7,21 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 SOURCES := layers/shared/rapport infra/rapport_local functions tests
 
-.PHONY: demo bench crash-sweep bench-coldstart admin-openapi fuzz test lint typecheck unit install clean chromium doc-shots
+.PHONY: demo bench crash-sweep bench-coldstart admin-openapi fuzz test static-checks lint typecheck unit install clean chromium doc-shots
 
-$(INSTALLED): pyproject.toml
+# Packages are installed by uv (from PyPI, into .venv first): on a fresh clone it installs the three
+# environments in a fifth of pip's time (docs/operations.md, "Test suite"). pip stays in every venv.
+UV_VERSION ?= 0.13.9
+UV := $(BIN)/uv
+# uv's cache and the venvs may sit on different file systems: copy, without a warning per install.
+export UV_LINK_MODE := copy
+
+$(UV):
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
+
+$(INSTALLED): pyproject.toml | $(UV)
+	$(UV) pip install --quiet --python $(BIN)/python -e '.[dev]'
 	@touch $@
 
 install: $(INSTALLED)
@@ -53,18 +62,17 @@ typecheck: $(INSTALLED)
 unit: $(INSTALLED)
 	$(BIN)/pytest tests/unit -q
 
-# pytest's exit code 5 (no test collected) is not a failure of the code under test.
-# The template is checked by sam validate --lint, cfn-lint and checkov here; `sam build` and the
-# offline transform run inside pytest (tests/integration/test_sam_build.py, tests/unit/test_template.py).
-# Two phases, cheapest first: the unit tests (no network) in seconds, then everything that talks to
-# moto and the X simulator on loopback, spread over two workers (each with its own local AWS).
-PYTEST_RUN = status=$$?; if [ $$status -eq 5 ]; then echo "no tests collected"; status=0; fi; [ $$status -eq 0 ]
-test: lint typecheck validate-template cfn-lint checkov chromium
-	@echo "== test phase 1/2: unit (no network) =="
-	$(BIN)/pytest tests/unit --cov --cov-report= -q; $(PYTEST_RUN)
-	@echo "== test phase 2/2: contract, integration, e2e (moto server and X simulator on loopback, 2 workers) =="
-	$(BIN)/pytest tests/contract tests/integration tests/e2e -n 2 --dist loadfile --cov --cov-append \
-	  --cov-report=term:skip-covered -q; $(PYTEST_RUN)
+# The phases are in infra/test_phases.sh: the unit tests (no network) in the foreground, the static
+# checks and the end-to-end demos beside them, then everything that talks to moto and the X simulator
+# on loopback, spread over two workers (each with its own local AWS). pytest's exit code 5 (no test
+# collected) is not a failure of the code under test. The template is checked by cfn-lint inside the
+# unit phase (tests/unit/test_template.py) and by checkov here; `sam build` runs in phase 2
+# (tests/integration/test_sam_build.py). docs/operations.md, "Test suite".
+test: $(INSTALLED) $(SAM_BIN) $(CHECKOV_BIN) chromium
+	@BIN=$(BIN) MAKE="$(MAKE)" bash infra/test_phases.sh
+
+# What `make test` runs beside its unit phase (with -k: every check runs, each failure is shown).
+static-checks: lint typecheck checkov
 
 # The digest's browser tests render it in Debian's chromium; install it when missing (CI runs as root).
 chromium:

@@ -15,10 +15,12 @@ SAM_OFFLINE_ENV := AWS_DEFAULT_REGION=us-east-1 AWS_REGION=us-east-1 \
 	SAM_CLI_TELEMETRY=0
 
 # Depends on this file so that bumping SAM_CLI_VERSION reinstalls.
-$(SAM_BIN): infra/tools.mk
-	python3 -m venv $(TOOLS_VENV)
-	$(TOOLS_VENV)/bin/python -m pip install --quiet --upgrade pip
-	$(TOOLS_VENV)/bin/python -m pip install --quiet "aws-sam-cli==$(SAM_CLI_VERSION)"
+# Installed by uv, as .venv is (the top-level Makefile's $(UV)); --seed keeps pip in the venv, which
+# `sam build` runs for the dependencies layer (layers/dependencies/Makefile).
+UV ?= .venv/bin/uv
+$(SAM_BIN): infra/tools.mk | $(UV)
+	$(UV) venv --quiet --seed --allow-existing --python python3 $(TOOLS_VENV)
+	$(UV) pip install --quiet --python $(TOOLS_VENV)/bin/python "aws-sam-cli==$(SAM_CLI_VERSION)"
 	@touch $@
 
 # checkov pins its own boto3, cloudformation and networkx versions, which neither the project nor the SAM
@@ -29,10 +31,9 @@ CHECKOV_BIN := $(CHECKOV_VENV)/bin/checkov
 # Offline: no Prisma Cloud guideline download, no check-list or module download.
 CHECKOV_OFFLINE_ENV := BC_SKIP_MAPPING=TRUE CHECKOV_SKIP_SCA_PACKAGE_SCAN=TRUE
 
-$(CHECKOV_BIN): infra/tools.mk
-	python3 -m venv $(CHECKOV_VENV)
-	$(CHECKOV_VENV)/bin/python -m pip install --quiet --upgrade pip
-	$(CHECKOV_VENV)/bin/python -m pip install --quiet "checkov==$(CHECKOV_VERSION)"
+$(CHECKOV_BIN): infra/tools.mk | $(UV)
+	$(UV) venv --quiet --seed --allow-existing --python python3 $(CHECKOV_VENV)
+	$(UV) pip install --quiet --python $(CHECKOV_VENV)/bin/python "checkov==$(CHECKOV_VERSION)"
 	@touch $@
 
 .PHONY: tools validate-template cfn-lint checkov sam-build template-checks

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 import yaml
 
+from rapport_local import stack_commands
 from rapport_local.cli import main
 from rapport_local.demo import default_scenario
 from tests.integration.local_stack import RunningStack, running_local_stack
@@ -22,7 +23,10 @@ pytestmark = pytest.mark.integration
 # sharing the stack do not depend on one another's order.
 EXTRA_USERS = ("add_a", "add_b", "add_c", "edit_e", "gone_g", "csv_1", "csv_2", "csv_3", "rt_1", "rt_2")
 FOLLOWED = ("fol_1", "fol_2", "fol_3", "fol_t")  # people the person follows on X
-BULK = tuple(f"bulk_{n:03}" for n in range(205))  # a list longer than one part of an import
+# A list longer than one part of an import: parts of PART rows here (the command sends 200), so the
+# import is three parts without 200 people to look up and write.
+PART = 5
+BULK = tuple(f"bulk_{n:03}" for n in range(2 * PART + 2))
 
 
 @pytest.fixture(scope="module")
@@ -348,9 +352,14 @@ def test_the_people_you_follow_are_offered_and_those_picked_imported(
 
 
 def test_a_long_import_is_checked_whole_then_sent_in_parts_with_a_progress_bar(
-    in_stack_dir: RunningStack, capsys: pytest.CaptureFixture[str], tmp_path: Path
+    in_stack_dir: RunningStack,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    # Given a CSV of 205 people X knows, and the same with one person X does not know at the end
+    # Given parts of PART rows, a CSV of more than two parts of people X knows, and the same with one
+    # person X does not know at the end
+    monkeypatch.setattr(stack_commands, "CHUNK_ROWS", PART)
     good = tmp_path / "many.csv"
     good.write_text("username,topics\n" + "".join(f"{name},bulk\n" for name in BULK))
     bad = tmp_path / "many_bad.csv"
@@ -363,14 +372,14 @@ def test_a_long_import_is_checked_whole_then_sent_in_parts_with_a_progress_bar(
     assert "nobody_zz" in err
     assert listed(capsys) == before
 
-    # When the good one is imported, all 205 are added, in parts, the bar showing every row done
+    # When the good one is imported, all are added, in parts, the bar showing every row done
     code, out, err = rapport(capsys, "targets", "import", str(good))
     assert code == 0
-    assert "added 205:" in out
-    assert "205/205" in err
+    assert f"added {len(BULK)}:" in out
+    assert f"{len(BULK)}/{len(BULK)}" in err
     stored = listed(capsys)
     assert set(BULK) <= set(stored)
-    assert stored["bulk_204"]["topics"] == ["bulk"]
+    assert stored[BULK[-1]]["topics"] == ["bulk"]
 
 
 def test_the_link_library_is_listed_added_to_and_removed_from_and_a_bad_link_changes_nothing(

@@ -764,7 +764,7 @@ def test_checkov_skips_are_each_justified(templates: Templates) -> None:
 # ------------------------------------------------------------------ cfn-lint
 
 
-def _cfn_lint_errors(path: Path) -> list[str]:
+def _cfn_lint_matches(path: Path, levels: frozenset[str] = frozenset({"Error"})) -> list[str]:
     beside_python = Path(sys.executable).parent / "cfn-lint"
     executable = str(beside_python) if beside_python.exists() else shutil.which("cfn-lint")
     assert executable, "cfn-lint is not installed in this environment"
@@ -781,12 +781,14 @@ def _cfn_lint_errors(path: Path) -> list[str]:
     return [
         f"{m['Rule']['Id']} {'/'.join(map(str, m['Location']['Path']))}: {m['Message']}"
         for m in matches
-        if m["Level"] == "Error"
+        if m["Level"] in levels
     ]
 
 
-def test_cfn_lint_finds_no_error_in_the_template() -> None:
-    assert _cfn_lint_errors(TEMPLATE) == []
+def test_cfn_lint_finds_no_error_or_warning_in_the_template() -> None:
+    # The template as written is held to what `sam validate --lint` asked (cfn-lint's errors and
+    # warnings): this is the one place it is linted (docs/decisions.md, 260).
+    assert _cfn_lint_matches(TEMPLATE, frozenset({"Error", "Warning"})) == []
 
 
 def test_cfn_lint_finds_no_error_in_the_expanded_template(templates: Templates, tmp_path: Path) -> None:
@@ -795,4 +797,4 @@ def test_cfn_lint_finds_no_error_in_the_expanded_template(templates: Templates, 
     expanded = tmp_path / "expanded.json"
     expanded.write_text(json.dumps(templates.cfn), encoding="utf-8")
 
-    assert _cfn_lint_errors(expanded) == []
+    assert _cfn_lint_matches(expanded) == []
