@@ -3,7 +3,7 @@
 #
 # Two cores, kept busy: the unit tests run in the foreground, cheapest first, while the static checks
 # and then the end-to-end demos run beside them; then the contract and integration tests on two
-# workers. The demos run without coverage (decision 262); what runs beside is printed when it ends.
+# workers. The demos run without coverage (decision 99); what runs beside is printed when it ends.
 # pytest's exit code 5 (no test collected) is not a failure of the code under test.
 set -uo pipefail
 
