@@ -25,6 +25,10 @@ $(INSTALLED): pyproject.toml | $(UV)
 	@touch $@
 
 install: $(INSTALLED)
+.DEFAULT_GOAL := install
+
+# Before any rule names $(SAM_BIN) or $(CHECKOV_BIN): make expands a rule's prerequisites as it reads it.
+include infra/tools.mk
 
 demo: $(INSTALLED)
 	$(BIN)/rapport demo $(if $(SCENARIO),--scenario $(SCENARIO)) $(if $(OUT),--out $(OUT))
@@ -69,7 +73,7 @@ unit: $(INSTALLED)
 # unit phase (tests/unit/test_template.py) and by checkov here; `sam build` runs in phase 2
 # (tests/integration/test_sam_build.py). docs/operations.md, "Test suite".
 test: $(INSTALLED) $(SAM_BIN) $(CHECKOV_BIN) chromium
-	@BIN=$(BIN) MAKE="$(MAKE)" bash infra/test_phases.sh
+	@BIN=$(BIN) bash infra/test_phases.sh
 
 # What `make test` runs beside its unit phase (with -k: every check runs, each failure is shown).
 static-checks: lint typecheck checkov
@@ -86,5 +90,3 @@ doc-shots: $(INSTALLED) chromium
 
 clean:
 	rm -rf $(VENV) .venv-tools .aws-sam .mypy_cache .pytest_cache .ruff_cache out
-
-include infra/tools.mk
