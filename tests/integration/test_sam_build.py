@@ -8,7 +8,9 @@ assertions are on the artifacts `sam deploy` would upload.
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
@@ -87,7 +89,7 @@ def test_the_dependencies_layer_holds_arm64_wheels_for_python313_and_no_boto(bui
         assert list(site.glob(f"{provided}-*.dist-info")) == [], provided
 
 
-def test_the_shared_layer_is_the_rapport_package_without_bytecode(build: Path) -> None:
+def test_without_python313_the_shared_layer_is_the_rapport_package_as_source(build: Path) -> None:
     package = build / "SharedLayer" / "python" / "rapport"
 
     modules = ("domain/engine.py", "domain/detectors/questions.py", "email/render.py", "runtime/services.py")
@@ -112,3 +114,60 @@ def test_the_build_has_nothing_to_warn_about_for_the_functions(build: Path) -> N
 
     assert "Building codeuri" in log
     assert "requirements.txt file not found" not in log
+
+
+def _python313() -> str | None:
+    """A Python 3.13 on this machine (on PATH, or one of pyenv's), as a build host may have one."""
+    pyenv = Path.home().glob(".pyenv/versions/3.13*/bin/python3.13")
+    candidates = [shutil.which("python3.13"), *map(str, pyenv)]
+    for candidate in filter(None, candidates):
+        probe = [candidate, "-c", "import sys; sys.exit(sys.version_info[:2] != (3, 13))"]
+        if subprocess.run(probe, capture_output=True, check=False).returncode == 0:
+            return candidate
+    return None
+
+
+def _make_layer(layer: str, out: Path, python: str) -> subprocess.CompletedProcess[str]:
+    target = f"build-{layer.capitalize()}Layer"
+    command = ["make", "-s", "-C", str(ROOT / "layers" / layer), target, f"ARTIFACTS_DIR={out}"]
+    return subprocess.run(
+        [*command, f"BYTECODE_PYTHON={python}"], capture_output=True, text=True, timeout=600, check=False
+    )
+
+
+def test_with_python313_both_layers_ship_the_bytecode_lambda_loads(tmp_path: Path) -> None:
+    # Given a build host with the runtime's Python
+    python = _python313()
+    if python is None:
+        pytest.skip("no Python 3.13 on this machine")
+    for layer in ("shared", "dependencies"):
+        # When the layer is built
+        out = tmp_path / layer
+        result = _make_layer(layer, out, python)
+        assert result.returncode == 0, result.stderr
+        # Then every module has its 3.13 bytecode beside it, named for the path Lambda mounts it at
+        site = out / "python"
+        sources = [p for p in site.rglob("*.py") if "__pycache__" not in p.parts]
+        compiled = {p: p.parent / "__pycache__" / f"{p.stem}.cpython-313.pyc" for p in sources}
+        missing = [p for p, pyc in compiled.items() if not pyc.exists()]
+        assert sources and not missing, missing[:5]
+    # And Python 3.13 imports Rapport from that bytecode without compiling (Lambda cannot write it)
+    env = {**os.environ, "PYTHONPATH": str(tmp_path / "shared" / "python"), "PYTHONDONTWRITEBYTECODE": "1"}
+    probe = [python, "-v", "-c", "import rapport.domain.model"]
+    loaded = subprocess.run(probe, env=env, capture_output=True, text=True, check=True, cwd=tmp_path).stderr
+    assert "model.cpython-313.pyc matches" in loaded
+    # And a traceback names the file where Lambda has it, not the build host's folder
+    pyc = tmp_path / "shared" / "python" / "rapport" / "domain" / "__pycache__" / "model.cpython-313.pyc"
+    read = "import marshal, sys; print(marshal.loads(open(sys.argv[1], 'rb').read()[16:]).co_filename)"
+    named = subprocess.run([python, "-c", read, str(pyc)], capture_output=True, text=True, check=True).stdout
+    assert named.strip() == "/opt/python/rapport/domain/model.py"
+
+
+def test_a_bytecode_python_that_is_not_313_is_refused_with_a_clear_message(tmp_path: Path) -> None:
+    # Given a build told to compile with the wrong Python
+    if sys.version_info[:2] == (3, 13):
+        pytest.skip("this interpreter is the runtime's own version")
+    # When the shared layer is built / Then it stops and says why
+    result = _make_layer("shared", tmp_path / "shared", sys.executable)
+    assert result.returncode != 0
+    assert "is not a Python 3.13" in result.stderr
