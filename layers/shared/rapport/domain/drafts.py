@@ -262,6 +262,13 @@ def _fill(post_id: str, forms: Sequence[str], fallback: str, **values: str) -> s
     return fallback
 
 
+def _fill_about(post_id: str, forms: Sequence[str], plain: Sequence[str], subject: str | None) -> str:
+    """A form naming ``subject``, else a ``plain`` form; the first plain one if none fit."""
+    if subject:
+        return _fill(post_id, forms, plain[0], subject=subject)
+    return _fill(post_id, plain, plain[0])
+
+
 ANSWER_WITH_LINK = (
     "This helped me with {subject}: {title} {url}",
     "For {subject}, this is the best write-up I know: {title} {url}",
@@ -330,31 +337,21 @@ def answer_draft(post_id: str, subject: str | None, fit: ResourceFit | None) -> 
         if subject:
             return _fill(post_id, ANSWER_WITH_LINK, fallback, subject=subject, **values)
         return _fill(post_id, ANSWER_WITH_LINK_NO_SUBJECT, fallback, **values)
-    if subject:
-        return _fill(post_id, ANSWER_IN_OWN_WORDS, ANSWER_IN_OWN_WORDS_NO_SUBJECT[0], subject=subject)
-    return _fill(post_id, ANSWER_IN_OWN_WORDS_NO_SUBJECT, ANSWER_IN_OWN_WORDS_NO_SUBJECT[0])
+    return _fill_about(post_id, ANSWER_IN_OWN_WORDS, ANSWER_IN_OWN_WORDS_NO_SUBJECT, subject)
 
 
 def ask_draft(post_id: str, subject: str | None) -> str:
     """The step-3 question, on what their post is about."""
-    if subject:
-        return _fill(post_id, ASK, ASK_NO_SUBJECT[0], subject=subject)
-    return _fill(post_id, ASK_NO_SUBJECT, ASK_NO_SUBJECT[0])
+    return _fill_about(post_id, ASK, ASK_NO_SUBJECT, subject)
 
 
 def reply_draft(post_id: str, subject: str | None, *, to_our_question: bool) -> str:
     """A reply to someone who spoke to us first: a thanks for an answer, or for a mention."""
     if to_our_question:
-        forms, plain = REPLY_TO_ANSWER, REPLY_TO_ANSWER_NO_SUBJECT
-    else:
-        forms, plain = REPLY_TO_MENTION, REPLY_TO_MENTION_NO_SUBJECT
-    if subject:
-        return _fill(post_id, forms, plain[0], subject=subject)
-    return _fill(post_id, plain, plain[0])
+        return _fill_about(post_id, REPLY_TO_ANSWER, REPLY_TO_ANSWER_NO_SUBJECT, subject)
+    return _fill_about(post_id, REPLY_TO_MENTION, REPLY_TO_MENTION_NO_SUBJECT, subject)
 
 
 def circle_reply_draft(post_id: str, subject: str | None) -> str:
     """A reply to a post of someone in a target's circle: a short, genuine acknowledgement."""
-    if subject:
-        return _fill(post_id, CIRCLE_REPLY, CIRCLE_REPLY_NO_SUBJECT[0], subject=subject)
-    return _fill(post_id, CIRCLE_REPLY_NO_SUBJECT, CIRCLE_REPLY_NO_SUBJECT[0])
+    return _fill_about(post_id, CIRCLE_REPLY, CIRCLE_REPLY_NO_SUBJECT, subject)
