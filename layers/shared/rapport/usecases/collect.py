@@ -547,6 +547,13 @@ def _follow_backs(run: _Run, budget_used: float) -> None:
     head: set[str] | None = set(state["head"]) if "head" in state else None
     expected_new = float(state.get("new_per_read", 0.0))
     following = _unfollows_due(run)
+
+    unchecked = {t for t in run.targets if t not in checked}
+    if unchecked and budget_used < 1 and _whole_list(run, unchecked, state):
+        checked |= unchecked  # the whole list said who of them follows us: no lookup needed
+        run.stores.collector.set_collect_state("follow_checks", sorted(checked), run.at)
+        run.state["followers"] = state
+        head = set(state["head"])
     waiting = {t.id for t in run.targets.values() if not t.follows_us and t.id in checked}
 
     # The figures: our followers list bills each follower it returns at the owned price; a lookup
@@ -555,17 +562,6 @@ def _follow_backs(run: _Run, budget_used: float) -> None:
     by_lookup = (read_price("users", owned=False) * len(waiting)).dollars
     use_followers = (head is not None and by_followers <= by_lookup) or budget_used >= 1
     run.report.follow_backs_by = "followers" if use_followers else "lookup"
-
-    unchecked = {t for t in run.targets if t not in checked}
-    if unchecked and budget_used < 1 and _whole_list(run, unchecked, state):
-        checked |= unchecked  # the whole list said who of them follows us: no lookup needed
-        run.stores.collector.set_collect_state("follow_checks", sorted(checked), run.at)
-        run.state["followers"] = state
-        head = set(state["head"])
-        waiting = {t.id for t in run.targets.values() if not t.follows_us}
-        by_lookup = (read_price("users", owned=False) * len(waiting)).dollars
-        use_followers = by_followers <= by_lookup
-        run.report.follow_backs_by = "followers" if use_followers else "lookup"
     lookup = {t for t in run.targets if t not in checked} | following
     if use_followers:
         complete = _read_followers(run, head, expected_new)
