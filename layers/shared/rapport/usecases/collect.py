@@ -358,12 +358,7 @@ def _timelines(run: _Run, budget_used: float) -> None:
     checks = _checks_due(run, by_search, checked)
     by_search = {tid: since for tid, since in by_search.items() if tid not in checks}
     protected = set(run.state.get("protected") or [])
-    # With the search narrowed to candidates, a post it leaves out is not a post it missed.
     only = search_narrowed(run.policy)
-
-    def seen_by_search(post: Post) -> bool:
-        return not only or is_candidate(post)
-
     _search(run, by_search, marks, checked)
     wanted = [t for t in wanted if t.id not in by_search]
     after = str(run.state.get("rotation") or "")
@@ -402,7 +397,8 @@ def _timelines(run: _Run, budget_used: float) -> None:
                 return Timeline([], None)  # at rest since before this read would start: nothing to read
             timeline = run.x.posts_of(tid, since, start, owned=False, exclude=ex, end_time=end)
             missed = [p for p in timeline.posts if p.created_at < checks.get(tid, p.created_at)]
-            if any(seen_by_search(p) for p in missed):
+            # With the search narrowed to candidates, a post it leaves out is not a post it missed.
+            if any(not only or is_candidate(p) for p in missed):
                 protected.add(tid)  # posts search should have found: it no longer sees theirs
             return timeline
 
