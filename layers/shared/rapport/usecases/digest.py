@@ -43,7 +43,7 @@ from rapport.domain.model import (
 )
 from rapport.domain.money import USD, Spend
 from rapport.domain.policy import Policy
-from rapport.usecases.ports import NotFoundError, Stores
+from rapport.usecases.ports import DaySpend, NotFoundError, Stores
 
 # The email (view model, HTML, MIME) is imported by the functions that build it: 23 of the digest's
 # 24 hourly runs stop at "not the digest hour" and need not load it at cold start.
@@ -608,7 +608,9 @@ def render_lookback_of(
     from rapport.usecases.lookback import build_lookback
 
     today = at.astimezone(UTC).date()
-    week = stores.spend.days(today - timedelta(days=6), today)
+    first_day = today - timedelta(days=6)
+    # One read for both the week's figure and the summary's month and yesterday.
+    days = stores.spend.days(min(first_day, _summary_start(today)), today)
     view = build_lookback(
         local_day=local_day,
         at=at,
@@ -617,8 +619,8 @@ def render_lookback_of(
         targets=world.targets,
         interactions=world.interactions,
         transitions=world.transitions,
-        spend_week=sum((d.spend for d in week.values()), Spend()).cost,
-        spend=_spend_with_forecast(stores, policy, at, world),
+        spend_week=sum((d.spend for day, d in days.items() if day >= first_day), Spend()).cost,
+        spend=_spend_with_forecast(stores, policy, at, world, days),
     )
     return render_lookback(view)
 
@@ -693,20 +695,32 @@ def build_view(
     )
 
 
-def _spend_with_forecast(stores: Stores, policy: Policy, at: datetime, world: _World) -> SpendSummary:
+def _spend_with_forecast(
+    stores: Stores, policy: Policy, at: datetime, world: _World, days: Mapping[date, DaySpend] | None = None
+) -> SpendSummary:
     """The spend summary, warning when the targets' posting rates will cost more than the budget."""
     warning = forecast_targets(world.targets, world.interactions, policy, at).warning()
-    return replace(spend_summary(stores, policy, at), budget_warning=warning)
+    return replace(spend_summary(stores, policy, at, days), budget_warning=warning)
 
 
-def spend_summary(stores: Stores, policy: Policy, at: datetime) -> SpendSummary:
-    """X API spend per UTC day, as collect records it: yesterday, this month so far, the budget."""
+def _summary_start(today: date) -> date:
+    return min(today.replace(day=1), today - timedelta(days=1))
+
+
+def spend_summary(
+    stores: Stores, policy: Policy, at: datetime, days: Mapping[date, DaySpend] | None = None
+) -> SpendSummary:
+    """X API spend per UTC day, as collect records it: yesterday, this month so far, the budget.
+
+    ``days``: the spend already read, from ``_summary_start`` or earlier to today; else it is read.
+    """
     from rapport.email.view import SpendSummary
 
     today = at.astimezone(UTC).date()
     yesterday = today - timedelta(days=1)
     first = today.replace(day=1)
-    days = stores.spend.days(min(first, yesterday), today)  # one read covers both figures
+    if days is None:
+        days = stores.spend.days(_summary_start(today), today)  # one read covers both figures
     month = sum((d.spend for day, d in days.items() if day >= first), Spend())
     spent_yesterday = days[yesterday].spend if yesterday in days else Spend()
     return SpendSummary(
