@@ -32,6 +32,7 @@ from rapport_local.coldstart import (
     lambda_env,
     python,
 )
+from rapport_local.function_url import Received, function_url_event
 from rapport_local.scenario import load_scenario
 from rapport_local.stack import LocalStack, open_stack
 
@@ -90,35 +91,27 @@ class _Events:
         return self.stack.events.scheduled("digest", self.at)
 
     def admin(self) -> dict[str, Any]:
-        return _function_url_event("GET", "/targets", {})
+        return _function_url_event("GET", "/targets")
 
     def feedback(self) -> dict[str, Any]:
         key = self.stack.aws.client("secretsmanager").get_secret_value(SecretId=FEEDBACK_KEY)
         # The feedback function checks a link's expiry on the wall clock, not the stack's.
         expires = datetime.now(UTC) + LINK_LIFETIME
         token = sign(key["SecretString"].encode(), FeedbackAction.PAUSE, DIGEST_SUBJECT, expires)
-        return _function_url_event("GET", "/feedback/pause", {"t": token})
+        event = _function_url_event("GET", "/feedback/pause", f"t={token}")
+        event["requestContext"].pop("authorizer", None)  # its URL has no AWS auth: no IAM caller
+        return event
 
     def of(self, function: str) -> dict[str, Any]:
         event: Callable[[], dict[str, Any]] = getattr(self, function)
         return event()
 
 
-def _function_url_event(method: str, path: str, query: dict[str, str]) -> dict[str, Any]:
+def _function_url_event(method: str, path: str, query: str = "") -> dict[str, Any]:
     """A request as a Function URL delivers it (payload 2.0), as the admin and feedback get them."""
-    return {
-        "version": "2.0",
-        "rawPath": path,
-        "rawQueryString": "&".join(f"{k}={v}" for k, v in query.items()),
-        "queryStringParameters": query or None,
-        "headers": {"host": "local.lambda-url.eu-west-1.on.aws"},
-        "requestContext": {
-            "http": {"method": method, "path": path, "protocol": "HTTP/1.1", "sourceIp": "127.0.0.1"},
-            "stage": "$default",
-            "requestId": "coldstart",
-        },
-        "isBase64Encoded": False,
-    }
+    host = "local.lambda-url.eu-west-1.on.aws"
+    url = f"https://{host}{path}" + (f"?{query}" if query else "")
+    return function_url_event(Received(method, url, {"host": host}, b""), path, query, datetime.now(UTC))
 
 
 def _run(module: str, event: dict[str, Any] | None, env: dict[str, str]) -> tuple[Sample, Any]:

@@ -88,14 +88,16 @@ class LocalFunctionUrl:
             dict(request.headers.items()),
             request.get_data(),
         )
-        if raw_path.startswith(FEEDBACK_PATH):
-            return self.feedback(received, raw_path, raw_query)
-        try:
-            verify_signature(received, self.credentials, self.region, datetime.now(UTC))
-        except Forbidden as refused:
-            return forbidden(str(refused))
+        public = raw_path.startswith(FEEDBACK_PATH)
+        if not public:
+            try:
+                verify_signature(received, self.credentials, self.region, datetime.now(UTC))
+            except Forbidden as refused:
+                return forbidden(str(refused))
         try:
             with self._lock:
+                if public:
+                    return self.feedback(received, raw_path, raw_query)
                 if raw_path.startswith("/_local/"):
                     return self.control(request.method, raw_path, received.body)
                 event = function_url_event(received, raw_path, raw_query, datetime.now(UTC))
@@ -108,12 +110,7 @@ class LocalFunctionUrl:
         """The feedback function's URL: AuthType NONE, so the request goes to the handler unsigned."""
         event = function_url_event(received, raw_path, raw_query, datetime.now(UTC))
         event["requestContext"].pop("authorizer", None)  # no AWS auth: no IAM caller
-        try:
-            with self._lock:
-                return http_answer(self.stack.invoke("feedback", event))
-        except Exception:
-            traceback.print_exc(file=sys.stderr)
-            return _json(502, {"message": "Internal Server Error"})
+        return http_answer(self.stack.invoke("feedback", event))
 
     def control(self, method: str, path: str, body: bytes) -> Answer:
         if (method, path) == ("POST", "/_local/run"):

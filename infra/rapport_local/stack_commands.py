@@ -372,7 +372,9 @@ def add_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
     )
     add_link.add_argument("url", metavar="URL")
     add_link.add_argument("--title", required=True, help="what the answer calls it")
-    add_link.add_argument("--topics", default="", metavar="A,B", help="what it helps with, comma-separated")
+    add_link.add_argument(
+        "--topics", type=parse_topics, default=[], metavar="A,B", help="what it helps with, comma-separated"
+    )
     remove_link = command(
         link_actions,
         "remove",
@@ -679,17 +681,13 @@ def _links(client: StackClient, args: argparse.Namespace, as_json: bool) -> int:
     action = args.links_command
     if action is not None:
         library = edit_library(
-            library, action, args.url, title=getattr(args, "title", ""), topics=args_topics(args)
+            library, action, args.url, title=getattr(args, "title", ""), topics=getattr(args, "topics", [])
         )
         library = _call(client, "PATCH", "/settings", {"links": library})["settings"]["links"]
     if as_json:
         return _print_json({"links": library})
     _console().print(links_table(library))
     return DONE
-
-
-def args_topics(args: argparse.Namespace) -> list[str]:
-    return parse_topics(getattr(args, "topics", "") or "")
 
 
 def edit_library(

@@ -5,9 +5,9 @@ from __future__ import annotations
 import math
 from datetime import datetime, timedelta
 
-from pynamodb.exceptions import DeleteError, PutError, UpdateError
+from pynamodb.exceptions import PutError, UpdateError
 
-from rapport.adapters.dynamodb.table import LeaseItem, is_conditional_failure
+from rapport.adapters.dynamodb.table import LeaseItem, delete_if, is_conditional_failure
 
 LEASE = "LEASE"
 
@@ -54,8 +54,4 @@ class DynamoLeaseStore:
         return True
 
     def release(self, name: str, holder: str) -> None:
-        try:
-            LeaseItem(LEASE, name).delete(condition=LeaseItem.holder == holder)
-        except DeleteError as exc:
-            if not is_conditional_failure(exc):
-                raise
+        delete_if(LeaseItem(LEASE, name), LeaseItem.holder == holder)

@@ -36,7 +36,8 @@ from pynamodb.attributes import (
     UTCDateTimeAttribute,
 )
 from pynamodb.connection import Connection
-from pynamodb.exceptions import DoesNotExist, PutError
+from pynamodb.exceptions import DeleteError, DoesNotExist, PutError
+from pynamodb.expressions.condition import Condition
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
@@ -230,6 +231,15 @@ def save_once(item: Item) -> bool:
             return False
         raise
     return True
+
+
+def delete_if(item: Item, condition: Condition) -> None:
+    """Delete an item only if ``condition`` holds; when it no longer does, someone else's change wins."""
+    try:
+        item.delete(condition=condition)
+    except DeleteError as exc:
+        if not is_conditional_failure(exc):
+            raise
 
 
 def is_conditional_failure(exc: Exception) -> bool:

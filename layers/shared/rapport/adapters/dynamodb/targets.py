@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from pynamodb.connection import Connection
-from pynamodb.exceptions import DeleteError, DoesNotExist, TransactWriteError
+from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
@@ -22,7 +22,7 @@ from rapport.adapters.dynamodb.table import (
     SuggestionItem,
     TargetItem,
     TransitionItem,
-    is_conditional_failure,
+    delete_if,
     iso,
     query_partition,
     save_once,
@@ -136,11 +136,7 @@ class DynamoEvidenceStore:
         return {i.sk: int(i.mark) for i in MarkItem.query(EVALUATE)}
 
     def clear_mark(self, target_id: str, mark: int) -> None:
-        try:
-            MarkItem(EVALUATE, target_id).delete(condition=MarkItem.mark == mark)
-        except DeleteError as exc:
-            if not is_conditional_failure(exc):
-                raise
+        delete_if(MarkItem(EVALUATE, target_id), MarkItem.mark == mark)
 
     def interactions(self, target_id: str) -> list[Interaction]:
         items = InteractionItem.query(target_pk(target_id), InteractionItem.sk.startswith("I#"))
