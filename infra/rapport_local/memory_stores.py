@@ -102,16 +102,6 @@ class MemoryTargetStore:
         if held is not None:
             held.target, held.since = replace(held.target, stage=stage), since
 
-    def set_topics(self, target_id: str, topics: Iterable[str]) -> None:
-        held = self.memory.targets.get(target_id)
-        if held is not None:
-            held.target = replace(held.target, topics=tuple(topics))
-
-    def set_note(self, target_id: str, note: str) -> None:
-        held = self.memory.targets.get(target_id)
-        if held is not None:
-            held.target = replace(held.target, note=note)
-
     def edit_target(self, target_id: str, topics: Iterable[str] | None, note: str | None) -> None:
         held = self.memory.targets.get(target_id)
         if held is not None:

@@ -44,7 +44,7 @@ def test_targets_are_listed_by_username_with_their_stage_topics_and_follow_flag(
     stores.targets.put_target(target("zoe_dev", "300"))
     stores.targets.put_target(target("Ana_Ops", "301"))
     stores.targets.set_stage("300", Stage.ANSWER, at(2))
-    stores.targets.set_topics("300", ["lambda", "dynamodb"])
+    stores.targets.edit_target("300", ["lambda", "dynamodb"], None)
     assert [t.username for t in stores.targets.list_targets()] == ["Ana_Ops", "zoe_dev"]
     zoe = stores.targets.get_target("300")
     assert (zoe.stage, zoe.topics, zoe.follows_us) == (Stage.ANSWER, ("lambda", "dynamodb"), False)
@@ -55,7 +55,7 @@ def test_a_target_keeps_its_note_from_adding_to_editing(stores: Stores):
     stores.targets.put_target(target("zoe_dev", "300", note="met at re:Invent"))
     assert stores.targets.get_target("300").note == "met at re:Invent"
     # When the note is changed, then it reads back changed, and the rest is kept
-    stores.targets.set_note("300", "wrote the Lambda layers post")
+    stores.targets.edit_target("300", None, "wrote the Lambda layers post")
     zoe = stores.targets.get_target("300")
     assert (zoe.note, zoe.username) == ("wrote the Lambda layers post", "zoe_dev")
     assert stores.targets.find_target("zoe_dev") == zoe

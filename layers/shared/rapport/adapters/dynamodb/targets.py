@@ -70,14 +70,6 @@ class DynamoTargetStore:
         since_action = TargetItem.stage_since.set(since) if since else TargetItem.stage_since.remove()
         item.update(actions=[TargetItem.stage.set(stage.value), since_action])
 
-    def set_topics(self, target_id: str, topics: Iterable[str]) -> None:
-        item = TargetItem(target_pk(target_id), PROFILE)
-        item.update(actions=[TargetItem.topics.set(list(topics))])
-
-    def set_note(self, target_id: str, note: str) -> None:
-        item = TargetItem(target_pk(target_id), PROFILE)
-        item.update(actions=[TargetItem.note.set(note)])
-
     def edit_target(self, target_id: str, topics: Iterable[str] | None, note: str | None) -> None:
         actions: list[Action] = []
         if topics is not None:
