@@ -941,10 +941,11 @@ DOLLAR_LEVERS = LEVERS[1:6]  # the next two trade requests, the last is an optio
 
 def lever_rows(targets: int, days: int, every_hours: int, seed: int) -> list[dict[str, Any]]:
     """Rapport alone on one world, each lever turned off in turn: what each one saves."""
+    world = generate(targets, days, seed)  # bench_world only reads it (it copies the pauses)
     rows = []
     for lever in LEVERS:
         with _lever_off(lever):
-            result = bench_world(generate(targets, days, seed), every_hours, collectors=("rapport",))
+            result = bench_world(world, every_hours, collectors=("rapport",))
         row = result["rows"][0]
         rows.append({**row, "collector": f"rapport, {lever}" if lever != LEVERS[0] else "rapport"})
     return rows
