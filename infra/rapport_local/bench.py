@@ -427,8 +427,10 @@ def needs(world: World, sim: SimWorld, policy: Policy = POLICY) -> None:
     me = sim.me
     targets = [sim.user_named(name) for name in scenario.targets]
     target_ids = {t.id for t in targets if t is not None}
-    ours = [p for p in sim.timeline(me.id) if p.at >= scenario.start - timedelta(days=policy.first_read_days)]
-    mine = {p.id for p in sim.timeline(me.id)}
+    first_read = scenario.start - timedelta(days=policy.first_read_days)
+    timeline = sim.timeline(me.id)
+    ours = [p for p in timeline if p.at >= first_read]
+    mine = {p.id for p in timeline}
     signals: list[Signal] = []
     originals = to_us = replies = 0
     fresh_from = scenario.start - timedelta(days=policy.freshness_days)
@@ -438,7 +440,7 @@ def needs(world: World, sim: SimWorld, policy: Policy = POLICY) -> None:
                 continue
             speaks_to_us = post.reply_to in mine or any(m.user_id == me.id for m in post.mentions)
             if speaks_to_us:
-                if post.at >= scenario.start - timedelta(days=policy.first_read_days):
+                if post.at >= first_read:
                     to_us += 1
                 if post.at >= scenario.start:
                     signals.append(Signal(target.id, world.kinds.get(post.id), post.id))
