@@ -750,11 +750,15 @@ def bench_world(
     every_hours: int,
     collectors: Sequence[str] = COLLECTORS,
     stores: Callable[[], Stores] = memory_stores,
+    shared: XSimApp | None = None,
 ) -> dict[str, Any]:
-    """Every collector on the same world, run after run; each one's bill and missed signals."""
+    """Every collector on the same world, run after run; each one's bill and missed signals.
+
+    ``shared``: the simulator already built on this world (it only moves its clock), else a new one.
+    """
     started = time.monotonic()
     scenario = world.scenario
-    shared = XSimApp(scenario)
+    shared = shared or XSimApp(scenario)
     needs(world, shared.world)
     runners: dict[str, Runner] = {}
     for name in collectors:
@@ -944,10 +948,11 @@ DOLLAR_LEVERS = LEVERS[1:6]  # the next two trade requests, the last is an optio
 def lever_rows(targets: int, days: int, every_hours: int, seed: int) -> list[dict[str, Any]]:
     """Rapport alone on one world, each lever turned off in turn: what each one saves."""
     world = generate(targets, days, seed)  # bench_world only reads it (it copies the pauses)
+    shared = XSimApp(world.scenario)
     rows = []
     for lever in LEVERS:
         with _lever_off(lever):
-            result = bench_world(world, every_hours, collectors=("rapport",))
+            result = bench_world(world, every_hours, collectors=("rapport",), shared=shared)
         row = result["rows"][0]
         rows.append({**row, "collector": f"rapport, {lever}" if lever != LEVERS[0] else "rapport"})
     return rows
