@@ -427,8 +427,10 @@ def needs(world: World, sim: SimWorld, policy: Policy = POLICY) -> None:
     me = sim.me
     targets = [sim.user_named(name) for name in scenario.targets]
     target_ids = {t.id for t in targets if t is not None}
-    ours = [p for p in sim.timeline(me.id) if p.at >= scenario.start - timedelta(days=policy.first_read_days)]
-    mine = {p.id for p in sim.timeline(me.id)}
+    first_read = scenario.start - timedelta(days=policy.first_read_days)
+    timeline = sim.timeline(me.id)
+    ours = [p for p in timeline if p.at >= first_read]
+    mine = {p.id for p in timeline}
     signals: list[Signal] = []
     originals = to_us = replies = 0
     fresh_from = scenario.start - timedelta(days=policy.freshness_days)
@@ -438,7 +440,7 @@ def needs(world: World, sim: SimWorld, policy: Policy = POLICY) -> None:
                 continue
             speaks_to_us = post.reply_to in mine or any(m.user_id == me.id for m in post.mentions)
             if speaks_to_us:
-                if post.at >= scenario.start - timedelta(days=policy.first_read_days):
+                if post.at >= first_read:
                     to_us += 1
                 if post.at >= scenario.start:
                     signals.append(Signal(target.id, world.kinds.get(post.id), post.id))
@@ -748,11 +750,15 @@ def bench_world(
     every_hours: int,
     collectors: Sequence[str] = COLLECTORS,
     stores: Callable[[], Stores] = memory_stores,
+    shared: XSimApp | None = None,
 ) -> dict[str, Any]:
-    """Every collector on the same world, run after run; each one's bill and missed signals."""
+    """Every collector on the same world, run after run; each one's bill and missed signals.
+
+    ``shared``: the simulator already built on this world (it only moves its clock), else a new one.
+    """
     started = time.monotonic()
     scenario = world.scenario
-    shared = XSimApp(scenario)
+    shared = shared or XSimApp(scenario)
     needs(world, shared.world)
     runners: dict[str, Runner] = {}
     for name in collectors:
@@ -941,10 +947,12 @@ DOLLAR_LEVERS = LEVERS[1:6]  # the next two trade requests, the last is an optio
 
 def lever_rows(targets: int, days: int, every_hours: int, seed: int) -> list[dict[str, Any]]:
     """Rapport alone on one world, each lever turned off in turn: what each one saves."""
+    world = generate(targets, days, seed)  # bench_world only reads it (it copies the pauses)
+    shared = XSimApp(world.scenario)
     rows = []
     for lever in LEVERS:
         with _lever_off(lever):
-            result = bench_world(generate(targets, days, seed), every_hours, collectors=("rapport",))
+            result = bench_world(world, every_hours, collectors=("rapport",), shared=shared)
         row = result["rows"][0]
         rows.append({**row, "collector": f"rapport, {lever}" if lever != LEVERS[0] else "rapport"})
     return rows

@@ -156,12 +156,10 @@ def _flag(path: Path, line: int, column: str, value: str) -> bool:
 
 def evaluate_tweet_acts(path: Path) -> dict[str, Any]:
     """Question detector vs baseline on a tweet-acts CSV (columns ``text,label``)."""
-    rows = _read_csv(path, ["text", "label"])
-    texts = [row["text"] for row in rows]
-    truths = [row["label"].strip().upper() in QUESTION_LABELS for row in rows]
+    texts, truths = _tweet_acts_questions(path)
     return {
         "path": str(path),
-        "rows": len(rows),
+        "rows": len(texts),
         "question": _compare(texts, truths, is_question, baseline_question, is_question_by_rules),
     }
 

@@ -22,7 +22,7 @@ from typing import Any
 
 from rapport.domain.detectors.questions import is_question
 from rapport.domain.x import CANDIDATE_WORDS, authors_per_query, candidate_filter
-from rapport_local.detect_eval import QUESTION_LABELS, TWEET_ACTS_DEV, _read_csv
+from rapport_local.detect_eval import TWEET_ACTS_DEV, _tweet_acts_questions
 from rapport_local.xsim.entities import serve_text
 from rapport_local.xsim.records import SimPost
 from rapport_local.xsim.search import Matcher, parse_search
@@ -54,18 +54,16 @@ class Tweet:
 
 def read_tweets(path: Path) -> list[Tweet]:
     """The tweets of a tweet-acts CSV, each with its label and the question detector's verdict."""
-    tweets = []
-    for row in _read_csv(path, ["text", "label"]):
-        text = row["text"]
-        tweets.append(
-            Tweet(
-                text=text,
-                labelled_question=row["label"].strip().upper() in QUESTION_LABELS,
-                detected_question=is_question(text),
-                original=not text.startswith(("RT @", "@")),
-            )
+    texts, labelled = _tweet_acts_questions(path)
+    return [
+        Tweet(
+            text=text,
+            labelled_question=question,
+            detected_question=is_question(text),
+            original=not text.startswith(("RT @", "@")),
         )
-    return tweets
+        for text, question in zip(texts, labelled, strict=True)
+    ]
 
 
 def keeps(only: str) -> Callable[[str], bool]:

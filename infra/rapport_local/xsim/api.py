@@ -400,8 +400,11 @@ class _Handler:
             return _invalid_request(problems)
         matcher = Matcher(self.user_id_named, self.author_of)
         candidates = self.world.published_since(oldest, authors_of(node, self.user_id_named))
+        # What anyone may see (no viewer): never a protected or suspended author's post.
         found = [
-            p for p in candidates if p.retweet_of is None and self.searchable(p) and matcher.matches(node, p)
+            p
+            for p in candidates
+            if p.retweet_of is None and self.world.visible(p, None) and matcher.matches(node, p)
         ]
         return self.post_page(found, search=True)
 
@@ -439,10 +442,6 @@ class _Handler:
                 )
             )
         return problems
-
-    def searchable(self, post: SimPost) -> bool:
-        author = self.world.user(post.author_id)
-        return author is not None and not author.suspended and not author.protected
 
     def user_id_named(self, username: str) -> str | None:
         user = self.world.user_named(username)

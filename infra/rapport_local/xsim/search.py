@@ -111,9 +111,12 @@ class Matcher:
         return flags.get((kind, value), False)  # has:media / has:images: the simulator has no media
 
     def _user(self, handle_or_id: str) -> str | None:
-        if handle_or_id.isdigit():
-            return handle_or_id
-        return self.user_id(handle_or_id)
+        return _user_id(handle_or_id, self.user_id)
+
+
+def _user_id(handle_or_id: str, user_id: Callable[[str], str | None]) -> str | None:
+    """An operator's user: X takes an id or a handle."""
+    return handle_or_id if handle_or_id.isdigit() else user_id(handle_or_id)
 
 
 def parse_search(query: str) -> Node:
@@ -147,7 +150,7 @@ def authors_of(node: Node, user_id: Callable[[str], str | None]) -> set[str] | N
     if isinstance(node, Clause):
         if node.kind != "from":
             return None
-        found = node.value if node.value.isdigit() else user_id(node.value)
+        found = _user_id(node.value, user_id)
         return {found} if found else set()
     restricted = [authors_of(part, user_id) for part in node.parts]
     if node.any_of:
