@@ -41,7 +41,6 @@ from rapport.adapters.x_client import XCredentials, XReader, make_reader
 from rapport.domain.model import Interaction, InteractionKind, Target
 from rapport.domain.money import OWNED_PRICE, read_price
 from rapport.domain.policy import Policy
-from rapport.domain.x import candidate_filter
 from rapport.usecases.collect import collect
 from rapport.usecases.evaluate import evaluate
 from rapport.usecases.ports import EvidenceStore, Stores
@@ -658,10 +657,10 @@ BASELINES: dict[str, type[_Poller]] = {
 class RapportCollector:
     """collect, then evaluate what it brought, on the DynamoDB table; your pauses as you make them."""
 
-    def __init__(self, app: XSimApp, world: World, stores: Stores) -> None:
+    def __init__(self, app: XSimApp, world: World, stores: Stores, policy: Policy = POLICY) -> None:
         self.app = app
         self.world = world
-        self.stores = _with_targets(stores, world.scenario)
+        self.stores = _with_targets(stores, world.scenario, policy)
         self.pauses = sorted(world.pauses)
 
     def run(self, at: datetime) -> None:
@@ -695,9 +694,9 @@ def moto_stores() -> Stores:
     return dynamodb_stores(table, REGION)
 
 
-def _with_targets(stores: Stores, scenario: Scenario) -> Stores:
+def _with_targets(stores: Stores, scenario: Scenario, policy: Policy) -> Stores:
     stores.settings.put_me(ME.id, ME.username)
-    stores.settings.put_policy(POLICY)
+    stores.settings.put_policy(policy)
     for name in scenario.targets:
         user = scenario.user(name)
         profile = Target(user.id, user.username, user.name, added_at=START, protected=user.protected)
@@ -750,11 +749,14 @@ def bench_world(
     every_hours: int,
     collectors: Sequence[str] = COLLECTORS,
     stores: Callable[[], Stores] = memory_stores,
+    *,
     shared: XSimApp | None = None,
+    policy: Policy = POLICY,
 ) -> dict[str, Any]:
     """Every collector on the same world, run after run; each one's bill and missed signals.
 
     ``shared``: the simulator already built on this world (it only moves its clock), else a new one.
+    ``policy``: Rapport's settings (``rapport bench --levers`` turns its search options).
     """
     started = time.monotonic()
     scenario = world.scenario
@@ -764,7 +766,9 @@ def bench_world(
     for name in collectors:
         app = served(shared)
         runners[name] = (
-            RapportCollector(app, world, stores()) if name == "rapport" else BASELINES[name](app, scenario)
+            RapportCollector(app, world, stores(), policy)
+            if name == "rapport"
+            else BASELINES[name](app, scenario)
         )
     play(shared, runners.values(), every_hours)
     bound = world.lower_bound
@@ -902,9 +906,9 @@ def _no_transaction_backup() -> Iterator[None]:
 
 
 @contextmanager
-def _lever_off(name: str) -> Iterator[None]:
+def _lever_off(name: str) -> Iterator[Policy]:
     """collect as it was before one of its spend levers (docs/costs.md), or with an option that is off
-    by default turned on, for ``rapport bench --levers``."""
+    by default turned on, for ``rapport bench --levers``: the policy to run Rapport with."""
     from rapport.domain.model import Stage
     from rapport.usecases import collect as module
 
@@ -917,15 +921,18 @@ def _lever_off(name: str) -> Iterator[None]:
         "targets at step 3 looked up for unfollows every run": {
             "unfollow_every": lambda _policy: timedelta(0)
         },
-        "a timeline per target, no batched search": {"search_wanted": lambda _policy: False},
         "searched targets never checked from their timelines": {"_checks_due": lambda _run, _by, _seen: {}},
-        "search filtered to candidates": {"search_narrowed": lambda _policy: candidate_filter()},
+    }
+    # The search's two settings are the policy's own: no need to reach into collect for them.
+    options: dict[str, dict[str, bool]] = {
+        "a timeline per target, no batched search": {"batched_search": False},
+        "search filtered to candidates": {"search_candidates_only": True},
     }
     changes: dict[str, Any] = off.get(name, {})
     for key, value in changes.items():
         setattr(module, key, value)
     try:
-        yield
+        yield POLICY.model_copy(update=options.get(name, {}))
     finally:
         for key in changes:
             setattr(module, key, saved[key])
@@ -951,8 +958,8 @@ def lever_rows(targets: int, days: int, every_hours: int, seed: int) -> list[dic
     shared = XSimApp(world.scenario)
     rows = []
     for lever in LEVERS:
-        with _lever_off(lever):
-            result = bench_world(world, every_hours, collectors=("rapport",), shared=shared)
+        with _lever_off(lever) as policy:
+            result = bench_world(world, every_hours, collectors=("rapport",), shared=shared, policy=policy)
         row = result["rows"][0]
         rows.append({**row, "collector": f"rapport, {lever}" if lever != LEVERS[0] else "rapport"})
     return rows

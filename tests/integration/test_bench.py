@@ -168,8 +168,8 @@ def test_a_search_filtered_to_candidates_never_reads_the_posts_without_a_link_yo
         return made[-1]
 
     # When Rapport collects it with its search narrowed to candidates
-    with _lever_off(SEARCH_FILTERED):
-        bench_world(world, 24, collectors=("rapport",), stores=stores)
+    with _lever_off(SEARCH_FILTERED) as policy:
+        bench_world(world, 24, collectors=("rapport",), stores=stores, policy=policy)
     # Then some of the posts you retweeted were never read, so they could not have been suggested, and
     # none of those has a link
     scenario = world.scenario

@@ -273,11 +273,6 @@ def _budget_used(month: dict[date, DaySpend], policy: Policy) -> float:
     return spent.share_of(USD.of(policy.x_monthly_budget_usd))
 
 
-def search_wanted(policy: Policy) -> bool:
-    """Whether targets' new posts are read by batched recent search (``rapport bench --levers``)."""
-    return policy.batched_search
-
-
 def search_narrowed(policy: Policy) -> str:
     """The clause that narrows the batched search to candidate posts, if the policy asks for it."""
     return candidate_filter() if policy.search_candidates_only else ""
@@ -285,7 +280,7 @@ def search_narrowed(policy: Policy) -> str:
 
 def _searchable(run: _Run, target: Target) -> bool:
     protected = target.protected or target.id in (run.state.get("protected") or [])
-    return search_wanted(run.policy) and target.stage not in CIRCLE_STAGES and not protected
+    return run.policy.batched_search and target.stage not in CIRCLE_STAGES and not protected
 
 
 def check_every(policy: Policy) -> timedelta:
