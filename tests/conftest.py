@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from hypothesis import settings
+
+if TYPE_CHECKING:
+    from rapport_local.aws import LocalAws
 
 # The suite is the gate for landing: the same examples every run, so a red run is reproducible.
 # `HYPOTHESIS_PROFILE=explore` searches fresh random examples, many more of them.
@@ -29,6 +34,15 @@ def shared() -> Path:
     if found is None:
         pytest.skip("the shared/ folder beside the repository is not present")
     return found
+
+
+@pytest.fixture(scope="session")
+def aws_server() -> Iterator[LocalAws]:
+    """One moto server on loopback for the contract and integration phases."""
+    from rapport_local.aws import local_aws  # moto is slow to import; unit tests never need it
+
+    with local_aws() as emulator:
+        yield emulator
 
 
 # Phases, cheapest first, so a broken unit fails in seconds, and the run says where it is.

@@ -1,4 +1,4 @@
-"""In-memory stores (from rapport_local.memory_stores) and an in-memory X source for the tests."""
+"""In-memory stores (from rapport_local.memory_stores), an in-memory X source and mailbox for the tests."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from rapport.domain.x import (
 )
 from rapport_local.memory_stores import Memory, memory_stores
 
-__all__ = ["FakeX", "Memory", "memory_stores"]
+__all__ = ["FakeX", "Mailbox", "Memory", "memory_stores"]
 
 # --- X ------------------------------------------------------------------------------------------------
 
@@ -158,3 +158,17 @@ class FakeX:
         self.returned += [p.id for p in found]
         self.usage.charge("posts", [p.id for p in found], owned=owned)
         return Timeline(found, found[-1].id if found else None)
+
+
+# --- SES ----------------------------------------------------------------------------------------------
+
+
+class Mailbox:
+    """The digest's ``send_raw``: keeps each raw message it is given."""
+
+    def __init__(self) -> None:
+        self.sent: list[bytes] = []
+
+    def send_raw(self, raw: bytes) -> str:
+        self.sent.append(raw)
+        return f"message-{len(self.sent)}"

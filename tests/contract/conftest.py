@@ -3,21 +3,14 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 
 import pytest
 
 from rapport.adapters.dynamodb.stores import dynamodb_stores
 from rapport.adapters.dynamodb.table import create_table
 from rapport.usecases.ports import Stores
-from rapport_local.aws import REGION, LocalAws, local_aws, provision
+from rapport_local.aws import REGION, LocalAws, provision
 from tests.fakes import memory_stores
-
-
-@pytest.fixture(scope="session")
-def aws_server() -> Iterator[LocalAws]:
-    with local_aws() as emulator:
-        yield emulator
 
 
 @pytest.fixture(params=["memory", pytest.param("dynamodb", marks=pytest.mark.integration)])

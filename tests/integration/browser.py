@@ -8,15 +8,36 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-from tests.integration.test_digest_browser import CHROMIUM_FLAGS, chromium
+import pytest
 
 WAIT = 30.0  # seconds for a page to load on a busy machine
+CHROMIUM_FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--hide-scrollbars",
+)
+
+
+def chromium() -> str:
+    found = shutil.which("chromium") or shutil.which("chromium-browser")
+    if found is None:
+        if os.environ.get("CI"):
+            pytest.fail("chromium is missing: `make chromium` installs Debian's package")
+        pytest.skip("chromium is not installed (`make chromium` installs it)")
+    return found
 
 
 class Browser:

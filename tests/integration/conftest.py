@@ -10,16 +10,10 @@ import pytest
 from rapport.adapters.dynamodb.stores import dynamodb_stores
 from rapport.adapters.dynamodb.table import create_table
 from rapport.usecases.ports import Stores
-from rapport_local.aws import REGION, LocalAws, local_aws, provision
+from rapport_local.aws import REGION, LocalAws, provision
 from tests.integration.local_stack import RunningStack, running_local_stack
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture(scope="session")
-def aws_server() -> Iterator[LocalAws]:
-    with local_aws() as emulator:
-        yield emulator
 
 
 @pytest.fixture

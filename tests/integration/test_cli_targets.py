@@ -13,8 +13,8 @@ import pytest
 import yaml
 
 from rapport_local import stack_commands
-from rapport_local.cli import main
 from rapport_local.demo import default_scenario
+from tests.integration.cli import rapport as run
 from tests.integration.local_stack import RunningStack, running_local_stack
 
 pytestmark = pytest.mark.integration
@@ -49,9 +49,7 @@ def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningSta
 
 
 def rapport(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = main(["--local", *argv])
-    out, err = capsys.readouterr()
-    return code, out, err
+    return run(capsys, "--local", *argv)
 
 
 def listed(capsys: pytest.CaptureFixture[str]) -> dict[str, dict[str, Any]]:

@@ -11,7 +11,6 @@ import html
 import json
 import os
 import re
-import shutil
 import subprocess
 import tempfile
 from datetime import UTC, date, datetime, timedelta
@@ -46,6 +45,7 @@ from rapport.email.view import (
     TargetWeeks,
 )
 from rapport.usecases.digest import with_feedback
+from tests.integration.browser import CHROMIUM_FLAGS, chromium
 
 pytestmark = pytest.mark.integration
 
@@ -53,17 +53,6 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / "out" / "test-artifacts" / "di
 WIDTHS = {"phone": (375, 3200), "desktop": (1280, 2400)}
 NOW = datetime(2026, 3, 9, 7, 0, tzinfo=UTC)
 LONG_WORD = "https://example.com/" + "a-very-long-path-segment-without-spaces-" * 6
-CHROMIUM_FLAGS = (
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--hide-scrollbars",
-)
 
 # Runs after the page laid out: what overflows the viewport, and every link, written into the DOM.
 # Headless Chromium keeps its window at least 500px wide when dumping the DOM, so the probe pins the
@@ -96,15 +85,6 @@ PROBE = """
 })();
 </script>
 """
-
-
-def chromium() -> str:
-    found = shutil.which("chromium") or shutil.which("chromium-browser")
-    if found is None:
-        if os.environ.get("CI"):
-            pytest.fail("chromium is missing: `make chromium` installs Debian's package")
-        pytest.skip("chromium is not installed (`make chromium` installs it)")
-    return found
 
 
 def run_chromium(*args: str) -> str:

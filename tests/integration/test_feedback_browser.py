@@ -21,6 +21,7 @@ import requests
 from rapport_local.cli import main
 from rapport_local.stack_client import StackClient
 from tests.integration.browser import Browser
+from tests.integration.cli import rapport
 from tests.integration.local_stack import RunningStack
 
 pytestmark = pytest.mark.integration
@@ -36,14 +37,8 @@ class Digest:
         return str(suggestion["feedback"][action])
 
 
-def rapport(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
-    code = main(list(argv))
-    out, _ = capsys.readouterr()
-    return code, out
-
-
 def preview(capsys: pytest.CaptureFixture[str], html: Path) -> Digest:
-    code, out = rapport(capsys, "--local", "digest", "preview", "--json")
+    code, out, _ = rapport(capsys, "--local", "digest", "preview", "--json")
     assert code == 0
     body = json.loads(out)
     html.write_text(body["html"], encoding="utf-8")
@@ -51,7 +46,7 @@ def preview(capsys: pytest.CaptureFixture[str], html: Path) -> Digest:
 
 
 def answers(capsys: pytest.CaptureFixture[str]) -> list[str]:
-    code, out = rapport(capsys, "--local", "targets", "show", "person_x", "--json")
+    code, out, _ = rapport(capsys, "--local", "targets", "show", "person_x", "--json")
     assert code == 0
     return [a["answer"] for a in json.loads(out)["feedback"]]
 
@@ -150,7 +145,7 @@ def test_done_is_heard_once_and_counts_as_contact(
     browser.press_the_button()
     assert browser.text().startswith("Noted: you did it")
     assert answers(capsys) == ["done"]
-    code, out = rapport(capsys, "--local", "targets", "--json")
+    code, out, _ = rapport(capsys, "--local", "targets", "--json")
     assert code == 0
     (person,) = [t for t in json.loads(out)["targets"] if t["username"] == "person_x"]
     assert person["last_contact"] is not None
@@ -191,9 +186,9 @@ def test_a_drop_takes_the_target_out_of_the_method_and_resume_brings_it_back(
     assert "dropped by you" in after.body["text"]
     assert "@person_x  [PAUSED]" in after.body["text"]
 
-    code, _ = rapport(capsys, "--local", "targets", "resume", "person_x")
+    code, _, _ = rapport(capsys, "--local", "targets", "resume", "person_x")
     assert code == 0
-    code, out = rapport(capsys, "--local", "targets", "show", "person_x", "--json")
+    code, out, _ = rapport(capsys, "--local", "targets", "show", "person_x", "--json")
     assert json.loads(out)["target"]["stage"] != "paused"
 
 
@@ -208,7 +203,7 @@ def test_one_click_unsubscribe_pauses_the_digest(digest: Digest, capsys: pytest.
     assert done.status_code == 200
 
     # Then the next day passes without a digest
-    code, out = rapport(capsys, "--local", "run", "--hours", "24")
+    code, out, _ = rapport(capsys, "--local", "run", "--hours", "24")
     assert code == 0
     assert "digest sent" not in out
 

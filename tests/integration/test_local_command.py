@@ -13,17 +13,11 @@ from pathlib import Path
 import pytest
 from botocore.credentials import Credentials
 
-from rapport_local.cli import main
 from rapport_local.stack_client import StackClient
+from tests.integration.cli import rapport
 from tests.integration.local_stack import RunningStack, start_local, wait_ready
 
 pytestmark = pytest.mark.integration
-
-
-def rapport(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def targets(capsys: pytest.CaptureFixture[str]) -> list[str]:

@@ -16,8 +16,8 @@ import pytest
 import requests
 
 from rapport_local.aws import SECRET, LocalAws
-from rapport_local.cli import main
 from rapport_local.stack_client import StackClient
+from tests.integration.cli import rapport
 from tests.integration.local_stack import RunningStack
 from tests.integration.test_status_command import _deploy, admin_url
 
@@ -29,12 +29,6 @@ GOOD_KEYS = {
     "access_token": "100-setup-access-token",
     "access_token_secret": "setup-access-token-secret",
 }
-
-
-def rapport(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def setup_json(capsys: pytest.CaptureFixture[str], *options: str) -> tuple[int, dict[str, Any], str]:

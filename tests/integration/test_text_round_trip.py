@@ -11,34 +11,28 @@ import pytest
 from rapport_local.aws import LocalAws
 from rapport_local.scenario import parse_scenario
 from rapport_local.stack import LocalStack
-from rapport_local.xsim import XSimServer
+from tests.integration.worlds import person_x_world, stack_on
 
 pytestmark = pytest.mark.integration
 
 START = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 WRITTEN = "Cold starts: a < b & c, so p99 > p50 🚀 https://example.com/a"
-WORLD = {
-    "start": START.isoformat(),
-    "days": 2,
-    "me": {"id": "100", "username": "ana_builds", "name": "Ana"},
-    "users": [{"id": "200", "username": "person_x", "name": "Person X"}],
-    "targets": ["person_x"],
-    "settings": {"timezone": "UTC", "digest_hour": 7},
-    "events": [
+WORLD = person_x_world(
+    START,
+    days=2,
+    settings={"timezone": "UTC", "digest_hour": 7},
+    events=[
         {
             "at": (START + timedelta(hours=1)).isoformat(),
             "post": {"id": "1001", "by": "person_x", "text": WRITTEN},
         }
     ],
-}
+)
 
 
 @pytest.fixture
 def stack(aws: LocalAws, table_name: str) -> Iterator[LocalStack]:
-    scenario = parse_scenario(WORLD)
-    with XSimServer(scenario) as sim:
-        local = LocalStack(aws, sim, table=table_name)
-        local.setup(scenario, at=START)
+    with stack_on(aws, table_name, parse_scenario(WORLD), at=START) as local:
         yield local
 
 

@@ -157,6 +157,13 @@ class CannedX(requests.adapters.BaseAdapter):
         """Nothing to release."""
 
 
+def reader_over(canned: CannedX) -> XReader:
+    """A user-context reader whose HTTP goes to ``canned``, never waiting between tries."""
+    client = tweepy.Client(consumer_key="k", consumer_secret="s", access_token="t", access_token_secret="u")
+    client.session.mount("https://", canned)
+    return XReader(client=client, sleep=lambda _s: None)
+
+
 RESET = 1_772_440_200  # 2026-03-02T08:30:00Z
 
 
@@ -178,9 +185,7 @@ def test_a_429_is_known_by_its_status_and_reset_whatever_its_body(body, content_
     # Given X answers 429 with its reset header and any body at all
     headers = {"content-type": content_type, "x-rate-limit-reset": str(RESET), "x-rate-limit-remaining": "0"}
     canned = CannedX(429, body, headers)
-    client = tweepy.Client(consumer_key="k", consumer_secret="s", access_token="t", access_token_secret="u")
-    client.session.mount("https://", canned)
-    x = XReader(client=client, sleep=lambda _s: None)
+    x = reader_over(canned)
     # When the mentions are read
     with pytest.raises(XRateLimited) as caught:
         x.mentions("100", since_id=None, start_time=None)
@@ -191,10 +196,8 @@ def test_a_429_is_known_by_its_status_and_reset_whatever_its_body(body, content_
 
 def test_a_429_without_its_reset_header_still_stops_the_read():
     canned = CannedX(429, b"{}", {"content-type": "application/json"})
-    client = tweepy.Client(consumer_key="k", consumer_secret="s", access_token="t", access_token_secret="u")
-    client.session.mount("https://", canned)
     with pytest.raises(XRateLimited) as caught:
-        XReader(client=client, sleep=lambda _s: None).mentions("100", since_id=None, start_time=None)
+        reader_over(canned).mentions("100", since_id=None, start_time=None)
     assert caught.value.reset_at is None
 
 

@@ -11,19 +11,10 @@ from rapport.domain.policy import Policy
 from rapport.usecases.digest import Outbox, send_digest, send_test_digest
 from rapport.usecases.ports import DigestStore, Stores
 from tests.factories import ME, ME_ID, suggestion, target
-from tests.fakes import memory_stores
+from tests.fakes import Mailbox, memory_stores
 
 DIGEST_HOUR = datetime(2026, 3, 3, 7, 10, tzinfo=UTC)  # 07:00 UTC is the default digest hour
 MADE = datetime(2026, 3, 2, 20, tzinfo=UTC)
-
-
-class Mailbox:
-    def __init__(self) -> None:
-        self.sent: list[bytes] = []
-
-    def send_raw(self, raw: bytes) -> str:
-        self.sent.append(raw)
-        return f"message-{len(self.sent)}"
 
 
 def given_a_pending_retweet() -> Stores:

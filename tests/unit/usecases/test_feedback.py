@@ -20,7 +20,7 @@ from rapport.usecases.evaluate import evaluate
 from rapport.usecases.feedback import FeedbackReply, FeedbackRequest, Outcome, answer_feedback
 from rapport.usecases.ports import Stores
 from tests.factories import ME, ME_ID, T0, added, evidence, post, target
-from tests.fakes import FakeX, Memory, memory_stores
+from tests.fakes import FakeX, Mailbox, Memory, memory_stores
 
 KEY = b"feedback-key-" * 4
 BASE = "https://abc.lambda-url.eu-west-1.on.aws"
@@ -30,15 +30,6 @@ CLICK = DIGEST_HOUR + timedelta(minutes=30)
 
 def admin(stores: Stores, **command: str) -> dict[str, Any]:
     return run_command(parse_command(command), stores, lambda: pytest.fail("no X read"), CLICK)
-
-
-class Mailbox:
-    def __init__(self) -> None:
-        self.sent: list[bytes] = []
-
-    def send_raw(self, raw: bytes) -> str:
-        self.sent.append(raw)
-        return f"message-{len(self.sent)}"
 
 
 def outbox(mailbox: Mailbox) -> Outbox:
