@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from typing import Any, cast
+
 from rapport.domain.model import InteractionKind as K
 from rapport.domain.model import Stage, SuggestionKind
 from rapport.usecases.evaluate import evaluate
-from rapport.usecases.ports import Stores
+from rapport.usecases.ports import EvidenceStore, Stores
 from tests.factories import ME, ME_ID, added, at, evidence, post, target
 from tests.fakes import memory_stores
 
@@ -78,13 +81,27 @@ def test_a_target_with_new_evidence_is_evaluated_whatever_the_event_names():
     assert evaluate(stores, [], at(5)).evaluated == 0
 
 
+class _CollectMeanwhile:
+    """The evidence store, with collect storing a thanks just after evaluate has read the marks."""
+
+    def __init__(self, store: EvidenceStore) -> None:
+        self.store = store
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.store, name)
+
+    def marked_for_evaluation(self) -> dict[str, int]:
+        marks = self.store.marked_for_evaluation()
+        self.store.add_interaction(evidence(K.THANKS, at(3), ev_id="1002"))
+        return marks
+
+
 def test_evidence_stored_while_a_target_is_evaluated_waits_for_the_next_run():
-    # Given evaluate has read the marks, and collect stores a thanks before evaluate clears its mark
+    # Given a marked target, and collect storing a thanks of theirs just after evaluate read the marks
     stores = a_target_with_a_useful_post()
-    marks = stores.evidence.marked_for_evaluation()
-    stores.evidence.add_interaction(evidence(K.THANKS, at(3), ev_id="1002"))
-    # When the evaluation clears the mark it read
-    stores.evidence.clear_mark("200", marks["200"])
+    meanwhile = replace(stores, evidence=cast(EvidenceStore, _CollectMeanwhile(stores.evidence)))
+    # When evaluate runs over it
+    evaluate(meanwhile, [], at(4))
     # Then the target is still marked, so the thanks is evaluated by the next run
     assert list(stores.evidence.marked_for_evaluation()) == ["200"]
 
