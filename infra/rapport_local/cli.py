@@ -163,6 +163,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     coldstart.add_argument(
         "--instructions", action="store_true", help="also count instructions (valgrind): steady when busy"
     )
+    coldstart.add_argument(
+        "--parts", action="store_true", help="also each handler's import by library, then Rapport (valgrind)"
+    )
     calls = commands.add_parser(
         "calls", help="DynamoDB calls per run of collect, evaluate and digest, on a seeded world"
     )
@@ -237,7 +240,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             if args.python:
                 os.environ[PYTHON_VARIABLE] = args.python
             run_coldstart(
-                args.runs, args.tracing, args.top, args.source, invoke=args.invoke, count=args.instructions
+                args.runs,
+                args.tracing,
+                args.top,
+                args.source,
+                invoke=args.invoke,
+                count=args.instructions,
+                parts=args.parts,
             )
         elif args.command == "crash-sweep":
             from rapport_local.crash_sweep import run_crash_sweep

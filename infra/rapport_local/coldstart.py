@@ -9,6 +9,7 @@ taken in rounds so that a busy machine slows every module alike.
 
 from __future__ import annotations
 
+import json
 import os
 import resource
 import shutil
@@ -17,7 +18,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,6 +43,7 @@ LAMBDA_ENV = {
     "POWERTOOLS_METRICS_NAMESPACE": "Rapport",
     "POWERTOOLS_TRACER_CAPTURE_RESPONSE": "false",
     "LOG_LEVEL": "INFO",
+    "PYDANTIC_DISABLE_PLUGINS": "__all__",
     "AWS_REGION": REGION,
     "AWS_DEFAULT_REGION": REGION,
     "AWS_ACCESS_KEY_ID": "testing",
@@ -91,6 +93,18 @@ def lambda_env(tracing: bool = False, source: Path | None = None) -> dict[str, s
     if source is not None:
         env["PYTHONPATH"] = os.pathsep.join(str(p) for p in (source / "layers/shared", source))
     return env
+
+
+def compile_libraries(directory: Path | None = None) -> None:
+    """Bytecode for the measuring interpreter's installed packages (or ``directory``'s modules), as a
+    pip install leaves them; what already has it is skipped.
+
+    uv installs without it, and every measured process (writing none, as Lambda cannot) would then
+    compile boto3 and the libraries on each import: the tables give them their bytecode ("Bytecode").
+    """
+    where = repr(str(directory)) if directory else "sysconfig.get_path('purelib')"
+    code = f"import compileall, sysconfig; compileall.compile_dir({where}, quiet=2, workers=0)"
+    subprocess.run([python(), "-c", code], cwd=tempfile.gettempdir(), capture_output=True, check=True)  # noqa: S603
 
 
 @contextmanager
@@ -170,11 +184,15 @@ def instructions(module: str, tracing: bool = False, source: Path | None = None)
     The same on a busy machine as on an idle one (hash seed fixed), so a change of a few percent
     shows; it leaves out what the kernel does (reading files) and how fast each instruction runs.
     """
-    env = lambda_env(tracing, source) | {"PYTHONHASHSEED": "0"}
+    return count_instructions(f"import {module}", lambda_env(tracing, source))
+
+
+def count_instructions(code: str, env: Mapping[str, str]) -> int:
+    """Instructions a new interpreter executes to run ``code`` and exit (valgrind, hash seed fixed)."""
     command = ["valgrind", "--tool=cachegrind", "--cache-sim=no", "--cachegrind-out-file=/dev/null"]
     result = subprocess.run(  # noqa: S603
-        [*command, python(), "-c", f"import {module}"],
-        env=env,
+        [*command, python(), "-c", code],
+        env=dict(env) | {"PYTHONHASHSEED": "0"},
         cwd=tempfile.gettempdir(),
         capture_output=True,
         text=True,
@@ -183,6 +201,99 @@ def instructions(module: str, tracing: bool = False, source: Path | None = None)
     # "==123== I   refs:      694,512,345"
     refs = next(line for line in result.stderr.splitlines() if "I" in line and "refs:" in line)
     return int(refs.rsplit(":", 1)[1].strip().replace(",", ""))
+
+
+# What a handler's import is made of, in the order it is charged: the interpreter, the runtime's
+# botocore, the layer's libraries, then Rapport's own code. A module that two of them use (the
+# standard library's, mostly) is charged to the first that loads it.
+LIBRARIES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("botocore", ("botocore",)),
+    ("pydantic", ("pydantic", "pydantic_core", "annotated_types", "typing_inspection")),
+    ("powertools", ("aws_lambda_powertools",)),
+    ("pynamodb", ("pynamodb",)),
+    ("tweepy", ("tweepy", "requests", "requests_oauthlib", "oauthlib")),
+    ("x-ray sdk", ("aws_xray_sdk", "wrapt")),
+)
+RAPPORT = "rapport"
+
+
+@dataclass(frozen=True, slots=True)
+class Share:
+    part: str  # "interpreter", a library of LIBRARIES, or "rapport"
+    added: int  # instructions it adds to the parts before it
+    total: int  # instructions of it and the parts before it
+
+
+def library_steps(loaded: Sequence[str]) -> list[tuple[str, list[str]]]:
+    """The libraries among ``loaded`` (module names in load order), each with its modules."""
+    steps = []
+    for name, packages in LIBRARIES:
+        if modules := [m for m in loaded if m.partition(".")[0] in packages]:
+            steps.append((name, modules))
+    return steps
+
+
+def loaded_modules(module: str, env: Mapping[str, str]) -> list[str]:
+    """The modules a new interpreter holds after importing ``module``, in the order they were loaded."""
+    probe = f"import sys, json; import {module}; print(json.dumps(list(sys.modules)))"
+    result = subprocess.run(  # noqa: S603
+        [python(), "-c", probe],
+        env=dict(env),
+        cwd=tempfile.gettempdir(),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    loaded: list[str] = json.loads(result.stdout)
+    return loaded
+
+
+def _importing(modules: Sequence[str]) -> str:
+    # A name a package registers for another (an alias) cannot always be imported by itself; the
+    # package that registered it is in the list, so skipping it loses nothing.
+    return (
+        "import importlib\n"
+        f"for name in {list(modules)!r}:\n"
+        "    try:\n        importlib.import_module(name)\n"
+        "    except ImportError:\n        pass\n"
+    )
+
+
+def breakdown(
+    handler: str,
+    tracing: bool = False,
+    source: Path | None = None,
+    count: Callable[[str, Mapping[str, str]], int] = count_instructions,
+) -> list[Share]:
+    """A handler's import in instructions, part by part: what each library adds to the ones before.
+
+    Each row is one more new interpreter that imports every module of the parts so far; the last is
+    the handler itself, so the rows add up to its whole import. What the libraries cost before any
+    of Rapport's code runs is the floor no change to Rapport can go under.
+    """
+    env = lambda_env(tracing, source)
+    module = handler_module(handler)
+    shares: list[Share] = []
+    before = count("pass", env)
+    shares.append(Share("interpreter", before, before))
+    so_far: list[str] = []
+    for name, modules in library_steps(loaded_modules(module, env)):
+        so_far += modules
+        total = count(_importing(so_far), env)
+        shares.append(Share(name, total - before, total))
+        before = total
+    total = count(f"import {module}", env)
+    shares.append(Share(RAPPORT, total - before, total))
+    return shares
+
+
+def breakdown_table(handler: str, shares: Sequence[Share], baseline: int) -> str:
+    lines = [
+        f"{handler_module(handler)}, x boto3 in instructions:",
+        f"  {'part':<12} {'adds':>6} {'so far':>7}",
+    ]
+    lines += [f"  {s.part:<12} {s.added / baseline:>6.2f} {s.total / baseline:>7.2f}" for s in shares]
+    return "\n".join(lines)
 
 
 def instruction_table(
@@ -211,14 +322,16 @@ def run_coldstart(
     *,
     invoke: bool = False,
     count: bool = False,
+    parts: bool = False,
 ) -> list[ImportTime]:
     of = f" of {source}" if source else ""
+    compile_libraries()
     with as_deployed(source) as deployed:
-        return _report(runs, tracing, top, deployed, of, invoke=invoke, count=count)
+        return _report(runs, tracing, top, deployed, of, invoke=invoke, count=count, parts=parts)
 
 
 def _report(
-    runs: int, tracing: bool, top: int, source: Path, of: str, *, invoke: bool, count: bool
+    runs: int, tracing: bool, top: int, source: Path, of: str, *, invoke: bool, count: bool, parts: bool
 ) -> list[ImportTime]:
     rows = measure(HANDLERS, runs, tracing, source)
     print(f"whole-process import time{of}, median of {runs} runs, tracing {'on' if tracing else 'off'}")
@@ -226,6 +339,10 @@ def _report(
     if count:
         print(f"\ninstructions to import{of} (valgrind), tracing {'on' if tracing else 'off'}:")
         print(instruction_table(HANDLERS, tracing, source))
+    if parts:
+        baseline = instructions(BASELINE, tracing, source)
+        print(f"\neach handler's import by part{of}, tracing {'on' if tracing else 'off'}: what each adds")
+        print("\n\n".join(breakdown_table(h, breakdown(h, tracing, source), baseline) for h in HANDLERS))
     if invoke:
         from rapport_local.first_invocation import FIRST_REQUESTS, measure_first_invocations
 

@@ -2,22 +2,28 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
+from pathlib import Path
 
 import pytest
 
 from rapport_local.coldstart import (
     PYTHON_VARIABLE,
     ROOT,
+    breakdown,
+    breakdown_table,
+    compile_libraries,
     format_table,
     handler_module,
     instructions,
     lambda_env,
+    library_steps,
     measure,
 )
 
@@ -100,3 +106,92 @@ def test_another_interpreter_measures_this_checkouts_code(monkeypatch: pytest.Mo
 
     # Then they import this checkout's package and handlers
     assert path == [str(ROOT / "layers/shared"), str(ROOT)]
+
+
+def test_the_modules_a_handler_loads_are_grouped_by_library_in_the_order_they_are_charged():
+    # Given modules in the order an import loaded them: the standard library's, Rapport's, libraries'
+    loaded = [
+        "json",
+        "rapport",
+        "pydantic",
+        "botocore",
+        "pydantic_core",
+        "botocore.client",
+        "annotated_types",
+    ]
+
+    # Then the runtime's botocore comes first, each library keeps its load order, and only the
+    # libraries that were loaded are listed (Rapport's code is what the handler adds at the end)
+    assert library_steps(loaded) == [
+        ("botocore", ["botocore", "botocore.client"]),
+        ("pydantic", ["pydantic", "pydantic_core", "annotated_types"]),
+    ]
+
+
+def test_a_handlers_import_is_split_into_parts_that_add_up_to_the_whole():
+    # Given a counter that charges a process by the length of its code, and the handler's import most
+    counted: list[str] = []
+
+    def count(code: str, env: object) -> int:
+        counted.append(code)
+        return 10_000_000 if code.startswith("import functions.") else len(code)
+
+    # When the admin's import is broken down (tracing off: no X-Ray SDK, and no X reader at start)
+    shares = breakdown("admin", count=count)
+
+    # Then the parts are the interpreter, the libraries it loads in order, then Rapport's own code,
+    # and the last total is the whole import of the handler
+    assert [s.part for s in shares] == [
+        "interpreter",
+        "botocore",
+        "pydantic",
+        "powertools",
+        "pynamodb",
+        "rapport",
+    ]
+    assert counted[0] == "pass"
+    assert counted[-1] == "import functions.admin.handler"
+    assert shares[-1].total == sum(s.added for s in shares) == 10_000_000
+    # And each library's step imports the modules of every library before it too
+    steps = counted[1:-1]
+    assert all(len(later) > len(earlier) for earlier, later in itertools.pairwise(steps))
+    assert "'botocore.client'" in steps[0]
+    assert "'botocore.client'" in steps[-1]
+    assert "pydantic" not in steps[0]
+
+    # And the table gives each part against boto3's import
+    table = breakdown_table("admin", shares, baseline=5_000_000)
+    assert table.splitlines()[-1].split() == ["rapport", f"{shares[-1].added / 5_000_000:.2f}", "2.00"]
+
+
+def test_the_admin_builds_the_validator_of_the_command_a_request_asks_for_and_no_other():
+    # Given a new interpreter that imports the admin as Lambda would, then parses one command
+    probe = (
+        "import json, functions.admin.handler; from rapport.usecases import admin; "
+        "built = lambda: sorted(a for a, m in admin.COMMANDS.items() if m.__pydantic_complete__); "
+        "before = built(); admin.parse_command({'action': 'list_targets'}); "
+        "print(json.dumps([before, built()]))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe],
+        env=lambda_env(),
+        cwd=tempfile.gettempdir(),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+
+    # Then the import built none of the fourteen, and the first request its own alone
+    assert json.loads(result.stdout) == [[], ["list_targets"]]
+
+
+def test_the_measured_libraries_get_the_bytecode_a_pip_install_gives_them(tmp_path: Path):
+    # Given a package installed without bytecode, as uv installs them
+    (tmp_path / "package").mkdir()
+    (tmp_path / "package" / "__init__.py").write_text("VALUE = 1\n")
+
+    # When the benchmark prepares its interpreter's libraries
+    compile_libraries(tmp_path)
+
+    # Then the package has the bytecode the measured processes read (and could not write)
+    assert list((tmp_path / "package" / "__pycache__").glob("__init__.*.pyc"))

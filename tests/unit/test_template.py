@@ -21,6 +21,8 @@ from typing import Any, NamedTuple
 
 import pytest
 
+from rapport_local.coldstart import lambda_env
+
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = ROOT / "template.yaml"
 TOOLS_PYTHON = ROOT / ".venv-tools" / "bin" / "python"
@@ -243,6 +245,22 @@ def test_every_function_gets_the_settings_it_validates_at_cold_start(templates: 
         assert variables["RAPPORT_X_SECRET_ID"] == {
             "Fn::If": ["CreateXSecret", {"Ref": "XSecret"}, {"Ref": "XSecretArn"}]
         }
+
+
+def test_no_function_looks_for_pydantic_plugins_at_cold_start(templates: Templates) -> None:
+    # Rapport has none: the search reads every installed package's entry points (docs/coldstart.md)
+    for name in FUNCTIONS:
+        assert (
+            function(templates.cfn, name)["Environment"]["Variables"]["PYDANTIC_DISABLE_PLUGINS"] == "__all__"
+        )
+
+
+def test_cold_starts_are_measured_with_every_variable_all_functions_get(templates: Templates) -> None:
+    # Given the variables every function is given
+    given = [set(function(templates.cfn, name)["Environment"]["Variables"]) for name in FUNCTIONS]
+
+    # Then `rapport coldstart` sets each of them in the processes it measures
+    assert set.intersection(*given) <= set(lambda_env())
 
 
 # ------------------------------------------------------------------ state
