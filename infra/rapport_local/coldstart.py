@@ -131,11 +131,14 @@ def _children_cpu() -> float:
 
 def time_import(module: str, env: Mapping[str, str]) -> Sample:
     """Wall and CPU seconds for a new interpreter to import ``module`` and exit."""
+    return time_code(f"import {module}", env)
+
+
+def time_code(code: str, env: Mapping[str, str]) -> Sample:
+    """Wall and CPU seconds for a new interpreter to run ``code`` and exit."""
     cpu, start = _children_cpu(), time.perf_counter()
     # From a neutral directory: the working directory comes first on sys.path.
-    subprocess.run(  # noqa: S603
-        [python(), "-c", f"import {module}"], env=dict(env), cwd=tempfile.gettempdir(), check=True
-    )
+    subprocess.run([python(), "-c", code], env=dict(env), cwd=tempfile.gettempdir(), check=True)  # noqa: S603
     return Sample(time.perf_counter() - start, _children_cpu() - cpu)
 
 
@@ -287,6 +290,26 @@ def breakdown(
     return shares
 
 
+def libraries_time(
+    handlers: Sequence[str], runs: int, tracing: bool = False, source: Path | None = None
+) -> dict[str, float]:
+    """CPU time of importing each handler's libraries alone (every part but Rapport's code), as a ratio
+    to ``import boto3``'s: median of ``runs``, in rounds after an unmeasured one, as ``measure``."""
+    env = lambda_env(tracing, source)
+    codes = {BASELINE: f"import {BASELINE}"}
+    for handler in handlers:
+        steps = library_steps(loaded_modules(handler_module(handler), env))
+        codes[handler] = _importing([module for _, modules in steps for module in modules])
+    samples: dict[str, list[float]] = {name: [] for name in codes}
+    for round_ in range(runs + 1):
+        for name, code in codes.items():
+            cpu = time_code(code, env).cpu_s
+            if round_:
+                samples[name].append(cpu)
+    floor = statistics.median(samples[BASELINE])
+    return {h: statistics.median(samples[h]) / floor for h in handlers}
+
+
 def breakdown_table(handler: str, shares: Sequence[Share], baseline: int) -> str:
     lines = [
         f"{handler_module(handler)}, x boto3 in instructions:",
@@ -343,6 +366,9 @@ def _report(
         baseline = instructions(BASELINE, tracing, source)
         print(f"\neach handler's import by part{of}, tracing {'on' if tracing else 'off'}: what each adds")
         print("\n\n".join(breakdown_table(h, breakdown(h, tracing, source), baseline) for h in HANDLERS))
+        alone = libraries_time(HANDLERS, runs, tracing, source)
+        print(f"\nthe libraries alone, CPU time x boto3 (median of {runs} runs):")
+        print("\n".join(f"  {handler_module(h):<28} {ratio:>5.2f}" for h, ratio in alone.items()))
     if invoke:
         from rapport_local.first_invocation import FIRST_REQUESTS, measure_first_invocations
 

@@ -23,6 +23,7 @@ from rapport_local.coldstart import (
     handler_module,
     instructions,
     lambda_env,
+    libraries_time,
     library_steps,
     measure,
 )
@@ -195,3 +196,12 @@ def test_the_measured_libraries_get_the_bytecode_a_pip_install_gives_them(tmp_pa
 
     # Then the package has the bytecode the measured processes read (and could not write)
     assert list((tmp_path / "package" / "__pycache__").glob("__init__.*.pyc"))
+
+
+def test_the_libraries_alone_are_timed_against_boto3_for_each_handler_asked():
+    # When the feedback function's libraries are timed without its own code, once
+    ratios = libraries_time(["feedback"], runs=1)
+
+    # Then there is one ratio, for that handler
+    assert list(ratios) == ["feedback"]
+    assert ratios["feedback"] > 0
