@@ -17,6 +17,13 @@ run's outcome is then compared with the clean one: interactions, transitions, su
 digests lost or duplicated, and each target's stage hour by hour. A digest sent twice is within the
 documented window only when the process died after SES accepted it and before the day was marked
 sent; a stage may be late by one hour at most.
+
+Digests are judged by what the person receives: each email SES accepted is read for the suggestions
+it carries (named by their feedback links). A day one run emailed and the other did not is *moved*,
+not lost or extra, when its email carried at least one suggestion and the other run emailed every one
+of them on another day (a day made up after collect had found the next day's news); a day that
+carried none, or a suggestion the other run never emailed, is still wrong. A suggestion emailed on
+more days than in the clean run is duplicated, and never the window's.
 """
 
 from __future__ import annotations

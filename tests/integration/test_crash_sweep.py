@@ -2,7 +2,8 @@
 
 A seeded sample of the crash-point sweep (`make crash-sweep` runs the full one), and the crashes
 the sweep found, each on its own: a killed run's idempotency record left in progress, a retried
-collect that finds its evidence already stored, a killed digest whose retries never come.
+collect that finds its evidence already stored, a killed digest whose retries never come, and a
+first digest made up with the next morning's suggestions (moved, not lost).
 """
 
 from __future__ import annotations
