@@ -17,13 +17,22 @@ run's outcome is then compared with the clean one: interactions, transitions, su
 digests lost or duplicated, and each target's stage hour by hour. A digest sent twice is within the
 documented window only when the process died after SES accepted it and before the day was marked
 sent; a stage may be late by one hour at most.
+
+Digests are judged by what the person receives: each email SES accepted is read for the suggestions
+it carries (named by their feedback links). A day one run emailed and the other did not is *moved*,
+not lost or extra, when its email carried at least one suggestion and the other run emailed every one
+of them on another day (a day made up after collect had found the next day's news); a day that
+carried none, or a suggestion the other run never emailed, is still wrong. A suggestion emailed on
+more days than in the clean run is duplicated, and never the window's.
 """
 
 from __future__ import annotations
 
+import base64
 import email
 import io
 import random
+import re
 import time
 import uuid
 from collections import Counter
@@ -31,9 +40,11 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
+from email.message import EmailMessage
 from email.policy import default as email_policy
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 import botocore.client
 from botocore.exceptions import ClientError
@@ -117,11 +128,39 @@ def _injected_failure(operation: str) -> ClientError:
     return ClientError({"Error": error, "ResponseMetadata": {"HTTPStatusCode": 500}}, operation)
 
 
+def _message(params: dict[str, Any]) -> EmailMessage:
+    message = email.message_from_bytes(params["Content"]["Raw"]["Data"], policy=email_policy)
+    assert isinstance(message, EmailMessage)  # the default policy's class
+    return message
+
+
 def _digest_date(params: dict[str, Any]) -> str:
     """The local date of the digest an SES send carries, from its subject ("Rapport · <date> · ...")."""
-    message = email.message_from_bytes(params["Content"]["Raw"]["Data"], policy=email_policy)
-    parts = str(message["Subject"]).split(" · ")
+    parts = str(_message(params)["Subject"]).split(" · ")
     return parts[1] if len(parts) > 1 else "?"
+
+
+# Each suggestion's "done" link: .../feedback/done?t=v1.done.<base64url of the ref>.<expiry>.<mac>
+_DONE_TOKEN = re.compile(r"/done\?t=([A-Za-z0-9._~%-]+)")
+
+
+def ref_of_token(token: str) -> str:
+    """The suggestion a feedback token names ("target_id|key"). The MAC is not checked: the sweep
+    only reads which suggestions an email carried, it never acts on them."""
+    parts = unquote(token).split(".")
+    if len(parts) != 5:
+        raise ValueError(f"not a feedback token: {token!r}")
+    subject = parts[2]
+    return base64.urlsafe_b64decode(subject + "=" * (-len(subject) % 4)).decode("utf-8")
+
+
+def _carried(params: dict[str, Any]) -> frozenset[str]:
+    """The suggestions an SES send carries, read from their feedback links in its text parts."""
+    refs: set[str] = set()
+    for part in _message(params).walk():
+        if part.get_content_maintype() == "text":
+            refs |= {ref_of_token(t) for t in _DONE_TOKEN.findall(part.get_content())}
+    return frozenset(refs)
 
 
 @dataclass(slots=True)
@@ -131,6 +170,7 @@ class Injector:
     point: CrashPoint | None = None
     writes: list[Write] = field(default_factory=list)
     emails: Counter[str] = field(default_factory=Counter)  # digests SES accepted, by local date
+    carried: dict[str, set[str]] = field(default_factory=dict)  # local date -> suggestions emailed
     function: str | None = None  # the scheduled run in progress, None between runs
     at: str = ""
     dead: bool = False
@@ -155,7 +195,9 @@ class Injector:
         service = client.meta.service_model.service_name
         if service == "sesv2" and operation == "SendEmail":
             result = original(client, operation, params)
-            self.emails[_digest_date(params)] += 1
+            day = _digest_date(params)
+            self.emails[day] += 1
+            self.carried.setdefault(day, set()).update(_carried(params))
             self.sent_this_invocation = True
             return result
         if service != "dynamodb" or operation not in WRITES:
@@ -236,17 +278,22 @@ class ResumingStack(LocalStack):
 
 @dataclass(frozen=True, slots=True)
 class Outcome:
-    """What a run left: per target its evidence, transitions and suggestions; digests by local date;
-    each target's stage after every hour."""
+    """What a run left: per target its evidence, transitions and suggestions; digests by local date
+    and the suggestions each day's email(s) carried; each target's stage after every hour."""
 
     interactions: frozenset[str]  # "target:id"
     transitions: frozenset[str]  # "target:time:stage"
     suggestions: frozenset[str]  # "target:key"
     digests: Counter[str]  # local date -> emails SES accepted
     stages: tuple[tuple[tuple[str, str], ...], ...]  # per hour: (username, stage) pairs
+    carried: dict[str, frozenset[str]] = field(default_factory=dict)  # local date -> "target_id|key"
+
+    def days_emailing(self, ref: str) -> frozenset[str]:
+        """The days whose email(s) carried the suggestion ``ref``."""
+        return frozenset(day for day, refs in self.carried.items() if ref in refs)
 
 
-def _outcome(stack: LocalStack, emails: Counter[str], stages: list[tuple[tuple[str, str], ...]]) -> Outcome:
+def _outcome(stack: LocalStack, injector: Injector, stages: list[tuple[tuple[str, str], ...]]) -> Outcome:
     stores = stack.deps.stores
     interactions, transitions, suggestions = set(), set(), set()
     for target in stores.targets.list_targets():
@@ -256,7 +303,8 @@ def _outcome(stack: LocalStack, emails: Counter[str], stages: list[tuple[tuple[s
         transitions |= {f"{name}:{t.at.isoformat()}:{t.to_stage.value}" for t in history.transitions}
         suggestions |= {f"{target.username}:{s.key}" for s in history.suggestions}
     found = (frozenset(interactions), frozenset(transitions), frozenset(suggestions))
-    return Outcome(*found, Counter(emails), tuple(stages))
+    carried = {day: frozenset(refs) for day, refs in injector.carried.items()}
+    return Outcome(*found, Counter(injector.emails), tuple(stages), carried)
 
 
 @dataclass(frozen=True, slots=True)
@@ -292,7 +340,7 @@ def play(aws: LocalAws, scenario: Scenario, point: CrashPoint | None = None, hou
         stack.after_tick.append(record_stages)
         whole = int((scenario.end - scenario.start) / timedelta(hours=1))
         stack.run(scenario.start, min(hours or whole, whole))
-        outcome = _outcome(stack, injector.emails, stages)
+        outcome = _outcome(stack, injector, stages)
     return Run(
         outcome,
         injector.writes,
@@ -310,16 +358,19 @@ class Verdict:
     point: CrashPoint
     lost: tuple[str, ...]  # interactions, transitions, suggestions or digests the clean run has
     extra: tuple[str, ...]  # ... that the crashed run has and the clean one does not
-    duplicated: tuple[str, ...]  # digests sent more than once
+    duplicated: tuple[str, ...]  # digests sent more than once, suggestions emailed on two days
     within_window: bool  # the duplicates are the documented window's (a kill after SES accepted)
     late_hours: int  # the longest a target's stage differed from the clean run's, in hours
     retried: int
     dropped: tuple[str, ...]
     seconds: float
+    moved: tuple[str, ...] = ()  # digest days whose suggestions the other run emailed on another day
 
     @property
     def ok(self) -> bool:
-        duplicates_ok = not self.duplicated or self.within_window
+        # The window sends one day's email again; a suggestion in two days' emails is never it.
+        repeated = any(d.startswith("suggestion ") for d in self.duplicated)
+        duplicates_ok = not self.duplicated or (self.within_window and not repeated)
         return not self.lost and not self.extra and duplicates_ok and self.late_hours <= 1
 
     @property
@@ -328,35 +379,62 @@ class Verdict:
             return "wrong"
         if self.duplicated:
             return "duplicate in the window"
+        if self.moved:
+            return "digest on another day"
         return "late by an hour" if self.late_hours else "same"
+
+
+def _moved(day: str, carried: Outcome, other: Outcome) -> bool:
+    """Whether ``day``'s email, which the other run did not send, carried at least one suggestion
+    and the other run emailed every one of them on another day: the person got them all, once."""
+    refs = carried.carried.get(day, frozenset())
+    return bool(refs) and all(other.days_emailing(r) - {day} for r in refs)
 
 
 def compare(clean: Outcome, crashed: Run, point: CrashPoint) -> Verdict:
     got = crashed.outcome
+    missing = [d for d in clean.digests if got.digests[d] < clean.digests[d]]
+    # A day the crashed run did not send at all may have gone out on another day; one it sent fewer
+    # times than the clean run did is lost as before.
+    lost_moved = [d for d in missing if not got.digests[d] and _moved(d, clean, got)]
+    added = [d for d in got.digests if d not in clean.digests]
+    extra_moved = [d for d in added if _moved(d, got, clean)]
     lost = sorted(
         [f"interaction {i}" for i in clean.interactions - got.interactions]
         + [f"transition {t}" for t in clean.transitions - got.transitions]
         + [f"suggestion {s}" for s in clean.suggestions - got.suggestions]
-        + [f"digest {d}" for d in clean.digests if got.digests[d] < clean.digests[d]]
+        + [f"digest {d}" for d in missing if d not in lost_moved]
     )
     extra = sorted(
         [f"interaction {i}" for i in got.interactions - clean.interactions]
         + [f"transition {t}" for t in got.transitions - clean.transitions]
         + [f"suggestion {s}" for s in got.suggestions - clean.suggestions]
-        + [f"digest {d}" for d in got.digests if d not in clean.digests]
+        + [f"digest {d}" for d in added if d not in extra_moved]
     )
-    duplicated = sorted(f"digest {d} x{n}" for d, n in got.digests.items() if n > max(clean.digests[d], 1))
+    moved = sorted([f"digest {d} not sent" for d in lost_moved] + [f"digest {d} sent" for d in extra_moved])
     return Verdict(
         point,
         tuple(lost),
         tuple(extra),
-        tuple(duplicated),
+        tuple(_duplicated(clean, got)),
         crashed.killed_after_send,
         _late_hours(clean.stages, got.stages),
         crashed.retried,
         tuple(crashed.dropped),
         crashed.seconds,
+        tuple(moved),
     )
+
+
+def _duplicated(clean: Outcome, got: Outcome) -> list[str]:
+    """Days emailed more often than in the clean run, and suggestions emailed on more days."""
+    days = [f"digest {d} x{n}" for d, n in got.digests.items() if n > max(clean.digests[d], 1)]
+    refs = set().union(*got.carried.values()) if got.carried else set()
+    for ref in sorted(refs):
+        on = got.days_emailing(ref)
+        if len(on) > max(len(clean.days_emailing(ref)), 1):
+            days.append(f"suggestion {ref} on {', '.join(sorted(on))}")
+    return sorted(days)
 
 
 Stages = Sequence[tuple[tuple[str, str], ...]]
@@ -414,12 +492,14 @@ class Sweep:
             "events_dropped": sum(len(v.dropped) for v in self.verdicts),
             "seconds": round(self.seconds, 1),
             "clean_run_seconds": round(self.clean_seconds, 1),
+            "moved": [{"point": str(v.point), "days": v.moved} for v in self.verdicts if v.ok and v.moved],
             "wrong": [
                 {
                     "point": str(v.point),
                     "lost": v.lost,
                     "extra": v.extra,
                     "duplicated": v.duplicated,
+                    "moved": v.moved,
                     "late_hours": v.late_hours,
                 }
                 for v in self.verdicts
@@ -469,7 +549,7 @@ def run_crash_sweep(
 
     def show(v: Verdict) -> None:
         print(f"{v.outcome:<24} {v.seconds:6.1f} s  {v.point}", flush=True)
-        for line in (*v.lost, *v.extra, *v.duplicated):
+        for line in (*v.lost, *v.extra, *v.duplicated, *v.moved):
             print(f"    {line}", flush=True)
 
     with local_aws() as aws:

@@ -2,7 +2,8 @@
 
 A seeded sample of the crash-point sweep (`make crash-sweep` runs the full one), and the crashes
 the sweep found, each on its own: a killed run's idempotency record left in progress, a retried
-collect that finds its evidence already stored, a killed digest whose retries never come.
+collect that finds its evidence already stored, a killed digest whose retries never come, and a
+first digest made up with the next morning's suggestions (moved, not lost).
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ from rapport_local.crash_sweep import (
     intercepting,
     play,
 )
+from rapport_local.demo import default_scenario
+from rapport_local.scenario import load_scenario
 from rapport_local.stack import LocalStack
 from tests.integration.crash_world import HOURS, crash_world
 from tests.integration.thanks_world import schedule, stack_after_the_thanks
@@ -70,6 +73,25 @@ def test_a_digest_killed_after_its_claim_and_never_retried_is_sent_the_next_hour
     assert crashed.dropped == ["digest 2026-03-02T12:00:00Z"]
     assert crashed.outcome.digests == {"2026-03-02": 1}
     assert compare(clean.outcome, crashed, point).ok
+
+
+FIRST_MORNINGS = 24  # the shipped scenario from 03-02 08:00 UTC to the 03-03 digest at 07:00
+
+
+def test_a_day_made_up_after_collect_found_news_is_a_digest_on_another_day_not_a_loss(sweep_aws):
+    # Given the shipped scenario: the 03-02 digest hour has nothing to send, 03-03's carries two retweets
+    scenario = load_scenario(default_scenario())
+    clean = play(sweep_aws, scenario, hours=FIRST_MORNINGS)
+    suggestions = clean.outcome.carried["2026-03-03"]
+    assert (list(clean.outcome.carried), len(suggestions)) == (["2026-03-03"], 2)
+    # When the first digest dies right after taking its lease and its event is dropped
+    point = CrashPoint("kill-dropped", function="digest", operation="PutItem", key_prefix="LEASE/digest")
+    crashed = play(sweep_aws, scenario, point, FIRST_MORNINGS)
+    # Then the next hour makes 03-02 up with the two retweets, and 03-03 has nothing new to send
+    assert crashed.outcome.carried == {"2026-03-02": suggestions}
+    verdict = compare(clean.outcome, crashed, point)
+    assert (verdict.outcome, verdict.lost, verdict.extra) == ("digest on another day", (), ())
+    assert verdict.moved == ("digest 2026-03-02 sent", "digest 2026-03-03 not sent")
 
 
 def idempotency_statuses(aws: LocalAws, table_name: str) -> list[str]:
