@@ -97,8 +97,11 @@ def run_demo(
         stories = {u: stack.admin(action="show_target", username=u) for u in sorted(targets)}
         emails = stack.aws.sent_emails()
         usage = stack.xsim.usage()
+        # Most hourly collects find nothing new: those never load the detectors (docs/coldstart.md).
+        collects = [i.result for i in stack.by_function("collect")]
+        reading = sum(1 for r in collects if r.get("x_api", {}).get("posts"))
 
-    summary = _summary(demo, stories, emails, usage)
+    summary = _summary(demo, stories, emails, usage | {"collects": (len(collects), reading)})
     (out / "summary.json").write_text(
         json.dumps(summary, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
     )
@@ -153,7 +156,12 @@ def _summary(
         "digests": digests,
         "lookbacks": lookbacks,
         "your_actions": [act.as_dict() for act in demo.acts],
-        "x_api": {"requests": usage["requests"], "cost_usd": round(float(usage["cost_usd"]), 6)},
+        "x_api": {
+            "requests": usage["requests"],
+            "cost_usd": round(float(usage["cost_usd"]), 6),
+            "collect_runs": usage["collects"][0],
+            "collect_runs_reading_posts": usage["collects"][1],
+        },
     }
 
 
@@ -186,5 +194,8 @@ def _print_story(echo: Echo, summary: dict[str, Any], out: Path) -> None:
     if summary["your_actions"]:
         echo(f"You (simulated) took {len(summary['your_actions'])} of them.")
     x = summary["x_api"]
-    echo(f"X API: {x['requests']} requests, ${x['cost_usd']:.4f} at list price")
+    echo(
+        f"X API: {x['requests']} requests, ${x['cost_usd']:.4f} at list price; "
+        f"{x['collect_runs_reading_posts']} of {x['collect_runs']} hourly collects read new posts"
+    )
     echo(f"Summary: {out / 'summary.json'}")

@@ -145,3 +145,13 @@ def test_the_summary_counts_what_x_would_have_billed(demo):
     assert summary["x_api"]["requests"] > 0
     assert 0 < summary["x_api"]["cost_usd"] < 1
     assert any("person_x" in line and "circle" in line for line in lines)
+
+
+def test_the_summary_counts_the_hourly_collects_and_the_few_that_read_new_posts(demo):
+    _, summary, printed = demo
+    x = summary["x_api"]
+    # 14 days of hourly collects; the two targets post now and then, so most hours read nothing
+    assert x["collect_runs"] == 14 * 24
+    assert 0 < x["collect_runs_reading_posts"] < x["collect_runs"] / 4
+    said = f"{x['collect_runs_reading_posts']} of 336 hourly collects read new posts"
+    assert any(said in line for line in printed)

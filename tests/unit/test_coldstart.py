@@ -37,6 +37,7 @@ HEAVY = (
     "rapport.domain.suggestions",  # the rules, with the drafts and the engine
     "rapport.usecases.digest",
     "rapport.email.render",
+    "rapport.domain.detectors",  # about sixty patterns compiled: for the first post a run classifies
 )
 
 

@@ -6,8 +6,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
-from rapport.domain.detectors.questions import is_question
-from rapport.domain.detectors.thanks import is_thanks
 from rapport.domain.model import Interaction, InteractionKind, Post, Target
 
 
@@ -21,6 +19,21 @@ class Me:
 # their questions to their network. Called only when a post needs it, so most posts cost no read.
 Family = Literal["our_questions", "their_questions"]
 KnownPosts = Callable[[str, Family], set[str]]
+
+
+# The detectors compile some sixty patterns when first imported, a fifth of collect's cold start in
+# instructions; they load with the first post a run classifies, so an hour with nothing new never
+# pays for them (docs/coldstart.md).
+def is_question(text: str) -> bool:
+    from rapport.domain.detectors.questions import is_question as detected
+
+    return detected(text)
+
+
+def is_thanks(text: str, me_username: str) -> bool:
+    from rapport.domain.detectors.thanks import is_thanks as detected
+
+    return detected(text, me_username)
 
 
 def classify(post: Post, me: Me, targets: Mapping[str, Target], known: KnownPosts) -> list[Interaction]:
