@@ -3,7 +3,8 @@
 ``is_question``: the author asks their network something (information, recommendations, help).
 ``is_thanks``: the post thanks *us* (the caller guarantees it mentions us or replies to one of our posts).
 
-Both are small, explainable rule sets: pure stdlib, regexes compiled once at import. They run in a
+Both are small, explainable rule sets: pure stdlib, regexes compiled once at import (which
+``rapport.domain.classify`` defers to the first post it classifies). They run in a
 Lambda on every post read, so they must be fast and predictable. The rules were developed on the
 tweet-acts dev set (questions/requests) and on ``infra/rapport_local/data/target_posts.csv``. The
 question detector also weighs the rules' findings and the post's words with a small logistic
