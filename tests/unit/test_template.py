@@ -805,7 +805,7 @@ def _cfn_lint_matches(path: Path, levels: frozenset[str] = frozenset({"Error"}))
 
 def test_cfn_lint_finds_no_error_or_warning_in_the_template() -> None:
     # The template as written is held to what `sam validate --lint` asked (cfn-lint's errors and
-    # warnings): this is the one place it is linted (docs/decisions.md, 260).
+    # warnings): this is the one place it is linted (docs/decisions.md, 97).
     assert _cfn_lint_matches(TEMPLATE, frozenset({"Error", "Warning"})) == []
 
 
