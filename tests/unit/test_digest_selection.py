@@ -139,6 +139,34 @@ def test_a_target_paused_since_the_suggestion_was_made_gets_nothing():
     assert [s.post_id for s in chosen.expired] == ["r1"]
 
 
+def test_a_suggestion_the_targets_new_stage_no_longer_calls_for_is_retired_not_sent():
+    # Given one suggestion of every kind made this morning, and person_x since moved on to the ask
+    # step (they follow us back)
+    pending = one_of_each()
+
+    # When the day's actions are chosen
+    chosen = select(pending, policy=POLICY, now=NOW, posted_at={}, last_contact={}, stages={"200": Stage.ASK})
+
+    # Then the retweet and the circle step are retired; the reply, answers and ask stay
+    assert sorted(kinds(chosen.expired)) == [SuggestionKind.ENGAGE_CIRCLE, SuggestionKind.RETWEET]
+    assert SuggestionKind.RETWEET not in kinds(chosen.chosen + chosen.waiting)
+
+
+def test_an_unresponsive_target_is_only_ever_offered_a_reply():
+    # Given one suggestion of every kind, and person_x now unresponsive
+    chosen = select(
+        one_of_each(),
+        policy=POLICY,
+        now=NOW,
+        posted_at={},
+        last_contact={},
+        stages={"200": Stage.UNRESPONSIVE},
+    )
+
+    # Then only the reply to what they said to us can still go out
+    assert kinds(chosen.chosen + chosen.waiting) == [SuggestionKind.REPLY]
+
+
 def test_losing_touch_lists_targets_quiet_for_longer_than_their_cadence():
     # Given three targets: one thanked us yesterday, one last heard from ten days ago, one never
     recent, quiet, never = target("recent", "1"), target("quiet", "2"), target("never", "3")

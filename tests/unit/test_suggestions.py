@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from rapport.domain.engine import replay
 from rapport.domain.model import InteractionKind as K
-from rapport.domain.model import Stage, SuggestionKind
+from rapport.domain.model import Stage, SuggestionKind, in_step
 from rapport.domain.policy import Policy, Resource
 from rapport.domain.suggestions import Context, suggest
 from tests.factories import ME, added, at, evidence, post, suggestion, target
@@ -354,3 +357,27 @@ def test_a_post_is_quoted_with_its_links_expanded_not_as_t_co():
     (retweet,) = suggestions_for(history)
     # Then the suggestion quotes it with the link's destination
     assert retweet.post_text == "How we halved Lambda cold starts https://example.com/cold-starts"
+
+
+# -- whatever the history, only what the stage calls for ------------------------------------------
+
+STAGE_EVIDENCE = [K.OUR_RETWEET, K.THANKS, K.FOLLOW, K.UNFOLLOW, K.REPLY_TO_QUESTION, K.PAUSE, K.RESUME]
+
+
+@given(st.lists(st.tuples(st.sampled_from(STAGE_EVIDENCE), st.integers(0, 24)), max_size=12))
+def test_every_suggestion_made_is_one_its_targets_stage_calls_for(raw):
+    # Given any mix of evidence that moves the stage, beside fresh posts worth each kind of step:
+    # a useful post, a question to their network, and a mention of us
+    history = [
+        added(),
+        *(evidence(kind, at(hours), ev_id=f"e{i:02d}") for i, (kind, hours) in enumerate(raw)),
+        their_post("How we run Lambda with Python https://example.com/a", 25, post_id="p1"),
+        their_post("Any tips for testing Python Lambda handlers?", 26, question=True, post_id="q1"),
+        evidence(
+            K.MENTION, at(27), ev_id="m1", the_post=post("@ana_builds thoughts?", when=at(27), post_id="m1")
+        ),
+    ]
+    stage = replay(history, POLICY).stage
+
+    # Then every suggestion is of a kind the stage it reached calls for
+    assert all(in_step(s.kind, stage) for s in suggestions_for(history))

@@ -109,7 +109,7 @@ def test_the_list_tells_each_targets_last_exchange_either_way_and_its_oldest_wai
     admin.stores.evidence.add_interaction(evidence(K.THANKS, at(9), ev_id="1002"))
     admin.stores.evidence.add_interaction(evidence(K.TARGET_POST, at(12), ev_id="1003"))
     sent = suggestion(post_id="1003", created_at=at(12), reason="their post on layers")
-    waiting = suggestion(SuggestionKind.ANSWER, post_id="1004", created_at=at(13), reason="a question")
+    waiting = suggestion(SuggestionKind.REPLY, post_id="1004", created_at=at(13), reason="they mentioned you")
     later = suggestion(post_id="1005", created_at=at(14), reason="a later post")
     for s in (sent, waiting, later):
         admin.stores.suggestions.add_suggestion(s)
@@ -117,14 +117,30 @@ def test_the_list_tells_each_targets_last_exchange_either_way_and_its_oldest_wai
     # When the targets are listed at hour 20
     [listed] = admin("list_targets", 20)["targets"]
     # Then the last contact is their thanks (their post to everyone is not an exchange), the next
-    # suggestion the answer, and the stage holds since it was added
+    # suggestion the reply, and the stage holds since it was added
     assert listed["last_contact"] == at(9).isoformat()
     assert listed["next_suggestion"] == {
-        "kind": "answer",
-        "reason": "a question",
+        "kind": "reply",
+        "reason": "they mentioned you",
         "created_at": at(13).isoformat(),
     }
     assert listed["since"] == at(0).isoformat()
+
+
+def test_the_list_does_not_offer_a_suggestion_the_targets_stage_no_longer_calls_for():
+    # Given person_x at the ask step (they follow us back), with a retweet suggestion made at step 1
+    # still waiting, and a newer question to ask them
+    admin = Admin()
+    admin("add_target", username="person_x")
+    admin.stores.targets.set_stage("200", Stage.ASK, at(5))
+    old = suggestion(post_id="1003", created_at=at(2), reason="a useful post")
+    ask = suggestion(SuggestionKind.ASK, post_id="1004", created_at=at(6), reason="they follow you")
+    for s in (old, ask):
+        admin.stores.suggestions.add_suggestion(s)
+    # When the targets are listed
+    [listed] = admin("list_targets", 8)["targets"]
+    # Then the next suggestion is the question, not the retweet of step 1
+    assert listed["next_suggestion"]["kind"] == "ask"
 
 
 def test_a_target_with_no_exchange_and_nothing_waiting_lists_blanks():

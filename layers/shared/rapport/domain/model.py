@@ -53,6 +53,25 @@ class SuggestionKind(StrEnum):
     REPLY = "reply"
 
 
+# What each stage's rules suggest (rapport.domain.suggestions). A reply is always welcome while the
+# method runs: they spoke first. A suggestion still waiting when its target moves to a stage that no
+# longer calls for its kind (a retweet once they follow back, anything but a reply once they are
+# unresponsive) is out of step: the digest retires it instead of sending it.
+STAGE_SUGGESTIONS: dict[Stage, frozenset[SuggestionKind]] = {
+    Stage.RETWEET: frozenset({SuggestionKind.REPLY, SuggestionKind.RETWEET}),
+    Stage.ANSWER: frozenset({SuggestionKind.REPLY, SuggestionKind.RETWEET, SuggestionKind.ANSWER}),
+    Stage.ASK: frozenset({SuggestionKind.REPLY, SuggestionKind.ANSWER, SuggestionKind.ASK}),
+    Stage.CIRCLE: frozenset({SuggestionKind.REPLY, SuggestionKind.ANSWER, SuggestionKind.ENGAGE_CIRCLE}),
+    Stage.UNRESPONSIVE: frozenset({SuggestionKind.REPLY}),
+    Stage.PAUSED: frozenset(),
+}
+
+
+def in_step(kind: SuggestionKind, stage: Stage) -> bool:
+    """Whether a target at ``stage`` is still to be offered a suggestion of ``kind``."""
+    return kind in STAGE_SUGGESTIONS[stage]
+
+
 @dataclass(frozen=True, slots=True)
 class Post:
     """A post as Rapport keeps it: only the fields the method needs."""

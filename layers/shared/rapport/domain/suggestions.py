@@ -31,6 +31,7 @@ from rapport.domain.model import (
     Suggestion,
     SuggestionKind,
     Target,
+    in_step,
 )
 from rapport.domain.policy import Policy
 
@@ -108,6 +109,8 @@ def _make(ctx: Context, kind: SuggestionKind, reason: str, score: float, **kw: o
 
 def _replies(ctx: Context) -> Iterable[Suggestion]:
     """They spoke to us first: answering them is always welcome (and allowed by X's rules)."""
+    if not in_step(SuggestionKind.REPLY, ctx.progress.stage):
+        return
     answered = ctx.reacted_to()
     for i in ctx.interactions:
         post = i.post
@@ -129,7 +132,7 @@ def _replies(ctx: Context) -> Iterable[Suggestion]:
 
 def _answers(ctx: Context) -> Iterable[Suggestion]:
     """Step 2: a question they asked their network that we can answer with a useful link."""
-    if ctx.progress.stage not in (Stage.ANSWER, Stage.ASK, Stage.CIRCLE):
+    if not in_step(SuggestionKind.ANSWER, ctx.progress.stage):
         return
     answered = ctx.reacted_to()
     questions = ctx.questions()
@@ -161,7 +164,7 @@ def _answers(ctx: Context) -> Iterable[Suggestion]:
 
 def _asks(ctx: Context) -> Iterable[Suggestion]:
     """Step 3: they follow us; ask them about something they know, on one of their posts."""
-    if ctx.progress.stage is not Stage.ASK:
+    if not in_step(SuggestionKind.ASK, ctx.progress.stage):
         return
     entered = ctx.progress.since or ctx.now
     asked = any(i.kind is InteractionKind.OUR_QUESTION and i.at >= entered for i in ctx.interactions)
@@ -312,7 +315,7 @@ def circle_members(ctx: Context) -> list[CircleMember]:
 
 def _circle(ctx: Context) -> Iterable[Suggestion]:
     """After step 3: appear in their feed through two or three people of their circle."""
-    if ctx.progress.stage is not Stage.CIRCLE:
+    if not in_step(SuggestionKind.ENGAGE_CIRCLE, ctx.progress.stage):
         return
     if any(s.kind is SuggestionKind.ENGAGE_CIRCLE and ctx.now - s.created_at < WEEK for s in ctx.previous):
         return
@@ -332,7 +335,7 @@ def _circle(ctx: Context) -> Iterable[Suggestion]:
 
 def _retweets(ctx: Context) -> Iterable[Suggestion]:
     """Step 1: retweet a genuinely useful post of theirs, a couple of times a week at most."""
-    if ctx.progress.stage not in (Stage.RETWEET, Stage.ANSWER):
+    if not in_step(SuggestionKind.RETWEET, ctx.progress.stage):
         return
     week_ago = ctx.now - WEEK
     recent = {s.key for s in ctx.previous if s.kind is SuggestionKind.RETWEET and s.created_at > week_ago}

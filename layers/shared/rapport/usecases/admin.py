@@ -23,7 +23,7 @@ from pydantic import (
 from rapport.domain.contact import last_contact
 from rapport.domain.feedback import FEEDBACK_KINDS, snoozed_until
 from rapport.domain.forecast import BudgetForecast, forecast_targets
-from rapport.domain.model import Interaction, InteractionKind, Stage, Target
+from rapport.domain.model import Interaction, InteractionKind, Stage, Target, in_step
 from rapport.domain.money import USD
 from rapport.domain.policy import Policy, plain_text
 from rapport.domain.x import XUser
@@ -326,8 +326,10 @@ def feedback_view(interactions: Iterable[Interaction]) -> list[dict[str, Any]]:
 
 
 def _next_suggestion(history: TargetHistory) -> dict[str, Any] | None:
-    """The oldest suggestion still waiting for a digest, which the digest offers first."""
-    waiting = [s for s in history.suggestions if s.key in history.pending]
+    """The oldest suggestion still waiting for a digest, which the digest offers first; one the
+    target's stage no longer calls for is not offered (the digest retires it)."""
+    stage = history.target.stage
+    waiting = [s for s in history.suggestions if s.key in history.pending and in_step(s.kind, stage)]
     if not waiting:
         return None
     first = min(waiting, key=lambda s: (s.created_at, s.key))

@@ -38,6 +38,7 @@ from rapport.domain.model import (
     SuggestionKind,
     Target,
     Transition,
+    in_step,
     lookback_key,
     suggestion_ref,
 )
@@ -211,7 +212,8 @@ def select(
     """Spend the attention budget: at most ``daily_actions``, one per target, resting targets skipped.
 
     ``last_contact`` maps a target id to the last time it was in a sent digest or we wrote to it;
-    ``stages`` (target id -> stage) drops suggestions for targets paused since they were made;
+    ``stages`` (target id -> stage) drops suggestions their target's stage no longer calls for (all of
+    a paused target's, a retweet once they follow back: ``in_step``);
     ``done`` (post ids we already retweeted, answered or replied to) drops what the user did unprompted;
     ``snoozed`` (target ids) and ``skipped`` (suggestion refs) drop what the user answered from a digest.
     """
@@ -221,7 +223,7 @@ def select(
     def retired(s: Suggestion) -> bool:
         return (
             expired(s, policy, now, posted_at)
-            or stages.get(s.target_id) is Stage.PAUSED
+            or (s.target_id in stages and not in_step(s.kind, stages[s.target_id]))
             or s.target_id in snoozed
             or suggestion_ref(s) in skipped
             or (s.post_id is not None and s.post_id in done)
