@@ -23,6 +23,17 @@ def _shared_dir() -> Path:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        return _main(argv)
+    except BrokenPipeError:
+        # The reader left (`rapport ... | head`): say nothing more, and let the interpreter's own flush
+        # at exit find somewhere harmless to write instead of printing a traceback.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 1
+
+
+def _main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="rapport", description=__doc__)
     parser.add_argument(
         "--local", action="store_true", help="act on the local stack `rapport local` serves in this directory"

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 
 from rapport_local.cli import main
@@ -50,3 +53,26 @@ def test_setup_takes_either_a_keys_file_or_keep_keys_not_both(tmp_path, capsys):
     # Then it is a usage error naming the clash, before any stack is reached
     assert exited.value.code == 2
     assert "not allowed with argument" in capsys.readouterr().err
+
+
+def test_output_piped_into_a_reader_that_stops_early_ends_quietly(tmp_path):
+    # Given far more output than a pipe holds, e.g. `rapport detect --file posts.csv | head -1`
+    posts = tmp_path / "posts.csv"
+    posts.write_text(
+        "text\n" + "".join(f'"Post number {i}, long enough to fill the pipe quickly"\n' for i in range(5000))
+    )
+    command = [sys.executable, "-c", "import sys; from rapport_local.cli import main; sys.exit(main())"]
+    reader = subprocess.Popen(
+        [*command, "detect", "--file", str(posts)], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    assert reader.stdout is not None and reader.stderr is not None
+
+    # When the reader takes one line and goes away
+    reader.stdout.readline()
+    reader.stdout.close()
+    errors = reader.stderr.read().decode()
+    reader.wait(timeout=60)
+
+    # Then the command stops without a traceback
+    assert "Traceback" not in errors
+    assert reader.returncode == 1
