@@ -204,11 +204,15 @@ class _QuietHandler(KeepAliveHandler):
         """The terminal shows what the stack does, not one line per request."""
 
 
+LOCAL_INVOCATIONS_KEPT = 100
+
+
 def serve_local(scenario: Scenario, port: int = 0, *, out: TextIO = sys.stdout) -> None:
     """Serve the local stack until Ctrl-C or SIGTERM; ``.rapport/local.json`` exists meanwhile."""
     logger.setLevel("ERROR")  # the handlers' JSON logs would bury the few lines printed here
     credentials = LocalCredentials.issue()
-    with open_stack(scenario, output=_Discard()) as stack:
+    # The stack's record of invocations is never read here: a small one, however long it serves.
+    with open_stack(scenario, output=_Discard(), keep=LOCAL_INVOCATIONS_KEPT) as stack:
         # The scenario's settings (topics, zone, digest hour); the targets are the person's to add.
         stack.setup(replace(scenario, targets=()), at=scenario.start)
         server = make_server(

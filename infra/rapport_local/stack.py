@@ -13,7 +13,7 @@ import io
 import sys
 import time
 import uuid
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, redirect_stdout
 from dataclasses import dataclass, field
@@ -136,6 +136,7 @@ class LocalStack:
         table: str = TABLE,
         output: TextIO | None = None,
         events: StackEvents | None = None,
+        keep: int | None = None,
     ) -> None:
         self.aws = aws
         self.xsim = xsim
@@ -143,7 +144,9 @@ class LocalStack:
         self.deps = build_services(aws, xsim.url, table, clock=lambda: xsim.now)
         self.events = events or stack_events()
         self.output = output  # where the handlers' prints (EMF metrics) go; None: standard output
-        self.invocations: list[Invocation] = []
+        # Every invocation for a run that ends (demo, tests, measurements); the last ``keep`` for a
+        # stack that serves as long as the person likes (`rapport local`).
+        self.invocations: deque[Invocation] = deque(maxlen=keep)
         self.before_tick: list[Callable[[datetime], None]] = []
         self.after_tick: list[Callable[[Tick], None]] = []
         self.after_invoke: list[Callable[[Invocation], None]] = []
@@ -225,8 +228,11 @@ class LocalStack:
 
 
 @contextmanager
-def open_stack(scenario: Scenario, *, output: TextIO | None = None) -> Iterator[LocalStack]:
-    """A fresh local AWS and an X simulator serving ``scenario``, its clock at the scenario's start."""
+def open_stack(
+    scenario: Scenario, *, output: TextIO | None = None, keep: int | None = None
+) -> Iterator[LocalStack]:
+    """A fresh local AWS and an X simulator serving ``scenario``, its clock at the scenario's start;
+    ``keep`` bounds the invocations the stack remembers."""
     with local_aws() as aws, XSimServer(scenario) as xsim:
         xsim.set_now(scenario.start)
-        yield LocalStack(aws, xsim, output=output)
+        yield LocalStack(aws, xsim, output=output, keep=keep)

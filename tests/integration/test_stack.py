@@ -11,6 +11,7 @@ from rapport_local.aws import LocalAws
 from rapport_local.calls import format_calls, measure_calls
 from rapport_local.scenario import parse_scenario
 from rapport_local.stack import LocalStack, Tick
+from rapport_local.xsim import XSimServer
 from tests.integration.worlds import person_x_world, stack_on
 
 pytestmark = pytest.mark.integration
@@ -93,3 +94,17 @@ def test_rapport_calls_reports_each_handlers_dynamodb_calls_per_run():
     )
     lines = format_calls([result])
     assert any(line.startswith("| 3 | 2 | evaluate | 2 |") for line in lines)
+
+
+def test_a_stack_told_to_keep_a_few_invocations_remembers_only_the_latest(aws: LocalAws, table_name: str):
+    # Given a stack that keeps its last three invocations, as `rapport local` keeps its last hundred
+    with XSimServer(parse_scenario(WORLD)) as sim:
+        local = LocalStack(aws, sim, table=table_name, keep=3)
+        local.setup(parse_scenario(WORLD), at=START)
+
+        # When two hours run (collect, evaluate on its news, the digest tick: more than three)
+        local.run(START, hours=2)
+
+    # Then only the latest three are held, the last hour's digest tick last
+    assert len(local.invocations) == 3
+    assert local.invocations[-1].function == "digest"
