@@ -175,6 +175,34 @@ def test_once_ses_accepted_the_digest_one_transaction_marks_the_day_and_its_sugg
     assert stores.suggestions.pending_suggestions(until=made + timedelta(days=1)) == []
 
 
+def test_a_target_removed_between_the_claim_and_the_retry_never_blocks_the_day_being_marked_sent(
+    stores, mailbox, writes_after_ses
+):
+    # Given a day claimed with two targets' retweets by a run that died before SES accepted the email
+    made = datetime(2026, 3, 2, 20, tzinfo=UTC)
+    given_targets(stores, 2, made)
+    send = run(stores, mailbox)
+    mailbox.crash_next = True
+    with pytest.raises(TimeoutError):
+        send(datetime(2026, 3, 3, 7, tzinfo=UTC))
+    # And the user removes target_1 before Lambda's retry
+    stores.targets.remove_target("301")
+
+    # When the retry sends the day
+    retried = send(datetime(2026, 3, 3, 7, tzinfo=UTC))
+
+    # Then it carries what is left, and the day is recorded sent all the same: the transaction was
+    # cancelled by the removed retweet, so the mark and the day were written one by one
+    assert [s["target"] for s in retried["suggestions"]] == ["target_0"]
+    assert writes_after_ses == ["UpdateItem", "UpdateItem"]
+    record = stores.digests.digest("2026-03-03")
+    assert record is not None and record.status == "sent"
+    assert send(datetime(2026, 3, 3, 8, tzinfo=UTC))["reason"].startswith("not the digest hour")
+    # And nothing of the removed target came back
+    assert stores.targets.remove_target("301") == 0
+    assert len(mailbox.received()) == 1
+
+
 @pytest.mark.parametrize(
     ("first_hour", "days", "expected_utc"),
     [
