@@ -83,7 +83,7 @@ class DynamoDigestStore:
     ) -> None:
         """The day's record sent and each suggestion of ``refs`` marked sent, in one transaction."""
         with TransactWrite(connection=self._transaction_connection()) as tx:
-            tx.update(record, actions=done)  # first: what names a transaction by its first item names the day
+            tx.update(record, actions=done)  # first: the crash sweep names a transaction by its first item
             for ref in refs:
                 tx.update(suggestion_item(ref), actions=sent_actions(local_date), condition=SENT_IF)
 
