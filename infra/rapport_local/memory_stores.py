@@ -234,7 +234,11 @@ class MemoryDigestStore:
         self.memory.digests[local_date] = DigestRecord(local_date, "sending", at, None, tuple(refs), None)
         return True
 
-    def complete_digest(self, local_date: str, subject: str, message_id: str, at: datetime) -> None:
+    def complete_digest(
+        self, local_date: str, subject: str, message_id: str, at: datetime, *, refs: Iterable[str] = ()
+    ) -> None:
+        # One step, as the table's transaction: the suggestions still there and the day, together.
+        MemorySuggestionStore(self.memory).mark_sent(refs, local_date)
         record = self.memory.digests.get(local_date)
         if record is not None:
             self.memory.digests[local_date] = replace(

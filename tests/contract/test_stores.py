@@ -225,6 +225,61 @@ def test_a_weekly_look_back_is_claimed_once_beside_its_day_and_is_not_the_last_d
     assert weekly is not None and weekly.status == "sent"
 
 
+def given_a_day_claimed_with_two_targets_retweets(stores: Stores) -> list[str]:
+    """Two targets, a pending retweet each, both claimed for the 2026-03-03 digest: their refs."""
+    made = [suggestion(created_at=at(1)), suggestion(post_id="2001", created_at=at(1), target_id="201")]
+    for s, t in zip(made, (target(), target("zoe_dev", "201")), strict=True):
+        stores.targets.put_target(t)
+        stores.suggestions.add_suggestion(s)
+    refs = [suggestion_ref(s) for s in made]
+    assert stores.digests.claim_digest("2026-03-03", refs, at(2))
+    return refs
+
+
+def test_completing_a_day_marks_the_suggestions_it_carried_sent(stores: Stores):
+    # Given a day claimed with two targets' retweets
+    refs = given_a_day_claimed_with_two_targets_retweets(stores)
+    # When the day is completed with them
+    stores.digests.complete_digest("2026-03-03", "Rapport · 2026-03-03", "m-3", at(3), refs=refs)
+    # Then the day reads as sent, and neither retweet waits for a digest any more
+    record = stores.digests.digest("2026-03-03")
+    assert record is not None
+    assert (record.status, record.message_id, record.sent_at) == ("sent", "m-3", at(3))
+    assert stores.suggestions.pending_suggestions(until=at(4)) == []
+    assert stores.evidence.history("201").pending == frozenset()
+    assert len(stores.suggestions.suggestions_by_ref(refs)) == 2  # still kept under their targets
+
+
+def test_a_target_removed_since_the_claim_neither_blocks_its_day_nor_comes_back(stores: Stores):
+    # Given a day claimed with two targets' retweets, and one target removed before it is completed
+    refs = given_a_day_claimed_with_two_targets_retweets(stores)
+    assert stores.targets.remove_target("201") == 2
+    # When the day is completed with both refs
+    stores.digests.complete_digest("2026-03-03", "Rapport · 2026-03-03", "m-3", at(3), refs=refs)
+    # Then the day reads as sent, the other retweet is marked, and nothing of the removed one is back
+    record = stores.digests.digest("2026-03-03")
+    assert record is not None and record.status == "sent"
+    assert stores.suggestions.pending_suggestions(until=at(4)) == []
+    assert stores.suggestions.suggestions_by_ref(refs) == stores.suggestions.suggestions_by_ref(refs[:1])
+    assert stores.targets.remove_target("201") == 0
+
+
+def test_a_day_carrying_more_suggestions_than_one_transaction_holds_marks_them_all(stores: Stores):
+    # Given a day claimed with 101 retweets of one target: more than DynamoDB's 100 items a transaction
+    stores.targets.put_target(target())
+    made = [suggestion(post_id=str(5000 + n), created_at=at(1)) for n in range(101)]
+    for s in made:
+        stores.suggestions.add_suggestion(s)
+    refs = [suggestion_ref(s) for s in made]
+    stores.digests.claim_digest("2026-03-03", refs, at(2))
+    # When the day is completed with all of them
+    stores.digests.complete_digest("2026-03-03", "Rapport · 2026-03-03", "m-3", at(3), refs=refs)
+    # Then every one is marked sent, and the day with them
+    assert stores.suggestions.pending_suggestions(until=at(4)) == []
+    record = stores.digests.digest("2026-03-03")
+    assert record is not None and record.status == "sent"
+
+
 def test_a_day_can_be_claimed_for_a_digest_only_once(stores: Stores):
     assert stores.digests.claim_digest("2026-03-03", ["200|retweet#1"], at(1))
     assert not stores.digests.claim_digest("2026-03-03", [], at(2))

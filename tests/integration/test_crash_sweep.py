@@ -2,8 +2,9 @@
 
 A seeded sample of the crash-point sweep (`make crash-sweep` runs the full one), and the crashes
 the sweep found, each on its own: a killed run's idempotency record left in progress, a retried
-collect that finds its evidence already stored, a killed digest whose retries never come, and a
-first digest made up with the next morning's suggestions (moved, not lost).
+collect that finds its evidence already stored, a killed digest whose retries never come (after its
+claim, and after its one "sent" write), and a first digest made up with the next morning's
+suggestions (moved, not lost).
 """
 
 from __future__ import annotations
@@ -75,23 +76,49 @@ def test_a_digest_killed_after_its_claim_and_never_retried_is_sent_the_next_hour
     assert compare(clean.outcome, crashed, point).ok
 
 
-FIRST_MORNINGS = 24  # the shipped scenario from 03-02 08:00 UTC to the 03-03 digest at 07:00
+# The shipped scenario from 03-02 08:00 UTC to the hour after the 03-03 digest at 07:00 (which would
+# take over a claim left "sending").
+FIRST_MORNINGS = 25
 
 
-def test_a_day_made_up_after_collect_found_news_is_a_digest_on_another_day_not_a_loss(sweep_aws):
+@pytest.fixture(scope="module")
+def first_mornings(sweep_aws: LocalAws) -> Run:
+    """The shipped scenario's first mornings, played cleanly: 03-02 has nothing to send, 03-03's
+    digest carries two retweets."""
+    return play(sweep_aws, load_scenario(default_scenario()), hours=FIRST_MORNINGS)
+
+
+def test_a_day_made_up_after_collect_found_news_is_a_digest_on_another_day_not_a_loss(
+    sweep_aws, first_mornings
+):
     # Given the shipped scenario: the 03-02 digest hour has nothing to send, 03-03's carries two retweets
-    scenario = load_scenario(default_scenario())
-    clean = play(sweep_aws, scenario, hours=FIRST_MORNINGS)
+    clean = first_mornings
     suggestions = clean.outcome.carried["2026-03-03"]
     assert (list(clean.outcome.carried), len(suggestions)) == (["2026-03-03"], 2)
     # When the first digest dies right after taking its lease and its event is dropped
     point = CrashPoint("kill-dropped", function="digest", operation="PutItem", key_prefix="LEASE/digest")
-    crashed = play(sweep_aws, scenario, point, FIRST_MORNINGS)
+    crashed = play(sweep_aws, load_scenario(default_scenario()), point, FIRST_MORNINGS)
     # Then the next hour makes 03-02 up with the two retweets, and 03-03 has nothing new to send
     assert crashed.outcome.carried == {"2026-03-02": suggestions}
     verdict = compare(clean.outcome, crashed, point)
     assert (verdict.outcome, verdict.lost, verdict.extra) == ("digest on another day", (), ())
     assert verdict.moved == ("digest 2026-03-02 sent", "digest 2026-03-03 not sent")
+
+
+def test_a_digest_killed_right_after_its_one_sent_write_and_never_retried_sends_nothing_again(
+    sweep_aws, first_mornings
+):
+    # Given the 03-03 digest dies right after SES accepted it and the one transaction marked the day
+    # and its two retweets sent, and Lambda's retries never succeed
+    point = CrashPoint(
+        "kill-dropped", function="digest", operation="TransactWriteItems", key_prefix="DIGEST/2026-03-03"
+    )
+    crashed = play(sweep_aws, load_scenario(default_scenario()), point, FIRST_MORNINGS)
+    assert (crashed.dropped, crashed.killed_after_send) == (["digest 2026-03-03T07:00:00Z"], True)
+    # Then the next hour finds the day sent: the email went once, carrying what the clean run's did
+    assert crashed.outcome.digests == {"2026-03-03": 1}
+    assert crashed.outcome.carried == first_mornings.outcome.carried
+    assert compare(first_mornings.outcome, crashed, point).outcome == "same"
 
 
 def idempotency_statuses(aws: LocalAws, table_name: str) -> list[str]:

@@ -131,6 +131,78 @@ def test_a_retry_after_a_crash_sends_exactly_what_was_claimed(stores, mailbox):
     ] == ["target_2"]
 
 
+WRITES = frozenset({"PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems", "BatchWriteItem"})
+
+
+@pytest.fixture
+def writes_after_ses(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The DynamoDB writes made once SES accepted an email ("Operation" or "TransactWriteItems xN")."""
+    import botocore.client
+
+    writes: list[str] = []
+    accepted = False
+    original = botocore.client.BaseClient._make_api_call
+
+    def call(client: Any, operation: str, params: Any) -> Any:
+        nonlocal accepted
+        result = original(client, operation, params)
+        if operation == "SendEmail":
+            accepted = True
+        elif accepted and operation in WRITES:
+            items = params.get("TransactItems")
+            writes.append(f"{operation} x{len(items)}" if items else operation)
+        return result
+
+    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", call)
+    return writes
+
+
+def test_once_ses_accepted_the_digest_one_transaction_marks_the_day_and_its_suggestions(
+    stores, mailbox, writes_after_ses
+):
+    # Given two targets with a pending retweet each
+    made = datetime(2026, 3, 2, 20, tzinfo=UTC)
+    given_targets(stores, 2, made)
+
+    # When the digest hour comes
+    report = run(stores, mailbox)(datetime(2026, 3, 3, 7, tzinfo=UTC))
+
+    # Then after SES accepted the email, one write recorded the day and both retweets sent
+    assert report["sent"]
+    assert writes_after_ses == ["TransactWriteItems x3"]
+    record = stores.digests.digest("2026-03-03")
+    assert record is not None and record.status == "sent"
+    assert stores.suggestions.pending_suggestions(until=made + timedelta(days=1)) == []
+
+
+def test_a_target_removed_between_the_claim_and_the_retry_never_blocks_the_day_being_marked_sent(
+    stores, mailbox, writes_after_ses
+):
+    # Given a day claimed with two targets' retweets by a run that died before SES accepted the email
+    made = datetime(2026, 3, 2, 20, tzinfo=UTC)
+    given_targets(stores, 2, made)
+    send = run(stores, mailbox)
+    mailbox.crash_next = True
+    with pytest.raises(TimeoutError):
+        send(datetime(2026, 3, 3, 7, tzinfo=UTC))
+    # And the user removes target_1 before Lambda's retry
+    stores.targets.remove_target("301")
+
+    # When the retry sends the day
+    retried = send(datetime(2026, 3, 3, 7, tzinfo=UTC))
+
+    # Then it carries what is left, and the day is recorded sent all the same: the transaction was
+    # cancelled by the removed retweet, so the mark and the day were written one by one
+    assert [s["target"] for s in retried["suggestions"]] == ["target_0"]
+    assert writes_after_ses == ["UpdateItem", "UpdateItem"]
+    record = stores.digests.digest("2026-03-03")
+    assert record is not None and record.status == "sent"
+    assert send(datetime(2026, 3, 3, 8, tzinfo=UTC))["reason"].startswith("not the digest hour")
+    # And nothing of the removed target came back
+    assert stores.targets.remove_target("301") == 0
+    assert len(mailbox.received()) == 1
+
+
 @pytest.mark.parametrize(
     ("first_hour", "days", "expected_utc"),
     [

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -9,7 +10,7 @@ from typing import Any
 from rapport.domain.money import USD, Spend
 from rapport.domain.policy import Policy
 from rapport.usecases.digest import Outbox, send_digest, send_test_digest
-from rapport.usecases.ports import DigestStore, Stores
+from rapport.usecases.ports import DigestStore, Stores, SuggestionStore
 from tests.factories import ME, ME_ID, suggestion, target
 from tests.fakes import Mailbox, memory_stores
 
@@ -175,32 +176,86 @@ def test_a_claim_younger_than_the_time_out_is_left_to_its_run():
     assert mailbox.sent == []
 
 
-class FailsOnce:
-    """A digest store whose "sent" mark fails the first time, as a throttled write does."""
+class FlakyDigests:
+    """A digest store whose "sent" mark fails its first ``failures`` tries, as a throttled write
+    does, and that remembers each try: the day and the suggestion refs it marks with it."""
 
-    def __init__(self, digests: DigestStore) -> None:
+    def __init__(self, digests: DigestStore, failures: int = 0) -> None:
         self.digests = digests
-        self.failures = 0
+        self.failures = failures
+        self.tries: list[tuple[str, tuple[str, ...]]] = []
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.digests, name)
 
-    def complete_digest(self, local_date: str, subject: str, message_id: str, at: datetime) -> None:
-        if not self.failures:
-            self.failures += 1
+    def complete_digest(
+        self, local_date: str, subject: str, message_id: str, at: datetime, *, refs: Iterable[str] = ()
+    ) -> None:
+        self.tries.append((local_date, tuple(refs)))
+        if len(self.tries) <= self.failures:
             raise ConnectionError("throttled")
-        self.digests.complete_digest(local_date, subject, message_id, at)
+        self.digests.complete_digest(local_date, subject, message_id, at, refs=refs)
+
+
+class WatchedSuggestions:
+    """A suggestion store that remembers every separate "sent" mark asked of it."""
+
+    def __init__(self, suggestions: SuggestionStore) -> None:
+        self.suggestions = suggestions
+        self.marked: list[tuple[str, ...]] = []
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.suggestions, name)
+
+    def mark_sent(self, refs: Iterable[str], local_date: str) -> None:
+        self.marked.append(tuple(refs))
+        self.suggestions.mark_sent(refs, local_date)
+
+
+def test_once_ses_accepted_the_digest_one_write_marks_the_day_and_its_suggestions_sent():
+    # Given a pending retweet, and stores that remember the writes made after the send
+    stores, mailbox = given_a_pending_retweet(), Mailbox()
+    digests, suggestions = FlakyDigests(stores.digests), WatchedSuggestions(stores.suggestions)
+    watched = replace(stores, digests=digests, suggestions=suggestions)
+    # When the digest is sent
+    assert send(watched, mailbox, DIGEST_HOUR) == "sent"
+    # Then a single write recorded the day sent together with the retweet it carried
+    assert digests.tries == [("2026-03-03", ("200|retweet#1001",))]
+    assert suggestions.marked == []
+    record = stores.digests.digest("2026-03-03")
+    assert record is not None and record.status == "sent"
+    assert stores.suggestions.pending_suggestions(until=DIGEST_HOUR) == []
 
 
 def test_a_sent_mark_that_fails_is_tried_again_in_place_so_the_retry_sends_nothing():
     # Given marking the day sent fails once after SES accepted the email
     stores, mailbox = given_a_pending_retweet(), Mailbox()
-    flaky = replace(stores, digests=FailsOnce(stores.digests))
+    digests = FlakyDigests(stores.digests, failures=1)
+    flaky = replace(stores, digests=digests)
     paused: list[float] = []
     # When the digest runs, and Lambda's retry (or a duplicate tick) comes
     first = send_digest(flaky, outbox_of(mailbox), DIGEST_HOUR, pause=paused.append)
     again = send_digest(flaky, outbox_of(mailbox), DIGEST_HOUR, pause=paused.append)
-    # Then the mark was retried after a pause, and one email left
+    # Then the mark was retried after a pause, with the retweet, and one email left
     assert (first.reason, again.reason) == ("sent", "already sent today")
     assert paused == [0.2]
+    assert digests.tries == [("2026-03-03", ("200|retweet#1001",))] * 2
+    assert stores.suggestions.pending_suggestions(until=DIGEST_HOUR) == []
+    assert len(mailbox.sent) == 1
+
+
+def test_a_sent_mark_failing_three_times_is_still_made_and_never_reaches_the_caller():
+    # Given the write after the send is throttled three times in a row
+    stores, mailbox = given_a_pending_retweet(), Mailbox()
+    flaky = replace(stores, digests=FlakyDigests(stores.digests, failures=3))
+    paused: list[float] = []
+    # When the digest runs
+    report = send_digest(flaky, outbox_of(mailbox), DIGEST_HOUR, pause=paused.append)
+    # Then the fourth try recorded it, after growing pauses, and the run reports the email sent
+    assert report.reason == "sent"
+    assert paused == [0.2, 0.4, 0.8]
+    record = stores.digests.digest("2026-03-03")
+    assert record is not None and record.status == "sent"
+    assert stores.suggestions.pending_suggestions(until=DIGEST_HOUR) == []
+    assert send(flaky, mailbox, DIGEST_HOUR) == "already sent today"
     assert len(mailbox.sent) == 1

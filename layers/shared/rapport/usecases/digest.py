@@ -10,9 +10,9 @@ Sending, exactly once per local day: the day is claimed with its content before 
 conditional write), and marked sent after SES accepts the message. A second trigger of the same day
 finds the claim and sends nothing; a retry after a crash re-sends the same content it claimed. A
 claim that a crash left unsent, older than the function's time-out, is taken over by the next hourly
-run and sent then, whatever the hour. Marking the day sent after SES accepted it is tried again in
-place when it merely fails, so the only window for a repeat is the process dying between SES
-accepting the message and the "sent" mark.
+run and sent then, whatever the hour. After SES accepted it, the day and its suggestions are marked
+sent in one write, tried again in place when it merely fails, so the only window for a repeat is the
+process dying between SES accepting the message and that write.
 
 A day with nothing chosen sends nothing unless ``send_empty_digest``. Once a week, on
 ``Policy.weekly_lookback``, the same run sends the weekly look-back (``usecases.lookback``), claimed
@@ -468,7 +468,7 @@ def send_digest(
     ``alone`` runs the sending so that no other run of the digest overlaps it (the function's lease);
     it is taken only at the digest hour or to take over a stranded claim, so the other hourly ticks
     cost two reads. A claim still unsent ``stale_after`` (the function's time-out) after it was made
-    was left by a run that died: it is sent now. ``pause`` waits between tries of the "sent" marks.
+    was left by a run that died: it is sent now. ``pause`` waits between tries of the "sent" mark.
     """
     policy, me = stores.settings.policy_and_me()
     local_day, due = digest_due(at, policy)
@@ -571,9 +571,9 @@ def _send(
     view = outbox.prepare(build_view(stores, day, suggestions, at, policy=policy, world=world()), at)
     rendered, message_id = outbox.send(view, at)
     # SES has it: a failure from here on must not reach Lambda's retry, which would send it again. The
-    # suggestions first: while the day is not marked sent, a retry re-sends what it claimed anyway.
-    _persist(lambda: stores.suggestions.mark_sent(refs, day), pause)
-    _persist(lambda: stores.digests.complete_digest(day, rendered.subject, message_id, at), pause)
+    # day and its suggestions are marked sent in one write, so a crash can repeat the email only
+    # between SES accepting it and that write.
+    _persist(lambda: stores.digests.complete_digest(day, rendered.subject, message_id, at, refs=refs), pause)
     return DigestReport(
         day, True, "sent", suggestions, rendered.subject, message_id, view.feedback, view.pause_url
     )

@@ -135,7 +135,8 @@ class SuggestionStore(Protocol):
         ...
 
     def mark_sent(self, refs: Iterable[str], local_date: str) -> None:
-        """They belong to that day's digest now: no longer pending."""
+        """They belong to that day's digest now: no longer pending. A ref whose suggestion is gone
+        (its target removed) is skipped, never stored again."""
         ...
 
     def expire_suggestions(self, refs: Iterable[str], local_date: str) -> None:
@@ -151,7 +152,14 @@ class DigestStore(Protocol):
         """Reserve the day's digest with its content. False when someone else already holds it."""
         ...
 
-    def complete_digest(self, local_date: str, subject: str, message_id: str, at: datetime) -> None: ...
+    def complete_digest(
+        self, local_date: str, subject: str, message_id: str, at: datetime, *, refs: Iterable[str] = ()
+    ) -> None:
+        """The day's digest is sent, and the suggestions ``refs`` are in it (as ``mark_sent``), in one
+        write: a crash leaves either both or neither. A ref whose suggestion is gone is skipped and
+        never blocks the day's record."""
+        ...
+
     def note_quiet_day(self, local_date: str, at: datetime) -> None:
         """Record that the day's digest hour found nothing to send (unless the day is already recorded)."""
         ...

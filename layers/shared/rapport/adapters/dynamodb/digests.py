@@ -1,19 +1,42 @@
-"""One digest item per local day: claimed with a conditional write, completed once sent."""
+"""One digest item per local day: claimed with a conditional write, completed once sent.
+
+Completing a day marks its suggestions sent in the same transaction: SES has no idempotency key, so
+the one write after it accepted the email is the whole window in which a crash repeats the email.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
 
-from pynamodb.exceptions import DoesNotExist
+from pynamodb.connection import Connection
+from pynamodb.exceptions import DoesNotExist, TransactWriteError
+from pynamodb.expressions.update import Action
+from pynamodb.transactions import TransactWrite
 
+from rapport.adapters.dynamodb.suggestions import (
+    SENT_IF,
+    DynamoSuggestionStore,
+    sent_actions,
+    suggestion_item,
+)
 from rapport.adapters.dynamodb.table import DigestItem, save_once
 from rapport.domain.model import LOOKBACK_SUFFIX, DigestRecord
 
 DIGEST = "DIGEST"
+TRANSACTION_ITEMS = 100  # DynamoDB's limit on the items of one TransactWriteItems
 
 
 class DynamoDigestStore:
+    def __init__(self) -> None:
+        self._transactions: Connection | None = None
+
+    def _transaction_connection(self) -> Connection:
+        """The models' own connection: a new one per transaction would load botocore's models again."""
+        if self._transactions is None:
+            self._transactions = DigestItem._get_connection().connection
+        return self._transactions
+
     def digest(self, local_date: str) -> DigestRecord | None:
         try:
             return _digest_record(DigestItem.get(DIGEST, local_date))
@@ -25,15 +48,44 @@ class DynamoDigestStore:
             DigestItem(DIGEST, local_date, status="sending", claimed_at=at, suggestion_refs=list(refs))
         )
 
-    def complete_digest(self, local_date: str, subject: str, message_id: str, at: datetime) -> None:
-        DigestItem(DIGEST, local_date).update(
-            actions=[
-                DigestItem.status.set("sent"),
-                DigestItem.subject.set(subject),
-                DigestItem.message_id.set(message_id),
-                DigestItem.sent_at.set(at),
-            ]
-        )
+    def complete_digest(
+        self, local_date: str, subject: str, message_id: str, at: datetime, *, refs: Iterable[str] = ()
+    ) -> None:
+        record = DigestItem(DIGEST, local_date)
+        done: list[Action] = [
+            DigestItem.status.set("sent"),
+            DigestItem.subject.set(subject),
+            DigestItem.message_id.set(message_id),
+            DigestItem.sent_at.set(at),
+        ]
+        refs = list(dict.fromkeys(refs))  # a transaction may touch an item only once
+        # A claim holds at most Policy.daily_actions (50) refs, so they and the record fit in one
+        # transaction; more would be marked first, one by one, and the last ones go with the record.
+        room = TRANSACTION_ITEMS - 1
+        ahead, together = refs[:-room], refs[-room:]
+        suggestions = DynamoSuggestionStore()
+        suggestions.mark_sent(ahead, local_date)
+        if not together:  # a look-back, or an empty digest: the record alone
+            record.update(actions=done)
+            return
+        try:
+            self._complete_with(record, done, together, local_date)
+        except TransactWriteError as exc:
+            if not _a_condition_failed(exc):
+                raise
+            # A suggestion removed since the claim (its target removed) cancelled the transaction
+            # whole: the marks one by one skip what is gone, so the day is still recorded sent.
+            suggestions.mark_sent(together, local_date)
+            record.update(actions=done)
+
+    def _complete_with(
+        self, record: DigestItem, done: list[Action], refs: list[str], local_date: str
+    ) -> None:
+        """The day's record sent and each suggestion of ``refs`` marked sent, in one transaction."""
+        with TransactWrite(connection=self._transaction_connection()) as tx:
+            tx.update(record, actions=done)  # first: the crash sweep names a transaction by its first item
+            for ref in refs:
+                tx.update(suggestion_item(ref), actions=sent_actions(local_date), condition=SENT_IF)
 
     def note_quiet_day(self, local_date: str, at: datetime) -> None:
         save_once(DigestItem(DIGEST, local_date, status="quiet", claimed_at=at, suggestion_refs=[]))
@@ -52,3 +104,7 @@ class DynamoDigestStore:
 
 def _digest_record(i: DigestItem) -> DigestRecord:
     return DigestRecord(i.sk, i.status, i.claimed_at, i.sent_at, tuple(i.suggestion_refs or ()), i.message_id)
+
+
+def _a_condition_failed(exc: TransactWriteError) -> bool:
+    return any(r is not None and r.code == "ConditionalCheckFailed" for r in exc.cancellation_reasons)

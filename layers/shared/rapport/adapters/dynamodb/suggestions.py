@@ -20,6 +20,9 @@ from rapport.adapters.dynamodb.table import (
 )
 from rapport.domain.model import CircleMember, Suggestion, SuggestionKind
 
+# Marking a suggestion sent never re-creates one removed since (its target removed): no stub item.
+SENT_IF = SuggestionItem.sk.exists()
+
 
 class DynamoSuggestionStore:
     def add_suggestion(self, s: Suggestion) -> bool:
@@ -57,7 +60,7 @@ class DynamoSuggestionStore:
         return [found[ref] for ref in refs if ref in found]
 
     def mark_sent(self, refs: Iterable[str], local_date: str) -> None:
-        self._unpend(refs, SuggestionItem.digest_date.set(local_date), SuggestionItem.sk.exists())
+        self._unpend(refs, SuggestionItem.digest_date.set(local_date), SENT_IF)
 
     def expire_suggestions(self, refs: Iterable[str], local_date: str) -> None:
         condition = SuggestionItem.sk.exists() & SuggestionItem.digest_date.does_not_exist()
@@ -66,16 +69,26 @@ class DynamoSuggestionStore:
     def _unpend(self, refs: Iterable[str], outcome: Action, condition: Condition) -> None:
         """Record what became of each suggestion and drop it from the sparse pending index."""
         for ref in refs:
-            target_id, key = ref.split("|", 1)
-            item = SuggestionItem(target_pk(target_id), f"S#{key}")
             try:
-                item.update(
-                    actions=[outcome, SuggestionItem.gsi1pk.remove(), SuggestionItem.gsi1sk.remove()],
-                    condition=condition,
-                )
+                suggestion_item(ref).update(actions=_unpended(outcome), condition=condition)
             except Exception as exc:  # removed since, or already settled: nothing to change
                 if not is_conditional_failure(exc):
                     raise
+
+
+def suggestion_item(ref: str) -> SuggestionItem:
+    """The key of the suggestion ``ref`` ("target_id|key") names, to update."""
+    target_id, key = ref.split("|", 1)
+    return SuggestionItem(target_pk(target_id), f"S#{key}")
+
+
+def sent_actions(local_date: str) -> list[Action]:
+    """What marking a suggestion sent in that day's digest writes: its day, and out of PENDING."""
+    return _unpended(SuggestionItem.digest_date.set(local_date))
+
+
+def _unpended(outcome: Action) -> list[Action]:
+    return [outcome, SuggestionItem.gsi1pk.remove(), SuggestionItem.gsi1sk.remove()]
 
 
 def suggestion_from_item(i: SuggestionItem) -> Suggestion:
