@@ -108,14 +108,21 @@ def test_the_schedule_firing_twice_and_every_hour_sends_one_email_a_day(stores, 
     assert reports[-1]["reason"] == "already sent today"
 
 
-def test_a_retry_after_a_crash_sends_exactly_what_was_claimed(stores, mailbox):
-    # Given a day with two actions, and a run that dies before SES accepts the message
-    made = datetime(2026, 3, 2, 20, tzinfo=UTC)
+def claimed_then_crashed(stores, mailbox, made: datetime):
+    """Two targets' retweets made at ``made``, the 03-03 digest claimed by a run that died before
+    SES accepted the message; returns the digest's send, for the retry."""
     given_targets(stores, 2, made)
     send = run(stores, mailbox)
     mailbox.crash_next = True
     with pytest.raises(TimeoutError):
         send(datetime(2026, 3, 3, 7, tzinfo=UTC))
+    return send
+
+
+def test_a_retry_after_a_crash_sends_exactly_what_was_claimed(stores, mailbox):
+    # Given a day with two actions, and a run that dies before SES accepts the message
+    made = datetime(2026, 3, 2, 20, tzinfo=UTC)
+    send = claimed_then_crashed(stores, mailbox, made)
 
     # When a new suggestion arrives and Lambda retries the same event
     given_target(stores, 2, made + timedelta(minutes=30))
@@ -180,11 +187,7 @@ def test_a_target_removed_between_the_claim_and_the_retry_never_blocks_the_day_b
 ):
     # Given a day claimed with two targets' retweets by a run that died before SES accepted the email
     made = datetime(2026, 3, 2, 20, tzinfo=UTC)
-    given_targets(stores, 2, made)
-    send = run(stores, mailbox)
-    mailbox.crash_next = True
-    with pytest.raises(TimeoutError):
-        send(datetime(2026, 3, 3, 7, tzinfo=UTC))
+    send = claimed_then_crashed(stores, mailbox, made)
     # And the user removes target_1 before Lambda's retry
     stores.targets.remove_target("301")
 

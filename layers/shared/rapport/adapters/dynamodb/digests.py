@@ -9,10 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from pynamodb.connection import Connection
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from pynamodb.expressions.update import Action
-from pynamodb.transactions import TransactWrite
 
 from rapport.adapters.dynamodb.suggestions import (
     SENT_IF,
@@ -20,7 +18,7 @@ from rapport.adapters.dynamodb.suggestions import (
     sent_actions,
     suggestion_item,
 )
-from rapport.adapters.dynamodb.table import DigestItem, save_once
+from rapport.adapters.dynamodb.table import DigestItem, save_once, transaction
 from rapport.domain.model import LOOKBACK_SUFFIX, DigestRecord
 
 DIGEST = "DIGEST"
@@ -28,15 +26,6 @@ TRANSACTION_ITEMS = 100  # DynamoDB's limit on the items of one TransactWriteIte
 
 
 class DynamoDigestStore:
-    def __init__(self) -> None:
-        self._transactions: Connection | None = None
-
-    def _transaction_connection(self) -> Connection:
-        """The models' own connection: a new one per transaction would load botocore's models again."""
-        if self._transactions is None:
-            self._transactions = DigestItem._get_connection().connection
-        return self._transactions
-
     def digest(self, local_date: str) -> DigestRecord | None:
         try:
             return _digest_record(DigestItem.get(DIGEST, local_date))
@@ -82,7 +71,7 @@ class DynamoDigestStore:
         self, record: DigestItem, done: list[Action], refs: list[str], local_date: str
     ) -> None:
         """The day's record sent and each suggestion of ``refs`` marked sent, in one transaction."""
-        with TransactWrite(connection=self._transaction_connection()) as tx:
+        with transaction() as tx:
             tx.update(record, actions=done)  # first: the crash sweep names a transaction by its first item
             for ref in refs:
                 tx.update(suggestion_item(ref), actions=sent_actions(local_date), condition=SENT_IF)

@@ -40,6 +40,7 @@ from pynamodb.exceptions import DeleteError, DoesNotExist, PutError
 from pynamodb.expressions.condition import Condition
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
+from pynamodb.transactions import TransactWrite
 
 from rapport.domain.model import Stage
 
@@ -201,6 +202,12 @@ def bind(table_name: str, region: str | None) -> None:
     shared = TargetItem._get_connection()
     for model in models:
         model._connection = shared
+
+
+def transaction() -> TransactWrite:
+    """A transaction on the item models' one connection (``bind``): a connection of its own would make
+    another botocore client and load the service's models again."""
+    return TransactWrite(connection=TargetItem._get_connection().connection)
 
 
 def create_table(table_name: str, region: str | None) -> None:

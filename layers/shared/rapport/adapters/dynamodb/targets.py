@@ -8,10 +8,8 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
-from pynamodb.connection import Connection
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from pynamodb.expressions.update import Action
-from pynamodb.transactions import TransactWrite
 
 from rapport.adapters.dynamodb.suggestions import suggestion_from_item
 from rapport.adapters.dynamodb.table import (
@@ -27,6 +25,7 @@ from rapport.adapters.dynamodb.table import (
     query_partition,
     save_once,
     target_pk,
+    transaction,
 )
 from rapport.domain.model import Interaction, InteractionKind, Post, Stage, Target, Transition
 from rapport.usecases.ports import NotFoundError, TargetHistory
@@ -36,16 +35,11 @@ EVALUATE = "EVALUATE"  # the partition of targets marked to evaluate: one query 
 
 
 class DynamoTargetStore:
-    def __init__(self) -> None:
-        self._transactions: Connection | None = None
-
     def put_target(self, target: Target) -> None:
         _profile_item(target).save()
 
     def add_target(self, target: Target, added: Interaction) -> None:
-        if self._transactions is None:  # the models' own connection, as for the evidence store
-            self._transactions = TargetItem._get_connection().connection
-        with TransactWrite(connection=self._transactions) as tx:
+        with transaction() as tx:
             tx.save(_profile_item(target))
             tx.save(_interaction_item(added))
 
@@ -89,15 +83,6 @@ class DynamoTargetStore:
 
 
 class DynamoEvidenceStore:
-    def __init__(self) -> None:
-        self._transactions: Connection | None = None
-
-    def _transaction_connection(self) -> Connection:
-        """The models' own connection: a new one per transaction would load botocore's models again."""
-        if self._transactions is None:
-            self._transactions = InteractionItem._get_connection().connection
-        return self._transactions
-
     def add_interaction(self, interaction: Interaction) -> bool:
         return self._store_new(interaction)
 
@@ -113,7 +98,7 @@ class DynamoEvidenceStore:
         """
         mark = MarkItem(EVALUATE, interaction.target_id)
         try:
-            with TransactWrite(connection=self._transaction_connection()) as tx:
+            with transaction() as tx:
                 tx.save(_interaction_item(interaction), condition=InteractionItem.sk.does_not_exist())
                 tx.update(mark, actions=[MarkItem.mark.add(1), MarkItem.evidence_at.set(interaction.at)])
                 for item, actions in also:
