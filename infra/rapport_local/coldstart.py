@@ -227,13 +227,21 @@ class Share:
     total: int  # instructions of it and the parts before it
 
 
-def library_steps(loaded: Sequence[str]) -> list[tuple[str, list[str]]]:
+Step = tuple[str, list[str]]  # a library's name, and its modules a handler loads
+
+
+def library_steps(loaded: Sequence[str]) -> list[Step]:
     """The libraries among ``loaded`` (module names in load order), each with its modules."""
-    steps = []
+    steps: list[Step] = []
     for name, packages in LIBRARIES:
         if modules := [m for m in loaded if m.partition(".")[0] in packages]:
             steps.append((name, modules))
     return steps
+
+
+def handler_libraries(handler: str, env: Mapping[str, str]) -> list[Step]:
+    """The libraries a handler's import loads, each with its modules, in the order they are charged."""
+    return library_steps(loaded_modules(handler_module(handler), env))
 
 
 def loaded_modules(module: str, env: Mapping[str, str]) -> list[str]:
@@ -267,12 +275,14 @@ def breakdown(
     tracing: bool = False,
     source: Path | None = None,
     count: Callable[[str, Mapping[str, str]], int] = count_instructions,
+    steps: Sequence[Step] | None = None,
 ) -> list[Share]:
     """A handler's import in instructions, part by part: what each library adds to the ones before.
 
     Each row is one more new interpreter that imports every module of the parts so far; the last is
     the handler itself, so the rows add up to its whole import. What the libraries cost before any
-    of Rapport's code runs is the floor no change to Rapport can go under.
+    of Rapport's code runs is the floor no change to Rapport can go under. ``steps``: the handler's
+    libraries (``handler_libraries``) when the caller has them already.
     """
     env = lambda_env(tracing, source)
     module = handler_module(handler)
@@ -280,7 +290,7 @@ def breakdown(
     before = count("pass", env)
     shares.append(Share("interpreter", before, before))
     so_far: list[str] = []
-    for name, modules in library_steps(loaded_modules(module, env)):
+    for name, modules in handler_libraries(handler, env) if steps is None else steps:
         so_far += modules
         total = count(_importing(so_far), env)
         shares.append(Share(name, total - before, total))
@@ -291,15 +301,19 @@ def breakdown(
 
 
 def libraries_time(
-    handlers: Sequence[str], runs: int, tracing: bool = False, source: Path | None = None
+    handlers: Sequence[str],
+    runs: int,
+    tracing: bool = False,
+    source: Path | None = None,
+    steps: Mapping[str, Sequence[Step]] | None = None,
 ) -> dict[str, float]:
     """CPU time of importing each handler's libraries alone (every part but Rapport's code), as a ratio
     to ``import boto3``'s: median of ``runs``, in rounds after an unmeasured one, as ``measure``."""
     env = lambda_env(tracing, source)
     codes = {BASELINE: f"import {BASELINE}"}
     for handler in handlers:
-        steps = library_steps(loaded_modules(handler_module(handler), env))
-        codes[handler] = _importing([module for _, modules in steps for module in modules])
+        libraries = handler_libraries(handler, env) if steps is None else steps[handler]
+        codes[handler] = _importing([module for _, modules in libraries for module in modules])
     samples: dict[str, list[float]] = {name: [] for name in codes}
     for round_ in range(runs + 1):
         for name, code in codes.items():
@@ -364,9 +378,12 @@ def _report(
         print(instruction_table(HANDLERS, tracing, source))
     if parts:
         baseline = instructions(BASELINE, tracing, source)
+        env = lambda_env(tracing, source)
+        steps = {h: handler_libraries(h, env) for h in HANDLERS}  # one probe each, for both tables
         print(f"\neach handler's import by part{of}, tracing {'on' if tracing else 'off'}: what each adds")
-        print("\n\n".join(breakdown_table(h, breakdown(h, tracing, source), baseline) for h in HANDLERS))
-        alone = libraries_time(HANDLERS, runs, tracing, source)
+        shares = {h: breakdown(h, tracing, source, steps=steps[h]) for h in HANDLERS}
+        print("\n\n".join(breakdown_table(h, shares[h], baseline) for h in HANDLERS))
+        alone = libraries_time(HANDLERS, runs, tracing, source, steps)
         print(f"\nthe libraries alone, CPU time x boto3 (median of {runs} runs):")
         print("\n".join(f"  {handler_module(h):<28} {ratio:>5.2f}" for h, ratio in alone.items()))
     if invoke:

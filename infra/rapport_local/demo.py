@@ -99,9 +99,8 @@ def run_demo(
         usage = stack.xsim.usage()
         # Most hourly collects find nothing new: those never load the detectors (docs/coldstart.md).
         collects = [i.result for i in stack.by_function("collect")]
-        reading = sum(1 for r in collects if r.get("x_api", {}).get("posts"))
 
-    summary = _summary(demo, stories, emails, usage | {"collects": (len(collects), reading)})
+    summary = _summary(demo, stories, emails, usage, collects)
     (out / "summary.json").write_text(
         json.dumps(summary, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
     )
@@ -110,7 +109,11 @@ def run_demo(
 
 
 def _summary(
-    demo: _Demo, stories: dict[str, dict[str, Any]], emails: list[EmailMessage], usage: dict[str, Any]
+    demo: _Demo,
+    stories: dict[str, dict[str, Any]],
+    emails: list[EmailMessage],
+    usage: dict[str, Any],
+    collects: list[dict[str, Any]],
 ) -> dict[str, Any]:
     targets = {
         name: {
@@ -159,8 +162,8 @@ def _summary(
         "x_api": {
             "requests": usage["requests"],
             "cost_usd": round(float(usage["cost_usd"]), 6),
-            "collect_runs": usage["collects"][0],
-            "collect_runs_reading_posts": usage["collects"][1],
+            "collect_runs": len(collects),
+            "collect_runs_reading_posts": sum(1 for r in collects if r.get("x_api", {}).get("posts")),
         },
     }
 

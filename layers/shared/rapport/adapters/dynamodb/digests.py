@@ -18,7 +18,7 @@ from rapport.adapters.dynamodb.suggestions import (
     sent_actions,
     suggestion_item,
 )
-from rapport.adapters.dynamodb.table import DigestItem, save_once, transaction
+from rapport.adapters.dynamodb.table import DigestItem, is_conditional_failure, save_once, transaction
 from rapport.domain.model import LOOKBACK_SUFFIX, DigestRecord
 
 DIGEST = "DIGEST"
@@ -60,7 +60,7 @@ class DynamoDigestStore:
         try:
             self._complete_with(record, done, together, local_date)
         except TransactWriteError as exc:
-            if not _a_condition_failed(exc):
+            if not is_conditional_failure(exc):
                 raise
             # A suggestion removed since the claim (its target removed) cancelled the transaction
             # whole: the marks one by one skip what is gone, so the day is still recorded sent.
@@ -93,7 +93,3 @@ class DynamoDigestStore:
 
 def _digest_record(i: DigestItem) -> DigestRecord:
     return DigestRecord(i.sk, i.status, i.claimed_at, i.sent_at, tuple(i.suggestion_refs or ()), i.message_id)
-
-
-def _a_condition_failed(exc: TransactWriteError) -> bool:
-    return any(r is not None and r.code == "ConditionalCheckFailed" for r in exc.cancellation_reasons)

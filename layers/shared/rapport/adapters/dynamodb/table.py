@@ -250,8 +250,11 @@ def delete_if(item: Item, condition: Condition) -> None:
 
 
 def is_conditional_failure(exc: Exception) -> bool:
-    cause = getattr(exc, "cause_response_code", None)
-    return cause == "ConditionalCheckFailedException"
+    """A write refused by its condition: alone, or one item's of a transaction (which cancels it whole)."""
+    if getattr(exc, "cause_response_code", None) == "ConditionalCheckFailedException":
+        return True
+    reasons = getattr(exc, "cancellation_reasons", None) or ()
+    return any(r is not None and r.code == "ConditionalCheckFailed" for r in reasons)
 
 
 def query_partition(pk: str) -> Iterator[dict[str, Any]]:

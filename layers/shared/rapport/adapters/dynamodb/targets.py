@@ -21,6 +21,7 @@ from rapport.adapters.dynamodb.table import (
     TargetItem,
     TransitionItem,
     delete_if,
+    is_conditional_failure,
     iso,
     query_partition,
     save_once,
@@ -104,7 +105,7 @@ class DynamoEvidenceStore:
                 for item, actions in also:
                     tx.update(item, actions=actions)
         except TransactWriteError as exc:
-            if any(r is not None and r.code == "ConditionalCheckFailed" for r in exc.cancellation_reasons):
+            if is_conditional_failure(exc):
                 return False
             raise
         return True
