@@ -14,6 +14,9 @@ SOURCES := layers/shared/rapport infra/rapport_local functions tests
 UV_VERSION ?= 0.13.9
 UV := $(BIN)/uv
 # uv's cache and the venvs may sit on different file systems: copy, without a warning per install.
+# --compile-bytecode: as pip does, each package is compiled once at install. uv's default leaves it to
+# every process, and where PYTHONDONTWRITEBYTECODE is set (as on CI) every process compiles again:
+# `make test` starts well over a hundred Python processes (docs/operations.md, "Test suite").
 export UV_LINK_MODE := copy
 
 $(UV):
@@ -21,7 +24,7 @@ $(UV):
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
 
 $(INSTALLED): pyproject.toml | $(UV)
-	$(UV) pip install --quiet --python $(BIN)/python -e '.[dev]'
+	$(UV) pip install --quiet --compile-bytecode --python $(BIN)/python -e '.[dev]'
 	@touch $@
 
 install: $(INSTALLED)

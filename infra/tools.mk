@@ -15,12 +15,12 @@ SAM_OFFLINE_ENV := AWS_DEFAULT_REGION=us-east-1 AWS_REGION=us-east-1 \
 	SAM_CLI_TELEMETRY=0
 
 # Depends on this file so that bumping SAM_CLI_VERSION reinstalls.
-# Installed by uv, as .venv is (the top-level Makefile's $(UV)); --seed keeps pip in the venv, which
+# Installed by uv with bytecode, as .venv is (the top-level Makefile's $(UV)); --seed keeps pip in the venv, which
 # `sam build` runs for the dependencies layer (layers/dependencies/Makefile).
 UV ?= .venv/bin/uv
 $(SAM_BIN): infra/tools.mk | $(UV)
 	$(UV) venv --quiet --seed --allow-existing --python python3 $(TOOLS_VENV)
-	$(UV) pip install --quiet --python $(TOOLS_VENV)/bin/python "aws-sam-cli==$(SAM_CLI_VERSION)"
+	$(UV) pip install --quiet --compile-bytecode --python $(TOOLS_VENV)/bin/python "aws-sam-cli==$(SAM_CLI_VERSION)"
 	@touch $@
 
 # checkov pins its own boto3, cloudformation and networkx versions, which neither the project nor the SAM
@@ -33,7 +33,7 @@ CHECKOV_OFFLINE_ENV := BC_SKIP_MAPPING=TRUE CHECKOV_SKIP_SCA_PACKAGE_SCAN=TRUE
 
 $(CHECKOV_BIN): infra/tools.mk | $(UV)
 	$(UV) venv --quiet --seed --allow-existing --python python3 $(CHECKOV_VENV)
-	$(UV) pip install --quiet --python $(CHECKOV_VENV)/bin/python "checkov==$(CHECKOV_VERSION)"
+	$(UV) pip install --quiet --compile-bytecode --python $(CHECKOV_VENV)/bin/python "checkov==$(CHECKOV_VERSION)"
 	@touch $@
 
 .PHONY: tools validate-template cfn-lint checkov sam-build template-checks
