@@ -15,8 +15,8 @@ UV_VERSION ?= 0.13.9
 UV := $(BIN)/uv
 # uv's cache and the venvs may sit on different file systems: copy, without a warning per install.
 # --compile-bytecode: as pip does, each package is compiled once at install. uv's default leaves it to
-# every process, and where PYTHONDONTWRITEBYTECODE is set (as on CI) every process compiles again:
-# `make test` starts well over a hundred Python processes (docs/operations.md, "Test suite").
+# every process, and where PYTHONDONTWRITEBYTECODE is set (as on CI) every process compiles them again:
+# `make test` starts many (workers, subprocesses, the tools) (docs/operations.md, "Test suite").
 export UV_LINK_MODE := copy
 
 $(UV):
