@@ -6,9 +6,11 @@ message ending in a NUL byte (``--remote-debugging-pipe``), so no websocket libr
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
@@ -58,6 +60,7 @@ class Browser:
             stderr=subprocess.DEVNULL,
             pass_fds=(3, 4),
             preexec_fn=on_fds_3_and_4,  # noqa: PLW1509 - the test process starts no threads of its own
+            start_new_session=True,  # its own process group: close() ends its helper processes too
         )
         os.close(to_chromium_r)
         os.close(from_chromium_w)
@@ -71,10 +74,23 @@ class Browser:
         self.call("Page.enable")
 
     def close(self) -> None:
-        self._process.kill()
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self._process.pid, signal.SIGKILL)
         self._process.wait(timeout=10)
         os.close(self._to_chromium)
         os.close(self._from_chromium)
+        self._remove_profile()
+
+    def _remove_profile(self) -> None:
+        # A helper that outlived the browser by a moment can still be writing its files there: removing
+        # the folder then fails with "Directory not empty" (seen in phase 2 on a busy machine). Again.
+        for _ in range(20):
+            try:
+                self._profile.cleanup()
+            except OSError:
+                time.sleep(0.1)
+            else:
+                return
         self._profile.cleanup()
 
     def __enter__(self) -> Browser:
