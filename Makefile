@@ -48,7 +48,7 @@ crash-sweep: $(INSTALLED)
 # Each handler's whole-process import time against `import boto3` (docs/coldstart.md).
 bench-coldstart: $(INSTALLED)
 	$(BIN)/rapport coldstart $(if $(RUNS),--runs $(RUNS)) $(if $(TRACING),--tracing) $(if $(TOP),--top $(TOP)) \
-		$(if $(PARTS),--instructions --parts)
+		$(if $(PARTS),--instructions --parts) $(if $(BYTECODE),--bytecode)
 
 admin-openapi: $(INSTALLED)  # regenerates docs/admin-openapi.json from the admin routes
 	$(BIN)/python -m rapport_local.admin_openapi

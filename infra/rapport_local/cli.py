@@ -177,6 +177,9 @@ def _main(argv: Sequence[str] | None = None) -> int:
     coldstart.add_argument(
         "--parts", action="store_true", help="also each handler's import by library, then Rapport (valgrind)"
     )
+    coldstart.add_argument(
+        "--bytecode", action="store_true", help="Rapport's code compiled, as a build with python3.13 ships it"
+    )
     calls = commands.add_parser(
         "calls", help="DynamoDB calls per run of collect, evaluate and digest, on a seeded world"
     )
@@ -258,6 +261,7 @@ def _main(argv: Sequence[str] | None = None) -> int:
                 invoke=args.invoke,
                 count=args.instructions,
                 parts=args.parts,
+                bytecode=args.bytecode,
             )
         elif args.command == "crash-sweep":
             from rapport_local.crash_sweep import run_crash_sweep

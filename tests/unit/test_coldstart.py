@@ -16,6 +16,7 @@ import pytest
 from rapport_local.coldstart import (
     PYTHON_VARIABLE,
     ROOT,
+    as_deployed,
     breakdown,
     breakdown_table,
     compile_libraries,
@@ -206,3 +207,17 @@ def test_the_libraries_alone_are_timed_against_boto3_for_each_handler_asked():
     # Then there is one ratio, for that handler
     assert list(ratios) == ["feedback"]
     assert ratios["feedback"] > 0
+
+
+def test_the_code_is_measured_as_source_or_compiled_as_a_build_with_the_runtimes_python_ships_it():
+    # When the package and handlers are copied as shipped, once as source and once compiled
+    with as_deployed() as source, as_deployed(bytecode=True) as compiled:
+        # Then the source copy holds no bytecode, so each measured process compiles it, as Lambda does
+        assert not list(source.rglob("*.pyc"))
+        # And the compiled copy has bytecode the measuring interpreter reads for every module shipped
+        modules = [
+            *(compiled / "layers/shared/rapport").rglob("*.py"),
+            *(compiled / "functions").rglob("*.py"),
+        ]
+        tag = sys.implementation.cache_tag
+        assert all((m.parent / "__pycache__" / f"{m.stem}.{tag}.pyc").is_file() for m in modules)
