@@ -6,6 +6,7 @@ SAM_CLI_VERSION ?= 1.170.0
 TOOLS_VENV ?= .venv-tools
 SAM_BIN := $(TOOLS_VENV)/bin/sam
 SAM_TEMPLATE ?= template.yaml
+SAM_BUILD_DIR ?= .aws-sam/build
 
 # `sam validate --lint` runs cfn-lint locally and never calls AWS. The region and dummy credentials only
 # keep botocore's session setup from failing offline or picking up a developer's real profile.
@@ -60,6 +61,6 @@ sam-build: $(SAM_BIN)
 	else echo "no Python 3.13 found: the layers ship source, compiled at every cold start;" \
 	  "'$(UV) python install 3.13' installs one (then: make sam-build SAM_BUILD_FLAGS=--no-cached)"; fi; \
 	$(SAM_OFFLINE_ENV) BYTECODE_PYTHON="$$python" $(SAM_BIN) build --template $(SAM_TEMPLATE) \
-	  --build-dir .aws-sam/build $(SAM_BUILD_FLAGS)
+	  --build-dir $(SAM_BUILD_DIR) $(SAM_BUILD_FLAGS)
 
 template-checks: validate-template cfn-lint checkov sam-build

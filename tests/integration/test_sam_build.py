@@ -1,5 +1,5 @@
-"""`sam build` as a user runs it before `sam deploy --guided`: no AWS account, no container engine and
-no python3.13, only the default Python and PyPI.
+"""`make sam-build` as a user runs it before `sam deploy --guided`: no AWS account, no container engine
+and no python3.13, only the default Python and PyPI.
 
 The build is real (the SAM CLI of the tools venv, pip downloading the Lambda platform's wheels); the
 assertions are on the artifacts `sam deploy` would upload.
@@ -36,19 +36,17 @@ def _host_path_without_newer_pythons() -> str:
 
 @pytest.fixture(scope="module")
 def build(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """`make sam-build`, as the README's deploy steps run it, on a machine without a Python 3.13."""
     if not (TOOLS_BIN / "sam").exists():
         pytest.fail("the SAM CLI is missing: run `make tools`")
     out = tmp_path_factory.mktemp("sam") / "build"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    env.update(
-        PATH=_host_path_without_newer_pythons(),
-        AWS_DEFAULT_REGION="us-east-1",
-        AWS_CONFIG_FILE=os.devnull,
-        AWS_SHARED_CREDENTIALS_FILE=os.devnull,
-        SAM_CLI_TELEMETRY="0",
-    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_") and k != "BYTECODE_PYTHON"}
+    # No 3.13 where infra/runtime_python.sh looks: not on PATH, no pyenv, none that uv manages.
+    no_python313 = tmp_path_factory.mktemp("no-python313")
+    env.update(PATH=_host_path_without_newer_pythons(), PYENV_ROOT=str(no_python313))
+    env.update(UV_PYTHON_INSTALL_DIR=str(no_python313), MAKEFLAGS="", MAKELEVEL="")
     result = subprocess.run(
-        [str(TOOLS_BIN / "sam"), "build", "--template", "template.yaml", "--build-dir", str(out)],
+        ["make", "--no-print-directory", "sam-build", f"SAM_BUILD_DIR={out}"],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -56,7 +54,7 @@ def build(tmp_path_factory: pytest.TempPathFactory) -> Path:
         timeout=600,
         check=False,
     )
-    assert result.returncode == 0, f"sam build failed:\n{result.stdout}\n{result.stderr}"
+    assert result.returncode == 0, f"make sam-build failed:\n{result.stdout}\n{result.stderr}"
     (out.parent / "sam-build.log").write_text(result.stdout + result.stderr)
     return out
 
@@ -91,6 +89,11 @@ def test_the_dependencies_layer_holds_arm64_wheels_for_python313_and_no_boto(bui
 
 def test_without_python313_the_shared_layer_is_the_rapport_package_as_source(build: Path) -> None:
     package = build / "SharedLayer" / "python" / "rapport"
+
+    # Given the build's output / Then it says why the layers ship source, and how to get a 3.13
+    log = (build.parent / "sam-build.log").read_text()
+    assert "no Python 3.13 found: the layers ship source" in log
+    assert "python install 3.13" in log
 
     modules = ("domain/engine.py", "domain/detectors/questions.py", "email/render.py", "runtime/services.py")
     for module in modules:
