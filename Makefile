@@ -74,7 +74,7 @@ unit: $(INSTALLED)
 # checks and the end-to-end demos beside them, then everything that talks to moto and the X simulator
 # on loopback, spread over two workers (each with its own local AWS). pytest's exit code 5 (no test
 # collected) is not a failure of the code under test. The template is checked by cfn-lint inside the
-# unit phase (tests/unit/test_template.py) and by checkov here; `sam build` runs in phase 2
+# unit phase (tests/unit/test_template.py) and by checkov here; `make sam-build` runs in phase 2
 # (tests/integration/test_sam_build.py). docs/operations.md, "Test suite".
 test: $(INSTALLED) $(SAM_BIN) $(CHECKOV_BIN) chromium
 	@BIN=$(BIN) bash infra/test_phases.sh
