@@ -43,7 +43,7 @@ from datetime import timedelta
 from email.message import EmailMessage
 from email.policy import default as email_policy
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import unquote
 
 import botocore.client
@@ -217,8 +217,15 @@ class Injector:
         raise Killed(f"killed after {write}")
 
 
+class Interceptor(Protocol):
+    """What sees each botocore call, and makes it (``original``) or not: the sweep's Injector, or a
+    test's own fault."""
+
+    def call(self, original: Callable[..., Any], client: Any, operation: str, params: Any) -> Any: ...
+
+
 @contextmanager
-def intercepting(injector: Injector) -> Iterator[None]:
+def intercepting(injector: Interceptor) -> Iterator[None]:
     """Route every botocore call through ``injector`` (the stack's own counting wraps this)."""
     original = botocore.client.BaseClient._make_api_call
 

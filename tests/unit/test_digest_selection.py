@@ -167,6 +167,21 @@ def test_an_unresponsive_target_is_only_ever_offered_a_reply():
     assert kinds(chosen.chosen + chosen.waiting) == [SuggestionKind.REPLY]
 
 
+def test_the_suggestions_of_someone_no_longer_a_target_are_retired_not_sent():
+    # Given person_x's suggestions, and friend_y's, whose removal was under way as the digest read
+    # the targets (their profile gone, their suggestions not yet)
+    pending = one_of_each() + one_of_each(target_id="300", username="friend_y")
+
+    # When the day's actions are chosen among the targets there are
+    chosen = select(pending, policy=POLICY, now=NOW, posted_at={}, last_contact={}, stages={"200": Stage.ASK})
+
+    # Then nothing of friend_y's goes out, and all of it is retired
+    assert {s.target_username for s in chosen.chosen + chosen.waiting} == {"person_x"}
+    assert [s for s in chosen.expired if s.target_id == "300"] == one_of_each(
+        target_id="300", username="friend_y"
+    )
+
+
 def test_losing_touch_lists_targets_quiet_for_longer_than_their_cadence():
     # Given three targets: one thanked us yesterday, one last heard from ten days ago, one never
     recent, quiet, never = target("recent", "1"), target("quiet", "2"), target("never", "3")

@@ -212,18 +212,24 @@ def select(
     """Spend the attention budget: at most ``daily_actions``, one per target, resting targets skipped.
 
     ``last_contact`` maps a target id to the last time it was in a sent digest or we wrote to it;
-    ``stages`` (target id -> stage) drops suggestions their target's stage no longer calls for (all of
-    a paused target's, a retweet once they follow back: ``in_step``);
+    ``stages`` (target id -> stage, every target) drops suggestions their target's stage no longer
+    calls for (all of a paused target's, a retweet once they follow back: ``in_step``), and those of
+    someone no longer a target (a removal under way as the digest reads, or cut short);
     ``done`` (post ids we already retweeted, answered or replied to) drops what the user did unprompted;
     ``snoozed`` (target ids) and ``skipped`` (suggestion refs) drop what the user answered from a digest.
     """
-    stages = stages or {}
     yesterday = _local_day(now, policy) - timedelta(days=1)
+
+    def out_of_step(s: Suggestion) -> bool:
+        if stages is None:
+            return False
+        stage = stages.get(s.target_id)
+        return stage is None or not in_step(s.kind, stage)
 
     def retired(s: Suggestion) -> bool:
         return (
             expired(s, policy, now, posted_at)
-            or (s.target_id in stages and not in_step(s.kind, stages[s.target_id]))
+            or out_of_step(s)
             or s.target_id in snoozed
             or suggestion_ref(s) in skipped
             or (s.post_id is not None and s.post_id in done)

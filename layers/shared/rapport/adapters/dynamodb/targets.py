@@ -75,11 +75,20 @@ class DynamoTargetStore:
             TargetItem(target_pk(target_id), PROFILE).update(actions=actions)
 
     def remove_target(self, target_id: str) -> int:
-        deleted = 0
+        # The profile goes last: it is what finds the target (by username), so a removal cut short
+        # (a timeout, a throttled batch) leaves a target that `remove` can be asked for again, never
+        # a history, or pending suggestions, that nothing can find to remove.
+        deleted, profile = 0, None
         with Item.batch_write() as batch:
             for item in Item.query(target_pk(target_id)):
+                if item.sk == PROFILE:
+                    profile = item
+                    continue
                 batch.delete(item)
                 deleted += 1
+        if profile is not None:
+            profile.delete()
+            deleted += 1
         return deleted
 
 
