@@ -98,19 +98,26 @@ class MemoryTargetStore:
         return sorted(profiles, key=lambda t: t.username.lower())
 
     def set_stage(self, target_id: str, stage: Stage, since: datetime | None) -> None:
-        held = self.memory.targets.get(target_id)
-        if held is not None:
-            held.target, held.since = replace(held.target, stage=stage), since
+        held = self._profile(target_id)
+        held.target, held.since = replace(held.target, stage=stage), since
 
     def edit_target(self, target_id: str, topics: Iterable[str] | None, note: str | None) -> None:
+        if topics is None and note is None:
+            return
+        held = self._profile(target_id)
+        kept = held.target
+        held.target = replace(
+            kept,
+            topics=kept.topics if topics is None else tuple(topics),
+            note=kept.note if note is None else note,
+        )
+
+    def _profile(self, target_id: str) -> _Target:
+        # Like the table's conditional update: a target removed meanwhile is not re-created.
         held = self.memory.targets.get(target_id)
-        if held is not None:
-            kept = held.target
-            held.target = replace(
-                kept,
-                topics=kept.topics if topics is None else tuple(topics),
-                note=kept.note if note is None else note,
-            )
+        if held is None or not held.profile:
+            raise NotFoundError(f"no target with id {target_id}")
+        return held
 
     def remove_target(self, target_id: str) -> int:
         held = self.memory.targets.pop(target_id, None)
@@ -138,9 +145,11 @@ class MemoryEvidenceStore:
         return True
 
     def record_follow_change(self, interaction: Interaction, follows_us: bool) -> bool:
+        held = self.memory.targets.get(interaction.target_id)
+        if held is None or not held.profile:  # removed meanwhile: the table's transaction is refused
+            return False
         if not self.add_interaction(interaction):
             return False
-        held = self._held(interaction.target_id)
         held.target = replace(held.target, follows_us=follows_us)
         return True
 

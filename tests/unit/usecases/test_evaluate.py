@@ -8,7 +8,7 @@ from typing import Any, cast
 from rapport.domain.model import InteractionKind as K
 from rapport.domain.model import Stage, SuggestionKind
 from rapport.usecases.evaluate import evaluate
-from rapport.usecases.ports import EvidenceStore, Stores
+from rapport.usecases.ports import EvidenceStore, Stores, TargetHistory
 from tests.factories import ME, ME_ID, added, at, evidence, post, target
 from tests.fakes import memory_stores
 
@@ -111,3 +111,33 @@ def test_a_removed_target_s_mark_is_cleared():
     stores.targets.remove_target("200")
     assert evaluate(stores, [], at(2)).missing == ["200"]
     assert stores.evidence.marked_for_evaluation() == {}
+
+
+class _RemovedOnceRead:
+    """The evidence store, with the target removed (`rapport targets remove`) just after evaluate
+    has read its history."""
+
+    def __init__(self, stores: Stores) -> None:
+        self.stores = stores
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.stores.evidence, name)
+
+    def history(self, target_id: str) -> TargetHistory:
+        history = self.stores.evidence.history(target_id)
+        self.stores.targets.remove_target(target_id)
+        return history
+
+
+def test_a_target_removed_while_it_is_evaluated_is_reported_missing_and_gets_no_suggestion():
+    # Given a target with a useful post, removed just after evaluate read its history
+    stores = a_target_with_a_useful_post()
+    racing = replace(stores, evidence=cast(EvidenceStore, _RemovedOnceRead(stores)))
+
+    # When it is evaluated
+    report = evaluate(racing, ["200"], at(2))
+
+    # Then it is reported missing, and no suggestion nor profile of it is left to reach a digest
+    assert report.missing == ["200"]
+    assert stores.suggestions.pending_suggestions(until=at(3)) == []
+    assert stores.targets.list_targets() == []

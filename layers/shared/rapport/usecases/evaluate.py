@@ -59,10 +59,9 @@ def evaluate(stores: Stores, target_ids: Iterable[str], at: datetime) -> Evaluat
     for target_id in sorted(set(target_ids) | set(marked)):
         try:
             history = stores.evidence.history(target_id)
-        except NotFoundError:
-            report.missing.append(target_id)  # removed between collect and evaluate
-        else:
             evaluate_target(stores, history, policy=policy, me_username=me_username, at=at, report=report)
+        except NotFoundError:
+            report.missing.append(target_id)  # removed between collect and evaluate, or during it
         if target_id in marked:
             stores.evidence.clear_mark(target_id, marked[target_id])
     return report

@@ -6,9 +6,8 @@ import json
 from collections.abc import Iterable
 from dataclasses import asdict
 from datetime import datetime
-from typing import Any
 
-from pynamodb.exceptions import DoesNotExist, TransactWriteError
+from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
 from pynamodb.expressions.update import Action
 
 from rapport.adapters.dynamodb.suggestions import suggestion_from_item
@@ -61,9 +60,8 @@ class DynamoTargetStore:
         return [_target(i) for i in TargetItem.gsi1.query(TARGETS) if isinstance(i, TargetItem)]
 
     def set_stage(self, target_id: str, stage: Stage, since: datetime | None) -> None:
-        item = TargetItem(target_pk(target_id), PROFILE)
         since_action = TargetItem.stage_since.set(since) if since else TargetItem.stage_since.remove()
-        item.update(actions=[TargetItem.stage.set(stage.value), since_action])
+        _update_profile(target_id, [TargetItem.stage.set(stage.value), since_action])
 
     def edit_target(self, target_id: str, topics: Iterable[str] | None, note: str | None) -> None:
         actions: list[Action] = []
@@ -72,7 +70,7 @@ class DynamoTargetStore:
         if note is not None:
             actions.append(TargetItem.note.set(note))
         if actions:
-            TargetItem(target_pk(target_id), PROFILE).update(actions=actions)
+            _update_profile(target_id, actions)
 
     def remove_target(self, target_id: str) -> int:
         # The profile goes last: it is what finds the target (by username), so a removal cut short
@@ -97,11 +95,12 @@ class DynamoEvidenceStore:
         return self._store_new(interaction)
 
     def record_follow_change(self, interaction: Interaction, follows_us: bool) -> bool:
-        profile = TargetItem(target_pk(interaction.target_id), PROFILE)
-        return self._store_new(interaction, (profile, [TargetItem.follows_us.set(follows_us)]))
+        """The follow or unfollow (if new) with the profile's flag; nothing if the target is gone."""
+        return self._store_new(interaction, [TargetItem.follows_us.set(follows_us)])
 
-    def _store_new(self, interaction: Interaction, *also: tuple[Item, list[Any]]) -> bool:
-        """The evidence (if new), its target's mark and ``also`` in one transaction, or nothing.
+    def _store_new(self, interaction: Interaction, profile_actions: list[Action] | None = None) -> bool:
+        """The evidence (if new), its target's mark and ``profile_actions`` in one transaction, or
+        nothing.
 
         One write: a crash can never leave stored evidence without its mark, so a retried collect
         that finds its evidence already there still has it evaluated.
@@ -111,8 +110,9 @@ class DynamoEvidenceStore:
             with transaction() as tx:
                 tx.save(_interaction_item(interaction), condition=InteractionItem.sk.does_not_exist())
                 tx.update(mark, actions=[MarkItem.mark.add(1), MarkItem.evidence_at.set(interaction.at)])
-                for item, actions in also:
-                    tx.update(item, actions=actions)
+                if profile_actions:
+                    profile = TargetItem(target_pk(interaction.target_id), PROFILE)
+                    tx.update(profile, actions=profile_actions, condition=TargetItem.sk.exists())
         except TransactWriteError as exc:
             if is_conditional_failure(exc):
                 return False
@@ -209,6 +209,17 @@ def _transition(i: TransitionItem) -> Transition:
         reason=i.reason,
         evidence=tuple(i.evidence or ()),
     )
+
+
+def _update_profile(target_id: str, actions: list[Action]) -> None:
+    """Change a target's profile, never re-create it: an update of a target removed meanwhile would
+    leave a profile without a username (listed nowhere) for the history beside it."""
+    try:
+        TargetItem(target_pk(target_id), PROFILE).update(actions=actions, condition=TargetItem.sk.exists())
+    except UpdateError as exc:
+        if is_conditional_failure(exc):
+            raise NotFoundError(f"no target with id {target_id}") from exc
+        raise
 
 
 def _profile_item(target: Target) -> TargetItem:
