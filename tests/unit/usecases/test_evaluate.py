@@ -137,7 +137,9 @@ def test_a_target_removed_while_it_is_evaluated_is_reported_missing_and_gets_no_
     # When it is evaluated
     report = evaluate(racing, ["200"], at(2))
 
-    # Then it is reported missing, and no suggestion nor profile of it is left to reach a digest
+    # Then it is reported missing, and nothing of it is written again: no profile, no stage history,
+    # no suggestion to reach a digest
     assert report.missing == ["200"]
-    assert stores.suggestions.pending_suggestions(until=at(3)) == []
     assert stores.targets.list_targets() == []
+    assert stores.evidence.transitions("200") == []
+    assert stores.suggestions.pending_suggestions(until=at(3)) == []

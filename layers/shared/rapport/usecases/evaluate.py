@@ -81,11 +81,13 @@ def evaluate_target(
     # Replay yields the whole history; only what is not stored yet is written (no write per old step).
     stored = {(t.at, t.to_stage) for t in history.transitions}
     fresh = [t for t in progress.transitions if (t.at, t.to_stage) not in stored]
+    if progress.stage is not target.stage or fresh:
+        # The stage first: refused (NotFoundError) for a target removed meanwhile, before anything is
+        # written beside it. A crash after it leaves the transitions to the next run's replay.
+        stores.targets.set_stage(target.id, progress.stage, progress.since)
     new = stores.evidence.add_transitions(target.id, fresh) if fresh else 0
     if new:
         report.transitions.extend((target.username, t) for t in fresh[-new:])
-    if progress.stage is not target.stage or new:
-        stores.targets.set_stage(target.id, progress.stage, progress.since)
     ctx = Context(
         target=target,
         me_username=me_username,
