@@ -28,7 +28,6 @@ more days than in the clean run is duplicated, and never the window's.
 
 from __future__ import annotations
 
-import base64
 import email
 import io
 import random
@@ -43,16 +42,16 @@ from datetime import timedelta
 from email.message import EmailMessage
 from email.policy import default as email_policy
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 from urllib.parse import unquote
 
-import botocore.client
 from botocore.exceptions import ClientError
 
 from rapport.adapters.dynamodb.table import create_table
+from rapport.domain.feedback import unverified_subject
 from rapport_local.aws import REGION, LocalAws
 from rapport_local.scenario import Scenario
-from rapport_local.stack import LocalStack, Tick
+from rapport_local.stack import LocalStack, Tick, intercepting
 from rapport_local.xsim import XSimServer
 
 WRITES = frozenset({"PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems", "BatchWriteItem"})
@@ -145,13 +144,8 @@ _DONE_TOKEN = re.compile(r"/done\?t=([A-Za-z0-9._~%-]+)")
 
 
 def ref_of_token(token: str) -> str:
-    """The suggestion a feedback token names ("target_id|key"). The MAC is not checked: the sweep
-    only reads which suggestions an email carried, it never acts on them."""
-    parts = unquote(token).split(".")
-    if len(parts) != 5:
-        raise ValueError(f"not a feedback token: {token!r}")
-    subject = parts[2]
-    return base64.urlsafe_b64decode(subject + "=" * (-len(subject) % 4)).decode("utf-8")
+    """The suggestion a feedback link's token names ("target_id|key"), as it appears in the email."""
+    return unverified_subject(unquote(token))
 
 
 def _carried(params: dict[str, Any]) -> frozenset[str]:
@@ -215,28 +209,6 @@ class Injector:
         self.dead = True
         self.killed_after_send = self.function == "digest" and self.sent_this_invocation
         raise Killed(f"killed after {write}")
-
-
-class Interceptor(Protocol):
-    """What sees each botocore call, and makes it (``original``) or not: the sweep's Injector, or a
-    test's own fault."""
-
-    def call(self, original: Callable[..., Any], client: Any, operation: str, params: Any) -> Any: ...
-
-
-@contextmanager
-def intercepting(injector: Interceptor) -> Iterator[None]:
-    """Route every botocore call through ``injector`` (the stack's own counting wraps this)."""
-    original = botocore.client.BaseClient._make_api_call
-
-    def call(client: Any, operation: str, params: Any) -> Any:
-        return injector.call(original, client, operation, params)
-
-    botocore.client.BaseClient._make_api_call = call
-    try:
-        yield
-    finally:
-        botocore.client.BaseClient._make_api_call = original
 
 
 @contextmanager

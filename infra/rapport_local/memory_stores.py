@@ -70,6 +70,13 @@ class Memory:
     admitted: Counter[str] = field(default_factory=Counter)  # throttle "name#window" -> requests let in
     marks: dict[str, int] = field(default_factory=dict)  # target id -> mark: evidence not yet evaluated
 
+    def profiled(self, target_id: str) -> _Target:
+        """A target whose profile is there (not removed, not evidence alone), or NotFoundError."""
+        held = self.targets.get(target_id)
+        if held is None or not held.profile:
+            raise NotFoundError(f"no target with id {target_id}")
+        return held
+
 
 @dataclass(slots=True)
 class MemoryTargetStore:
@@ -84,10 +91,7 @@ class MemoryTargetStore:
         self.memory.targets[target.id].interactions.setdefault(added.id, added)
 
     def get_target(self, target_id: str) -> Target:
-        held = self.memory.targets.get(target_id)
-        if held is None or not held.profile:
-            raise NotFoundError(f"no target with id {target_id}")
-        return held.target
+        return self.memory.profiled(target_id).target
 
     def find_target(self, username: str) -> Target | None:
         key = username.lstrip("@").lower()
@@ -98,26 +102,20 @@ class MemoryTargetStore:
         return sorted(profiles, key=lambda t: t.username.lower())
 
     def set_stage(self, target_id: str, stage: Stage, since: datetime | None) -> None:
-        held = self._profile(target_id)
+        # Like the table's conditional update: a target removed meanwhile is not re-created.
+        held = self.memory.profiled(target_id)
         held.target, held.since = replace(held.target, stage=stage), since
 
     def edit_target(self, target_id: str, topics: Iterable[str] | None, note: str | None) -> None:
         if topics is None and note is None:
             return
-        held = self._profile(target_id)
+        held = self.memory.profiled(target_id)
         kept = held.target
         held.target = replace(
             kept,
             topics=kept.topics if topics is None else tuple(topics),
             note=kept.note if note is None else note,
         )
-
-    def _profile(self, target_id: str) -> _Target:
-        # Like the table's conditional update: a target removed meanwhile is not re-created.
-        held = self.memory.targets.get(target_id)
-        if held is None or not held.profile:
-            raise NotFoundError(f"no target with id {target_id}")
-        return held
 
     def remove_target(self, target_id: str) -> int:
         held = self.memory.targets.pop(target_id, None)
@@ -145,8 +143,9 @@ class MemoryEvidenceStore:
         return True
 
     def record_follow_change(self, interaction: Interaction, follows_us: bool) -> bool:
-        held = self.memory.targets.get(interaction.target_id)
-        if held is None or not held.profile:  # removed meanwhile: the table's transaction is refused
+        try:
+            held = self.memory.profiled(interaction.target_id)
+        except NotFoundError:  # removed meanwhile: the table's transaction is refused
             return False
         if not self.add_interaction(interaction):
             return False
@@ -179,9 +178,7 @@ class MemoryEvidenceStore:
         return [held.transitions[k] for k in sorted(held.transitions)] if held else []
 
     def history(self, target_id: str) -> TargetHistory:
-        held = self.memory.targets.get(target_id)
-        if held is None or not held.profile:
-            raise NotFoundError(f"no target with id {target_id}")
+        held = self.memory.profiled(target_id)
         suggestions = [held.suggestions[k] for k in sorted(held.suggestions)]
         made = [self.memory.made.get(f"{target_id}|{s.key}") for s in suggestions]
         waiting = [m for m in made if m and m.digest_date is None and m.expired_on is None]

@@ -15,10 +15,10 @@ import time
 import uuid
 from collections import Counter, deque
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, redirect_stdout
+from contextlib import AbstractContextManager, contextmanager, redirect_stdout
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, TextIO
+from typing import Any, Protocol, TextIO
 
 import botocore.client
 
@@ -75,21 +75,42 @@ class LambdaContext:
         return self.timeout_ms
 
 
+class Interceptor(Protocol):
+    """What sees each botocore call, and makes it (``original``) or not: the call counting below, the
+    crash sweep's injector, or a test's own fault."""
+
+    def call(self, original: Callable[..., Any], client: Any, operation: str, params: Any) -> Any: ...
+
+
 @contextmanager
-def counting_aws_calls(into: Counter[str]) -> Iterator[None]:
-    """Count every botocore API call as "service:Operation": boto3's clients, Powertools' and
-    PynamoDB's own botocore session all go through BaseClient._make_api_call."""
+def intercepting(interceptor: Interceptor) -> Iterator[None]:
+    """Route every botocore API call through ``interceptor``: boto3's clients, Powertools' and
+    PynamoDB's own botocore session all go through BaseClient._make_api_call. Nested, the innermost
+    sees a call first."""
     original = botocore.client.BaseClient._make_api_call
 
-    def counted(client: Any, operation: str, params: Any) -> Any:
-        into[f"{client.meta.service_model.service_name}:{operation}"] += 1
-        return original(client, operation, params)
+    def call(client: Any, operation: str, params: Any) -> Any:
+        return interceptor.call(original, client, operation, params)
 
-    botocore.client.BaseClient._make_api_call = counted
+    botocore.client.BaseClient._make_api_call = call
     try:
         yield
     finally:
         botocore.client.BaseClient._make_api_call = original
+
+
+@dataclass(frozen=True, slots=True)
+class _Counting:
+    into: Counter[str]
+
+    def call(self, original: Callable[..., Any], client: Any, operation: str, params: Any) -> Any:
+        self.into[f"{client.meta.service_model.service_name}:{operation}"] += 1
+        return original(client, operation, params)
+
+
+def counting_aws_calls(into: Counter[str]) -> AbstractContextManager[None]:
+    """Count every botocore API call as "service:Operation"."""
+    return intercepting(_Counting(into))
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,12 +23,11 @@ from rapport_local.crash_sweep import (
     Run,
     choose_points,
     compare,
-    intercepting,
     play,
 )
 from rapport_local.demo import default_scenario
 from rapport_local.scenario import load_scenario
-from rapport_local.stack import LocalStack
+from rapport_local.stack import LocalStack, intercepting
 from tests.integration.crash_world import HOURS, crash_world
 from tests.integration.thanks_world import schedule, stack_after_the_thanks
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from email.message import EmailMessage
 from typing import Any
@@ -15,6 +15,7 @@ from rapport.domain.policy import Policy
 from rapport.usecases.digest import Outbox, send_digest
 from rapport.usecases.ports import Stores
 from rapport_local.aws import SENDER, LocalAws
+from rapport_local.stack import intercepting
 from tests.factories import evidence, post, suggestion
 
 pytestmark = pytest.mark.integration
@@ -141,27 +142,30 @@ def test_a_retry_after_a_crash_sends_exactly_what_was_claimed(stores, mailbox):
 WRITES = frozenset({"PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems", "BatchWriteItem"})
 
 
-@pytest.fixture
-def writes_after_ses(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """The DynamoDB writes made once SES accepted an email ("Operation" or "TransactWriteItems xN")."""
-    import botocore.client
+class WritesAfterSes:
+    """Sees each botocore call (``intercepting``); lists the DynamoDB writes made once SES accepted
+    an email ("Operation" or "TransactWriteItems xN")."""
 
-    writes: list[str] = []
-    accepted = False
-    original = botocore.client.BaseClient._make_api_call
+    def __init__(self) -> None:
+        self.writes: list[str] = []
+        self.accepted = False
 
-    def call(client: Any, operation: str, params: Any) -> Any:
-        nonlocal accepted
+    def call(self, original: Callable[..., Any], client: Any, operation: str, params: Any) -> Any:
         result = original(client, operation, params)
         if operation == "SendEmail":
-            accepted = True
-        elif accepted and operation in WRITES:
+            self.accepted = True
+        elif self.accepted and operation in WRITES:
             items = params.get("TransactItems")
-            writes.append(f"{operation} x{len(items)}" if items else operation)
+            self.writes.append(f"{operation} x{len(items)}" if items else operation)
         return result
 
-    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", call)
-    return writes
+
+@pytest.fixture
+def writes_after_ses() -> Iterator[list[str]]:
+    """The DynamoDB writes made once SES accepted an email, during the test."""
+    seen = WritesAfterSes()
+    with intercepting(seen):
+        yield seen.writes
 
 
 def test_once_ses_accepted_the_digest_one_transaction_marks_the_day_and_its_suggestions(

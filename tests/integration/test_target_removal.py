@@ -10,7 +10,7 @@ import pytest
 from rapport.domain.model import InteractionKind as K
 from rapport.domain.model import Stage, Transition
 from rapport.usecases.ports import Stores
-from rapport_local.crash_sweep import intercepting
+from rapport_local.stack import intercepting
 from tests.factories import at, evidence, suggestion, target
 
 
@@ -19,7 +19,7 @@ class Killed(Exception):
 
 
 class KilledAtTheSecond:
-    """Sees each botocore call (the crash sweep's interception): the second ``operation`` never happens."""
+    """Sees each botocore call (``intercepting``): the second ``operation`` never happens."""
 
     def __init__(self, operation: str) -> None:
         self.operation = operation

@@ -14,6 +14,7 @@ from rapport.domain.feedback import (
     FeedbackAction,
     FeedbackLinks,
     sign,
+    unverified_subject,
     verify,
 )
 from tests.factories import T0, at, suggestion
@@ -49,6 +50,18 @@ def test_a_token_changed_in_any_part_is_refused(tamper):
 
     with pytest.raises(BadToken):
         verify(KEY, tamper(token), "skip", at())
+
+
+def test_what_a_token_names_can_be_read_without_its_key_but_only_from_a_whole_token():
+    # Given a done link's token, as a sent email carries it
+    token = sign(KEY, FeedbackAction.DONE, REF, at(days=14))
+
+    # Then the suggestion it names is read without the key (the crash sweep reads emails so)
+    assert unverified_subject(token) == REF
+    # And a token missing a part, or of another version, is no token at all
+    for broken in (token.rsplit(".", 1)[0], "v0" + token[2:], ""):
+        with pytest.raises(BadToken):
+            unverified_subject(broken)
 
 
 def test_a_token_presented_for_another_action_is_refused():

@@ -13,10 +13,10 @@ from pynamodb.expressions.update import Action
 from rapport.adapters.dynamodb.table import (
     PENDING,
     SuggestionItem,
-    is_conditional_failure,
     iso,
     save_once,
     target_pk,
+    update_if,
 )
 from rapport.domain.model import CircleMember, Suggestion, SuggestionKind
 
@@ -68,12 +68,8 @@ class DynamoSuggestionStore:
 
     def _unpend(self, refs: Iterable[str], outcome: Action, condition: Condition) -> None:
         """Record what became of each suggestion and drop it from the sparse pending index."""
-        for ref in refs:
-            try:
-                suggestion_item(ref).update(actions=_unpended(outcome), condition=condition)
-            except Exception as exc:  # removed since, or already settled: nothing to change
-                if not is_conditional_failure(exc):
-                    raise
+        for ref in refs:  # refused: removed since, or already settled, so nothing to change
+            update_if(suggestion_item(ref), _unpended(outcome), condition)
 
 
 def suggestion_item(ref: str) -> SuggestionItem:

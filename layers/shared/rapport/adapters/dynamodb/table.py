@@ -23,7 +23,7 @@ or our own) and given back with a delete conditional on its holder.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -36,8 +36,9 @@ from pynamodb.attributes import (
     UTCDateTimeAttribute,
 )
 from pynamodb.connection import Connection
-from pynamodb.exceptions import DeleteError, DoesNotExist, PutError
+from pynamodb.exceptions import DeleteError, DoesNotExist, PutError, UpdateError
 from pynamodb.expressions.condition import Condition
+from pynamodb.expressions.update import Action
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
@@ -234,6 +235,17 @@ def save_once(item: Item) -> bool:
     try:
         item.save(condition=Item.sk.does_not_exist())
     except PutError as exc:
+        if is_conditional_failure(exc):
+            return False
+        raise
+    return True
+
+
+def update_if(item: Item, actions: Sequence[Action], condition: Condition) -> bool:
+    """Update an item only if ``condition`` holds. False when it did not (the write was refused)."""
+    try:
+        item.update(actions=list(actions), condition=condition)
+    except UpdateError as exc:
         if is_conditional_failure(exc):
             return False
         raise

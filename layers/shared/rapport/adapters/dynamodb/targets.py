@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import asdict
 from datetime import datetime
 
-from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
+from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from pynamodb.expressions.update import Action
 
 from rapport.adapters.dynamodb.suggestions import suggestion_from_item
@@ -26,6 +26,7 @@ from rapport.adapters.dynamodb.table import (
     save_once,
     target_pk,
     transaction,
+    update_if,
 )
 from rapport.domain.model import Interaction, InteractionKind, Post, Stage, Target, Transition
 from rapport.usecases.ports import NotFoundError, TargetHistory
@@ -214,12 +215,8 @@ def _transition(i: TransitionItem) -> Transition:
 def _update_profile(target_id: str, actions: list[Action]) -> None:
     """Change a target's profile, never re-create it: an update of a target removed meanwhile would
     leave a profile without a username (listed nowhere) for the history beside it."""
-    try:
-        TargetItem(target_pk(target_id), PROFILE).update(actions=actions, condition=TargetItem.sk.exists())
-    except UpdateError as exc:
-        if is_conditional_failure(exc):
-            raise NotFoundError(f"no target with id {target_id}") from exc
-        raise
+    if not update_if(TargetItem(target_pk(target_id), PROFILE), actions, TargetItem.sk.exists()):
+        raise NotFoundError(f"no target with id {target_id}")
 
 
 def _profile_item(target: Target) -> TargetItem:
