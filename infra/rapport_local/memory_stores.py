@@ -135,7 +135,10 @@ class MemoryEvidenceStore:
         return self.memory.targets.setdefault(target_id, _Target(Target(target_id, ""), profile=False))
 
     def add_interaction(self, interaction: Interaction) -> bool:
-        stored = self._held(interaction.target_id).interactions
+        try:
+            stored = self.memory.profiled(interaction.target_id).interactions
+        except NotFoundError:  # removed meanwhile: the table's transaction is refused
+            return False
         if interaction.id in stored:
             return False
         stored[interaction.id] = interaction

@@ -40,7 +40,9 @@ def test_targets_are_found_by_username_whatever_the_case_and_removed_with_their_
         stores.targets.get_target("200")
 
 
-def test_a_target_removed_meanwhile_is_not_brought_back_by_a_stage_an_edit_or_a_follow(stores: Stores):
+def test_a_target_removed_meanwhile_is_not_brought_back_by_a_stage_an_edit_a_follow_or_a_post(
+    stores: Stores,
+):
     # Given a target removed while an evaluate, an edit and a collect were working on it
     stores.targets.put_target(target())
     stores.targets.remove_target("200")
@@ -51,11 +53,13 @@ def test_a_target_removed_meanwhile_is_not_brought_back_by_a_stage_an_edit_or_a_
         stores.targets.edit_target("200", ["lambda"], "met at a meetup")
     follow = evidence(K.FOLLOW, at(1), ev_id="follow:1")
     assert stores.evidence.record_follow_change(follow, follows_us=True) is False
-    # Then nothing of it is there again: no profile, no evidence
+    assert stores.evidence.add_interaction(evidence(K.TARGET_POST, at(1), ev_id="post:1")) is False
+    # Then nothing of it is there again: no profile, no evidence, nothing to evaluate
     with pytest.raises(NotFoundError):
         stores.targets.get_target("200")
     assert stores.targets.list_targets() == []
     assert stores.evidence.interactions("200") == []
+    assert stores.evidence.marked_for_evaluation() == {}
 
 
 def test_targets_are_listed_by_username_with_their_stage_topics_and_follow_flag(stores: Stores):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
@@ -14,7 +14,7 @@ from rapport.domain.money import USD, Spend
 from rapport.domain.policy import Policy
 from rapport.domain.x import XUser
 from rapport.usecases.collect import SOURCE_MENTIONS, collect, target_source
-from rapport.usecases.ports import SpendStore, Stores
+from rapport.usecases.ports import SpendStore, Stores, TargetStore
 from tests.factories import ME, ME_ID, at, post, target
 from tests.fakes import FakeX, memory_stores
 
@@ -53,6 +53,36 @@ def test_a_thanks_is_stored_once_and_the_mentions_cursor_moves_past_it():
     assert [(i.kind, i.id) for i in stores.evidence.interactions("200")] == [(K.THANKS, "1003")]
     assert stores.collector.cursors()[SOURCE_MENTIONS] == "1003"
     assert (first.stored, first.targets_with_news, second.stored) == (1, {"200"}, 0)
+
+
+class _RemovedOnceListed:
+    """The target store, with the target removed (`rapport targets remove`) just after collect has
+    listed the targets, so its reads of X go on for a person who is no longer a target."""
+
+    def __init__(self, stores: Stores) -> None:
+        self.stores = stores
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.stores.targets, name)
+
+    def list_targets(self) -> list[Any]:
+        listed = self.stores.targets.list_targets()
+        for t in listed:
+            self.stores.targets.remove_target(t.id)
+        return listed
+
+
+def test_a_target_removed_while_collect_reads_its_thanks_gets_nothing_stored():
+    # Given the target thanked us, and is removed just after collect listed the targets
+    stores, x = given_a_target()
+    x.posts += [post("Cold starts, measured", by=ME_ID, when=at(0.5), post_id="5001"), their_thanks()]
+    racing = replace(stores, targets=cast(TargetStore, _RemovedOnceListed(stores)))
+    # When collect runs
+    report = collect(racing, x, at(2))
+    # Then the run ends as usual, and nothing of the removed target is stored or left to evaluate
+    assert (report.stored, report.targets_with_news) == (0, set())
+    assert stores.evidence.interactions("200") == []
+    assert stores.evidence.marked_for_evaluation() == {}
 
 
 def test_a_rate_limit_defers_the_source_keeps_its_cursor_and_is_not_knocked_on_before_the_reset():

@@ -81,7 +81,8 @@ class EvidenceStore(Protocol):
     def add_interaction(self, interaction: Interaction) -> bool:
         """Store one piece of evidence once, and mark its target to evaluate, together.
 
-        False when it was already stored.
+        False when nothing was stored: it was already there, or its target is gone (removed while
+        the run read its posts).
         """
         ...
 

@@ -93,6 +93,7 @@ class DynamoTargetStore:
 
 class DynamoEvidenceStore:
     def add_interaction(self, interaction: Interaction) -> bool:
+        """The evidence (if new) of a target that is there; False when nothing was stored."""
         return self._store_new(interaction)
 
     def record_follow_change(self, interaction: Interaction, follows_us: bool) -> bool:
@@ -101,19 +102,23 @@ class DynamoEvidenceStore:
 
     def _store_new(self, interaction: Interaction, profile_actions: list[Action] | None = None) -> bool:
         """The evidence (if new), its target's mark and ``profile_actions`` in one transaction, or
-        nothing.
+        nothing: also nothing when the target's profile is gone (removed while a run read its posts),
+        so a removal leaves no evidence behind that no listing would ever find.
 
         One write: a crash can never leave stored evidence without its mark, so a retried collect
         that finds its evidence already there still has it evaluated.
         """
         mark = MarkItem(EVALUATE, interaction.target_id)
+        profile_key = target_pk(interaction.target_id)
         try:
             with transaction() as tx:
                 tx.save(_interaction_item(interaction), condition=InteractionItem.sk.does_not_exist())
                 tx.update(mark, actions=[MarkItem.mark.add(1), MarkItem.evidence_at.set(interaction.at)])
                 if profile_actions:
-                    profile = TargetItem(target_pk(interaction.target_id), PROFILE)
+                    profile = TargetItem(profile_key, PROFILE)
                     tx.update(profile, actions=profile_actions, condition=TargetItem.sk.exists())
+                else:
+                    tx.condition_check(TargetItem, profile_key, PROFILE, condition=TargetItem.sk.exists())
         except TransactWriteError as exc:
             if is_conditional_failure(exc):
                 return False
