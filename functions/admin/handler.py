@@ -432,7 +432,9 @@ def _problem(error: Any) -> dict[str, str]:
     message = str(error.get("msg", "invalid")).removeprefix("Value error, ")
     if error.get("type") in ("union_tag_invalid", "union_tag_not_found"):
         where, message = ["action"], UNKNOWN_ACTION
-    return {"field": ".".join(where) or "body", "message": message}
+    field = ".".join(where)
+    # A key without a name ("" or blanks) names nothing a person could find: the body holds it.
+    return {"field": field if field.strip(". ") else "body", "message": message}
 
 
 UNKNOWN_ACTION = (

@@ -185,6 +185,11 @@ def test_removing_a_target_forgets_it(api: Api):
         ("PATCH", "/settings", {"timezone": "Mars/Olympus"}, 400, "timezone", "time zone"),
         ("PATCH", "/settings", {"thanks_to_advance": 0}, 400, "thanks_to_advance", "greater than or equal"),
         ("PATCH", "/settings", {"daily_actions": 3, "colour": "red"}, 400, "colour", "Extra inputs"),
+        ("POST", "/targets/import", [{"username": "zoe_dev", "": None}], 400, "row", "Extra inputs"),
+        ("POST", "/targets/import", [{"username": "zoe_dev", " ": 1}], 400, "row", "Extra inputs"),
+        ("POST", "/targets", {"username": "zoe_dev", "": None}, 400, "body", "Extra inputs"),
+        ("PATCH", "/settings", {"": None}, 400, "body", "Extra inputs"),
+        ("PATCH", "/settings", {"  ": 1}, 400, "body", "Extra inputs"),
         ("GET", "/nowhere", None, 404, "path", "no route GET /nowhere"),
     ],
 )

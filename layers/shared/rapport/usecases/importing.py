@@ -179,7 +179,8 @@ def _validated(
 def _row_problems(number: int, row: dict[str, Any], exc: ValidationError) -> list[RowProblem]:
     problems = []
     for error in exc.errors():
-        field = str(error["loc"][0]) if error["loc"] else "row"
+        key = str(error["loc"][0]) if error["loc"] else ""
+        field = key if key.strip() else "row"  # a key without a name: the row is what holds it
         value = row.get(field, json.dumps(row, default=str)) if isinstance(row, dict) else row
         message = str(error["msg"]).removeprefix("Value error, ")
         problems.append(RowProblem(number, field, _shown(value), message))
