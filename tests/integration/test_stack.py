@@ -12,22 +12,12 @@ from rapport_local.calls import format_calls, measure_calls
 from rapport_local.scenario import parse_scenario
 from rapport_local.stack import LocalStack, Tick
 from rapport_local.xsim import XSimServer
-from tests.integration.worlds import person_x_world, stack_on
+from tests.integration.worlds import one_post_world, stack_on
 
 pytestmark = pytest.mark.integration
 
 START = datetime(2026, 3, 2, 4, 0, tzinfo=UTC)
-WORLD = person_x_world(
-    START,
-    days=2,
-    settings={"timezone": "UTC", "digest_hour": 7},
-    events=[
-        {
-            "at": (START + timedelta(hours=1)).isoformat(),
-            "post": {"id": "1001", "by": "person_x", "text": "Cold starts, halved https://e.com/a"},
-        }
-    ],
-)
+WORLD = one_post_world(START, "Cold starts, halved https://e.com/a")
 
 
 @pytest.fixture

@@ -11,23 +11,13 @@ import pytest
 from rapport_local.aws import LocalAws
 from rapport_local.scenario import parse_scenario
 from rapport_local.stack import LocalStack
-from tests.integration.worlds import person_x_world, stack_on
+from tests.integration.worlds import one_post_world, stack_on
 
 pytestmark = pytest.mark.integration
 
 START = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 WRITTEN = "Cold starts: a < b & c, so p99 > p50 🚀 https://example.com/a"
-WORLD = person_x_world(
-    START,
-    days=2,
-    settings={"timezone": "UTC", "digest_hour": 7},
-    events=[
-        {
-            "at": (START + timedelta(hours=1)).isoformat(),
-            "post": {"id": "1001", "by": "person_x", "text": WRITTEN},
-        }
-    ],
-)
+WORLD = one_post_world(START, WRITTEN)
 
 
 @pytest.fixture

@@ -27,6 +27,12 @@ START = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 ME, PERSON_X, FRIEND_Y, LOCKED = "100", "200", "300", "400"
 ESCAPED = 'Is a < b & c? Yes => "see" <this>, isn\'t it 🚀 https://example.com/lt'
 LONG = "Cold starts, measured over a month of traffic on three runtimes: " + "numbers " * 20 + "@ana_builds"
+# Over 280 characters: X serves it cut short, the whole under note_tweet.
+NOTE = (
+    "A long one, @ana_builds: "
+    + "every import measured, " * 12
+    + "details https://example.com/long @person_x"
+)
 SERVED: list[Exchange] = []
 
 
@@ -163,6 +169,44 @@ def test_a_retweet_is_cut_to_about_140_characters_and_the_original_is_whole(sim,
     (original,) = body["includes"]["tweets"]
     assert original["text"] == LONG
     assert original["entities"]["mentions"][0]["username"] == "ana_builds"
+
+
+@pytest.fixture
+def long_sim() -> Iterator[XSimServer]:
+    """The same people, with one post: friend_y's, over 280 characters."""
+    only_long = {**world(), "events": [post("3004", "friend_y", NOTE, day(9, 15))]}
+    with XSimServer(parse_scenario(only_long, source="test_xsim_as_x"), record=True) as server:
+        server.set_now(day(11))
+        yield server
+    SERVED.extend(server.exchanges)
+
+
+def test_a_long_post_is_served_cut_and_whole_under_note_tweet_when_asked(long_sim):
+    sim, client = long_sim, user_client(long_sim)
+    # Given friend_y's post of more than 280 characters, a mention at its start and a link at its end
+    assert len(NOTE) > 280
+    # When it is read with and without note_tweet
+    cut = client.get_tweets(["3004"], tweet_fields=["entities"], user_auth=True)["data"][0]
+    body = client.get_tweets(["3004"], tweet_fields=["entities", "note_tweet"], user_auth=True)
+    whole = body["data"][0]
+    # Then the text is cut within 280 characters, with the entities it still holds
+    assert len(cut["text"]) <= 280 and NOTE.startswith(cut["text"]) and "note_tweet" not in cut
+    assert [m["username"] for m in cut["entities"]["mentions"]] == ["ana_builds"]
+    assert "urls" not in cut["entities"]
+    # And note_tweet holds the whole post, with the entities of all of it
+    note = whole["note_tweet"]
+    assert note["text"].startswith(NOTE.split(" https://", maxsplit=1)[0]) and note["text"].endswith(
+        "@person_x"
+    )
+    assert [m["username"] for m in note["entities"]["mentions"]] == ["ana_builds", "person_x"]
+    assert [u["expanded_url"] for u in note["entities"]["urls"]] == ["https://example.com/long"]
+    # And Rapport's reader takes the whole post
+    (read,) = [
+        p
+        for p in XReader(user_client(sim)).posts_of(FRIEND_Y, None, day(9, 0), owned=False).posts
+        if p.id == "3004"
+    ]
+    assert read.urls == ("https://example.com/long",) and read.mention_usernames == ("ana_builds", "person_x")
 
 
 def test_lang_is_served_when_asked(sim, client):

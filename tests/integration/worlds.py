@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from rapport_local.aws import LocalAws
@@ -26,6 +26,21 @@ def person_x_world(
         "settings": settings,
         "events": events,
     }
+
+
+def one_post_world(start: datetime, text: str) -> dict[str, Any]:
+    """Two days (UTC, the digest at 07:00) in which person_x posts ``text`` (id 1001) an hour in."""
+    return person_x_world(
+        start,
+        days=2,
+        settings={"timezone": "UTC", "digest_hour": 7},
+        events=[
+            {
+                "at": (start + timedelta(hours=1)).isoformat(),
+                "post": {"id": "1001", "by": "person_x", "text": text},
+            }
+        ],
+    )
 
 
 @contextmanager

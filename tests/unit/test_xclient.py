@@ -241,3 +241,44 @@ def test_a_post_keeps_each_link_as_written_and_where_it_leads() -> None:
     # Then both forms are kept, and it reads with the destination instead of t.co
     assert (post.urls, post.short_urls) == (("https://example.com/cold-starts",), ("https://t.co/AbC123",))
     assert post.readable_text == "How we halved cold starts https://example.com/cold-starts"
+
+
+def test_a_long_post_is_read_whole_from_note_tweet_with_the_entities_of_all_of_it() -> None:
+    # Given a post over 280 characters as X serves it: the text cut short before its question, and
+    # the whole post (HTML-escaped too) with its entities under note_tweet
+    whole = (
+        "We moved the p99 &lt; 1 s. " + "Details follow. " * 16 + "Who has tried SnapStart? https://t.co/Q1"
+    )
+    raw = {
+        "id": "1002",
+        "author_id": "200",
+        "text": whole[:270],
+        "created_at": "2026-03-02T09:15:00.000Z",
+        "note_tweet": {
+            "text": whole,
+            "entities": {
+                "urls": [
+                    {"start": 0, "end": 1, "url": "https://t.co/Q1", "expanded_url": "https://example.com/q"}
+                ]
+            },
+        },
+    }
+    # When it is read
+    post = parse_post(raw)
+    # Then the post is the whole of it, unescaped once, its question and its link included
+    assert post.text.startswith("We moved the p99 < 1 s.")
+    assert post.text.endswith("Who has tried SnapStart? https://t.co/Q1")
+    assert post.urls == ("https://example.com/q",)
+
+
+def test_a_long_post_without_entities_under_note_tweet_keeps_those_of_its_cut_text() -> None:
+    raw = {
+        "id": "1003",
+        "author_id": "200",
+        "text": "@friend_y " + "word " * 50,
+        "created_at": "2026-03-02T09:15:00.000Z",
+        "entities": {"mentions": [{"start": 0, "end": 9, "username": "friend_y", "id": "300"}]},
+        "note_tweet": {"text": "@friend_y " + "word " * 60 + "right?"},
+    }
+    post = parse_post(raw)
+    assert (post.mention_ids, post.text.endswith("right?")) == (("300",), True)

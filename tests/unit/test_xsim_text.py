@@ -6,7 +6,15 @@ from datetime import UTC, datetime
 
 import pytest
 
-from rapport_local.xsim.entities import RETWEET_CUT, escape_text, guess_lang, retweet_text, serve_text
+from rapport_local.xsim.entities import (
+    LONG_POST,
+    RETWEET_CUT,
+    escape_text,
+    guess_lang,
+    long_post_head,
+    retweet_text,
+    serve_text,
+)
 from rapport_local.xsim.ratelimit import RateLimiter
 from rapport_local.xsim.search import Clause, Group, QueryError, authors_of, parse_search
 
@@ -38,6 +46,25 @@ def test_a_long_retweet_is_cut_with_an_ellipsis_and_loses_what_the_cut_reaches()
     assert retweet.text.startswith("RT @person_x: word word")
     assert [m.username for m in retweet.mentions] == ["person_x"]
     assert retweet.links == ()
+
+
+def test_a_long_post_is_served_cut_at_a_space_and_keeps_the_entities_before_the_cut():
+    # Given a post of 330 characters, a mention early and a link and a question past the 280th
+    words = "@friend_y " + "word " * 60 + "https://example.com/a what do you think?"
+    served = serve_text(words, "1", resolve)
+    # When X serves its text
+    head = long_post_head(served)
+    # Then the text stops at a space within 280 characters, without an ellipsis, and only the
+    # entities it still holds are listed
+    assert len(served.text) > LONG_POST >= len(head.text)
+    assert served.text.startswith(head.text) and head.text.endswith("word")
+    assert [m.username for m in head.mentions] == ["friend_y"]
+    assert head.links == ()
+
+
+def test_a_post_within_280_characters_is_served_whole():
+    served = serve_text("word " * 55 + "done?", "1", resolve)
+    assert long_post_head(served) is served
 
 
 @pytest.mark.parametrize(

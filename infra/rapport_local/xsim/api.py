@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol, TypeVar
 
 from rapport_local.xsim.billing import Ledger, Resource
-from rapport_local.xsim.entities import escape_text
+from rapport_local.xsim.entities import ServedText, escape_text, long_post_head
 from rapport_local.xsim.faults import TIMEOUT, TRUNCATED, Faults
 from rapport_local.xsim.params import ENDPOINT_PARAMS, ParamProblem, Query, check_path, parse_query
 from rapport_local.xsim.ratelimit import RateLimiter, RateStatus
@@ -574,9 +574,12 @@ class _Handler:
         # id, text and edit_history_tweet_ids are X's defaults ("By default, responses include only id,
         # text, and edit_history_tweet_ids", X timelines docs).
         # X HTML-escapes the text it serves (&, <, > only); entity offsets count the unescaped text.
+        # A long post's text is cut short; the whole of it comes under note_tweet, when asked for.
+        whole = ServedText(post.text, post.mentions, post.links)
+        shown = long_post_head(whole)
         out: dict[str, Any] = {
             "id": post.id,
-            "text": escape_text(post.text),
+            "text": escape_text(shown.text),
             "edit_history_tweet_ids": [post.id],
         }
         wanted = self.tweet_fields
@@ -592,9 +595,13 @@ class _Handler:
         if "referenced_tweets" in wanted and references:
             out["referenced_tweets"] = [{"type": kind, "id": ref_id} for kind, ref_id in references]
         if "entities" in wanted:
-            entities = _entities(post)
+            entities = _entities(shown)
             if entities:
                 out["entities"] = entities
+        if "note_tweet" in wanted and shown is not whole:
+            out["note_tweet"] = {"text": escape_text(whole.text)}
+            if entities := _entities(whole):
+                out["note_tweet"]["entities"] = entities
         if "public_metrics" in wanted:
             out["public_metrics"] = self.world.post_metrics(post)
         if "edit_controls" in wanted:
@@ -643,7 +650,7 @@ def _references(post: SimPost) -> list[tuple[str, str]]:
     return refs
 
 
-def _entities(post: SimPost) -> dict[str, Any]:
+def _entities(post: ServedText) -> dict[str, Any]:
     entities: dict[str, Any] = {}
     if post.mentions:
         entities["mentions"] = [

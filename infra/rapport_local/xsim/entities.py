@@ -24,6 +24,10 @@ _TRAILING = ".,;:!?'\"…"
 _TCO_ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 _DISPLAY_MAX = 26  # X shortens long display_url values with an ellipsis
 RETWEET_CUT = 140  # a retweet's text is cut to about 140 characters, "…" included (README)
+# A post longer than this (X Premium allows 25,000) is served with ``text`` cut short; the whole post
+# is under ``note_tweet``, for a client that asks for it ("note_tweet" in the OpenAPI description:
+# "The full-content of the Tweet, including text beyond 280 characters").
+LONG_POST = 280
 _ESCAPES = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
 _ESCAPED = re.compile("[&<>]")
 # Scripts X tags by themselves; text in Latin letters is tagged English (the simulator does not guess
@@ -130,6 +134,21 @@ def retweet_text(author_username: str, author_id: str, original: ServedText) -> 
         if k.end + shift <= kept
     )
     return ServedText(text, mentions, links)
+
+
+def long_post_head(served: ServedText) -> ServedText:
+    """The ``text`` X serves for a post over ``LONG_POST`` characters: cut at the last space within
+    them, with no ellipsis (as reported of X in xdevplatform/samples#202), keeping the entities the
+    cut leaves whole. The whole post is served under ``note_tweet``."""
+    if len(served.text) <= LONG_POST:
+        return served
+    space = served.text.rfind(" ", 0, LONG_POST + 1)
+    kept = space if space > 0 else LONG_POST
+    return ServedText(
+        served.text[:kept],
+        tuple(m for m in served.mentions if m.end <= kept),
+        tuple(k for k in served.links if k.end <= kept),
+    )
 
 
 def escape_text(text: str) -> str:

@@ -42,6 +42,7 @@ TWEET_FIELDS = [
     "referenced_tweets",
     "entities",
     "public_metrics",
+    "note_tweet",  # a long post's whole text: its ``text`` is cut short (parse_post)
 ]
 MAX_PAGES = 10  # bounds one read: what is left is read on the next run, from the same cursor
 RETRIES = 2
@@ -305,13 +306,18 @@ def _user(raw: dict[str, Any]) -> XUser:
 def parse_post(raw: dict[str, Any]) -> Post:
     """Map an X API v2 Tweet object to a Post (only the fields the method uses)."""
     refs = {r.get("type"): str(r.get("id")) for r in raw.get("referenced_tweets") or []}
-    entities = raw.get("entities") or {}
+    # A post over 280 characters comes with its ``text`` cut short, a question at its end cut off; the
+    # whole post is under ``note_tweet``, with the entities of all of it (those of the cut text if
+    # X leaves them out there).
+    note = raw.get("note_tweet") or {}
+    whole = note.get("text")
+    entities = (note.get("entities") if whole else None) or raw.get("entities") or {}
     mentions = entities.get("mentions") or []
     metrics = raw.get("public_metrics") or {}
     return Post(
         id=str(raw["id"]),
         author_id=str(raw.get("author_id", "")),
-        text=unescape_x_text(str(raw.get("text", ""))),
+        text=unescape_x_text(str(whole or raw.get("text", ""))),
         created_at=datetime.fromisoformat(str(raw["created_at"]).replace("Z", "+00:00")),
         in_reply_to_user_id=str(raw["in_reply_to_user_id"]) if raw.get("in_reply_to_user_id") else None,
         replied_to_id=refs.get("replied_to"),
