@@ -150,6 +150,16 @@ def test_a_posts_links_keep_both_their_destination_and_their_t_co_form(stores: S
     assert stored.post.readable_text == "Halved cold starts https://example.com/cold"
 
 
+def test_an_edited_post_reads_back_with_the_ids_of_its_versions(stores: Stores):
+    # Given a post its author edited (X's new id 1006, first posted as 1005)
+    stores.targets.put_target(target())
+    p = post("Halved cold starts, with numbers", post_id="1006", edit_history=("1005", "1006"))
+    stores.evidence.add_interaction(evidence(K.TARGET_POST, at(1), ev_id="1006", the_post=p))
+    # Then it reads back whole, its first id with it
+    (stored,) = stores.evidence.interactions("200")
+    assert stored.post == p and stored.post.first_id == "1005"
+
+
 def test_the_link_library_round_trips_in_the_settings(stores: Stores):
     library = (
         Resource(url="https://example.com/a", title="Cold starts", topics=("lambda", "cold start")),

@@ -13,7 +13,7 @@ from rapport.domain.engine import replay
 from rapport.domain.model import InteractionKind as K
 from rapport.domain.model import Stage
 from rapport.domain.policy import Policy
-from tests.factories import added, at, evidence
+from tests.factories import added, at, evidence, post
 
 POLICY = Policy()
 
@@ -52,6 +52,22 @@ def test_thanks_to_advance_is_honoured():
     history = [added(), evidence(K.THANKS, at(1))]
     assert replay(history, policy).stage is Stage.RETWEET
     assert replay([*history, evidence(K.THANKS, at(2))], policy).stage is Stage.ANSWER
+
+
+def test_a_thanks_read_before_and_after_its_edit_counts_once_at_its_first_time():
+    # Given a thanks (post 1) that its author edited ten minutes later (post 2, X's new id), both read
+    first = post("thank you!", post_id="1", when=at(1))
+    edited = post("thank you so much!", post_id="2", when=at(1.2), edit_history=("1", "2"))
+    history = [
+        added(),
+        evidence(K.THANKS, at(1), ev_id="1", the_post=first),
+        evidence(K.THANKS, at(1.2), ev_id="2", the_post=edited),
+    ]
+    # When replayed with two thanks needed to advance
+    progress = replay(history, Policy(thanks_to_advance=2))
+    # Then it is one thanks: still step 1; and with one needed, the step changed when it was first posted
+    assert (progress.thanks, progress.stage) == (1, Stage.RETWEET)
+    assert replay(history, POLICY).transitions[-1].at == at(1)
 
 
 @pytest.mark.parametrize("before", [[], [evidence(K.THANKS, at(1))]])

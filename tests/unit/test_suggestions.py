@@ -70,6 +70,46 @@ def test_retweets_are_capped_per_week_counting_what_we_already_did():
     assert suggestions_for(history, now_hours=6, policy=Policy(retweet_suggestions_per_week=3))
 
 
+def their_edited_post(text: str, hours: float, *, post_id: str, edit_of: str):
+    """Their post as X serves it after an edit: a new id, the first version's id in its history."""
+    p = post(
+        text, when=at(hours), post_id=post_id, edit_history=(edit_of, post_id), urls=("https://e.com/a",)
+    )
+    return evidence(K.TARGET_POST, at(hours), ev_id=p.id, the_post=p)
+
+
+def test_a_post_read_before_and_after_its_edit_is_suggested_once_in_its_newest_version():
+    # Given their useful post (1), read with the likes it drew, then edited by its author (2)
+    first = their_post(
+        "How we halved Lambda cold starts", 1, post_id="1", urls=("https://e.com/a",), like_count=50
+    )
+    edited = their_edited_post(
+        "How we halved Lambda cold starts, with numbers", 1.2, post_id="2", edit_of="1"
+    )
+    history = [added(), first, edited]
+    # When suggestions are made, and made again the next day
+    made = suggestions_for(history)
+    again = suggestions_for(history, now_hours=54, previous=made)
+    # Then one retweet is suggested in all, of the newest version
+    assert [(s.kind, s.post_id, s.post_text) for s in made] == [
+        (SuggestionKind.RETWEET, "2", "How we halved Lambda cold starts, with numbers")
+    ]
+    assert again == []
+
+
+def test_an_edited_post_is_not_suggested_again_once_suggested_or_retweeted_in_its_first_version():
+    first = their_post("How we halved Lambda cold starts", 1, post_id="1", urls=("https://e.com/a",))
+    edited = their_edited_post(
+        "How we halved Lambda cold starts, with numbers", 1.2, post_id="2", edit_of="1"
+    )
+    history = [added(), first, edited]
+    # Given the first version was suggested already / Then its edit is not suggested again
+    assert suggestions_for(history, previous=[suggestion(post_id="1", created_at=at(1.1))]) == []
+    # Given we retweeted the first version / Then its edit is not suggested either
+    retweeted = evidence(K.OUR_RETWEET, at(1.5), refers_to="1")
+    assert [s for s in suggestions_for([*history, retweeted]) if s.kind is SuggestionKind.RETWEET] == []
+
+
 def test_a_suggestion_is_never_made_twice():
     history = [added(), their_post("Post A https://example.com/a", 1, post_id="1")]
     first = suggestions_for(history)

@@ -282,3 +282,13 @@ def test_a_long_post_without_entities_under_note_tweet_keeps_those_of_its_cut_te
     }
     post = parse_post(raw)
     assert (post.mention_ids, post.text.endswith("right?")) == (("300",), True)
+
+
+def test_an_edited_post_keeps_its_versions_ids_and_one_never_edited_has_none() -> None:
+    # Given X's default edit_history_tweet_ids: the first version's id first, this one last
+    base = {"author_id": "200", "text": "hi", "created_at": "2026-03-02T09:15:00.000Z"}
+    edited = parse_post({**base, "id": "1002", "edit_history_tweet_ids": ["1001", "1002"]})
+    plain = parse_post({**base, "id": "1003", "edit_history_tweet_ids": ["1003"]})
+    # Then the edited post knows the id it was first posted under; the other is its own first
+    assert (edited.edit_history, edited.first_id) == (("1001", "1002"), "1001")
+    assert (plain.edit_history, plain.first_id) == ((), "1003")

@@ -314,6 +314,7 @@ def parse_post(raw: dict[str, Any]) -> Post:
     entities = (note.get("entities") if whole else None) or raw.get("entities") or {}
     mentions = entities.get("mentions") or []
     metrics = raw.get("public_metrics") or {}
+    versions = tuple(str(v) for v in raw.get("edit_history_tweet_ids") or ())  # X's default field
     return Post(
         id=str(raw["id"]),
         author_id=str(raw.get("author_id", "")),
@@ -331,6 +332,7 @@ def parse_post(raw: dict[str, Any]) -> Post:
         retweet_count=int(metrics.get("retweet_count", 0)),
         reply_count=int(metrics.get("reply_count", 0)),
         quote_count=int(metrics.get("quote_count", 0)),
+        edit_history=versions if len(versions) > 1 else (),
     )
 
 

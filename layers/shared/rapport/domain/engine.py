@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from rapport.domain.model import Interaction, InteractionKind, Stage, Transition
+from rapport.domain.model import Interaction, InteractionKind, Stage, Transition, one_version_each
 from rapport.domain.policy import Policy
 
 # Kinds that show the target responded to us: they end a run of unanswered retweets.
@@ -184,7 +184,8 @@ def replay(interactions: Iterable[Interaction], policy: Policy, *, until: dateti
     ``until`` ignores evidence after that instant (the engine has no clock of its own).
     """
     fold = _Fold(policy)
-    for ev in sorted(interactions, key=evidence_order):
+    # An edited post counts once, at the time of its first version: an edit is not a second thanks.
+    for ev in sorted(one_version_each(interactions, latest=False), key=evidence_order):
         if until is not None and ev.at > until:
             break
         fold.apply(ev)

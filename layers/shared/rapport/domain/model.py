@@ -6,6 +6,7 @@ client and the engine (``engine``) all speak in these types.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -92,6 +93,14 @@ class Post:
     retweet_count: int = 0
     reply_count: int = 0
     quote_count: int = 0
+    # The ids of an edited post's versions, oldest first, this one last (X gives each edit a new id
+    # and serves the latest): empty for a post never edited.
+    edit_history: tuple[str, ...] = ()
+
+    @property
+    def first_id(self) -> str:
+        """The id the post had when it was first posted: the same for all its versions."""
+        return self.edit_history[0] if self.edit_history else self.id
 
     @property
     def is_original(self) -> bool:
@@ -124,6 +133,34 @@ class Interaction:
     is_question: bool = False  # for TARGET_POST: a question asked to their network
     refers_to: str | None = None  # the post of the other side this one is about
     until: datetime | None = None  # for SNOOZED: when the target may be suggested again
+
+
+def one_version_each(interactions: Iterable[Interaction], *, latest: bool) -> list[Interaction]:
+    """The interactions with an edited post's versions counted once.
+
+    X gives every edit of a post (within 30 minutes of posting) a new id and serves the latest, so a
+    post read before and after an edit is stored twice: a thanks would count twice, a post be
+    suggested twice. ``latest`` keeps its newest version (what to show and act on), otherwise its
+    first (when it happened, as the stage history has it); other interactions are kept as they are.
+    """
+    given = list(interactions)
+    kept: dict[str, Interaction] = {}
+    for i in given:
+        if i.post is None:
+            continue
+        held = kept.get(i.post.first_id)
+        if held is None or held.post is None or (_version(i.post) > _version(held.post)) == latest:
+            kept[i.post.first_id] = i
+    return [i for i in given if i.post is None or kept[i.post.first_id] is i]
+
+
+def _version(post: Post) -> int:
+    return len(post.edit_history) or 1
+
+
+def edited_to(interactions: Iterable[Interaction]) -> dict[str, str]:
+    """Each earlier version's id -> the id of the newest version among ``interactions``."""
+    return {old: i.post.id for i in interactions if i.post is not None for old in i.post.edit_history}
 
 
 @dataclass(frozen=True, slots=True)

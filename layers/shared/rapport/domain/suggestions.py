@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from rapport.domain.contact import OUR_REACTIONS, topic_hits
@@ -31,7 +31,9 @@ from rapport.domain.model import (
     Suggestion,
     SuggestionKind,
     Target,
+    edited_to,
     in_step,
+    one_version_each,
 )
 from rapport.domain.policy import Policy
 
@@ -55,15 +57,24 @@ class Context:
         return timedelta(0) <= self.now - post.created_at <= timedelta(days=self.policy.freshness_days)
 
     def already_suggested(self) -> set[str]:
-        return {s.key for s in self.previous} | skipped(self.interactions)
+        keys = {s.key for s in self.previous} | skipped(self.interactions)
+        edited = edited_to(self.interactions)
+        return keys | {_key_of_newest(key, edited) for key in keys}
 
     def skipped_posts(self) -> set[str]:
         """Posts of a suggestion the user skipped: not suggested again in any form."""
-        return {key.split("#", 1)[1] for key in skipped(self.interactions) if "#" in key}
+        return self._with_newest({key.split("#", 1)[1] for key in skipped(self.interactions) if "#" in key})
 
     def reacted_to(self) -> set[str]:
-        """Posts of theirs we already retweeted, answered or replied to."""
-        return {i.refers_to for i in self.interactions if i.kind in OUR_REACTIONS and i.refers_to}
+        """Posts of theirs we already retweeted, answered or replied to (whichever version we saw)."""
+        return self._with_newest(
+            {i.refers_to for i in self.interactions if i.kind in OUR_REACTIONS and i.refers_to}
+        )
+
+    def _with_newest(self, posts: set[str]) -> set[str]:
+        """``posts``, and for an edited one the id of its version the rules see (the newest read)."""
+        edited = edited_to(self.interactions)
+        return posts | {edited.get(post, post) for post in posts}
 
     def their_posts(self) -> list[Post]:
         posts = [i.post for i in self.interactions if i.kind is InteractionKind.TARGET_POST and i.post]
@@ -83,6 +94,8 @@ def suggest(ctx: Context) -> list[Suggestion]:
         return []
     if snoozed_until(ctx.interactions, ctx.now) is not None:
         return []
+    # An edited post is read again under a new id: the rules see its newest version, once.
+    ctx = replace(ctx, interactions=one_version_each(ctx.interactions, latest=True))
     made: list[Suggestion] = []
     for rule in (_replies, _asks, _answers, _circle, _retweets):
         made.extend(rule(ctx))
@@ -93,6 +106,12 @@ def suggest(ctx: Context) -> list[Suggestion]:
         if s.key not in seen and s.post_id not in skipped_posts:
             unique.setdefault(s.key, s)
     return sorted(unique.values(), key=lambda s: -s.score)
+
+
+def _key_of_newest(key: str, edited: dict[str, str]) -> str:
+    """A suggestion's key (``kind#post``) as it reads for the post's newest version."""
+    kind, _, post = key.partition("#")
+    return f"{kind}#{edited[post]}" if post in edited else key
 
 
 def _make(ctx: Context, kind: SuggestionKind, reason: str, score: float, **kw: object) -> Suggestion:

@@ -188,7 +188,7 @@ def post_to_json(post: Post) -> str:
 def post_from_json(raw: str) -> Post:
     data = json.loads(raw)
     data["created_at"] = datetime.fromisoformat(data["created_at"])
-    for name in ("mention_ids", "mention_usernames", "urls", "short_urls"):
+    for name in ("mention_ids", "mention_usernames", "urls", "short_urls", "edit_history"):
         data[name] = tuple(data.get(name, ()))
     return Post(**data)
 
