@@ -20,6 +20,8 @@ from pydantic import ValidationError
 from rapport_local.scenario_format import (
     BehaviourEntry,
     CountedReactionEntry,
+    EditEntry,
+    EditEventEntry,
     EventEntry,
     FollowEventEntry,
     PostEventEntry,
@@ -111,7 +113,19 @@ class UnfollowEvent:
     user: str
 
 
-Event = PostEvent | RetweetEvent | FollowEvent | UnfollowEvent
+@dataclass(frozen=True, slots=True)
+class EditEvent:
+    at: datetime
+    id: str  # the new version's id
+    post: str  # the version it replaces (the newest so far)
+    text: str
+
+
+# X's rules for edits (its "Edit Posts" docs): within 30 minutes of posting, at most 5 times.
+EDIT_WINDOW = timedelta(minutes=30)
+EDITS_MAX = 5
+
+Event = PostEvent | RetweetEvent | EditEvent | FollowEvent | UnfollowEvent
 
 
 @dataclass(frozen=True, slots=True)
@@ -320,7 +334,8 @@ class _Resolver:
         timeline = _Timeline(
             follows={(f.lower(), u.username.lower()) for u in self.by_name.values() for f in u.followers},
             all_ids={e.post.id for e in declared if isinstance(e, PostEventEntry)}
-            | {e.retweet.id for e in declared if isinstance(e, RetweetEventEntry)},
+            | {e.retweet.id for e in declared if isinstance(e, RetweetEventEntry)}
+            | {e.edit.id for e in declared if isinstance(e, EditEventEntry)},
         )
         out: list[Event] = []
         previous: datetime | None = None
@@ -363,6 +378,8 @@ class _Resolver:
                 original = self.earlier_post(body.post, "retweet.post", index, timeline, must_exist=True)
                 timeline.posts.add(body.id)
                 return RetweetEvent(at=at, id=body.id, by=by, post=original)
+            case EditEventEntry(at=at, edit=body):
+                return self.edit(at, body, index, timeline)
             case PostEventEntry(at=at, post=body):
                 by = self.new_post(body.id, body.by, "post", index, timeline)
                 reply_to = body.reply_to and self.earlier_post(
@@ -372,6 +389,7 @@ class _Resolver:
                     body.quote_of, "post.quote_of", index, timeline
                 )
                 timeline.posts.add(body.id)
+                timeline.chains[body.id] = _Chain(at, [body.id])
                 return PostEvent(
                     at=at,
                     id=body.id,
@@ -382,6 +400,33 @@ class _Resolver:
                     metrics=PostMetrics(**body.given_metrics.model_dump()),
                 )
         raise AssertionError(f"unknown event {entry!r}")  # pragma: no cover - the union is exhaustive
+
+    def edit(self, at: datetime, body: EditEntry, index: int, timeline: _Timeline) -> EditEvent:
+        """A new version of a post, on X's terms: of the newest version, soon enough, not too often."""
+        new_id, edited = body.id, body.post
+        if new_id in timeline.posts:
+            raise self.fail(f"edit.id: post id {new_id!r} is used twice", index)
+        self.earlier_post(edited, "edit.post", index, timeline, must_exist=True)
+        chain = timeline.chains.get(edited)
+        if chain is None:
+            raise self.fail(f"edit.post: {edited!r} is a retweet; only a post can be edited", index)
+        first_at, versions = chain.posted, chain.versions
+        if versions[-1] != edited:
+            raise self.fail(f"edit.post: {edited!r} was edited into {versions[-1]!r}; edit that one", index)
+        if at > first_at + EDIT_WINDOW:
+            raise self.fail(
+                f"edit: X allows edits within 30 minutes of posting; {versions[0]!r} was posted at "
+                f"{_iso(first_at)}",
+                index,
+            )
+        if len(versions) > EDITS_MAX:
+            raise self.fail(
+                f"edit: X allows {EDITS_MAX} edits of a post; {versions[0]!r} has had them", index
+            )
+        versions.append(new_id)
+        timeline.chains[new_id] = chain
+        timeline.posts.add(new_id)
+        return EditEvent(at=at, id=new_id, post=edited, text=body.text)
 
     def new_post(self, post_id: str, by: str, kind: str, index: int, timeline: _Timeline) -> str:
         """The author's username, once the post's id is known to be new."""
@@ -408,6 +453,15 @@ class _Timeline:
     follows: set[tuple[str, str]]  # (follower, followed), lower-cased
     all_ids: set[str]  # every post and retweet id in the file
     posts: set[str] = field(default_factory=set)  # the ids published so far
+    chains: dict[str, _Chain] = field(default_factory=dict)  # each post's (and version's) id -> its chain
+
+
+@dataclass(slots=True)
+class _Chain:
+    """A post and its edits: when it was first posted, and the ids of its versions, oldest first."""
+
+    posted: datetime
+    versions: list[str]
 
 
 def _user(entry: UserEntry) -> ScenarioUser:

@@ -28,7 +28,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-EVENT_KINDS = ("post", "retweet", "follow", "unfollow")
+EVENT_KINDS = ("post", "retweet", "edit", "follow", "unfollow")
 PROBLEM = "scenario"  # the error type of every problem said here, in the file's own words
 
 
@@ -276,6 +276,14 @@ class RetweetEntry(Entry):
     post: XId
 
 
+class EditEntry(Entry):
+    """A new version of a post by its author (X: within 30 minutes of posting, a new id each time)."""
+
+    id: XId
+    post: XId
+    text: Words
+
+
 class FollowEntry(Entry):
     by: Username
     user: Username
@@ -289,6 +297,11 @@ class PostEventEntry(Entry):
 class RetweetEventEntry(Entry):
     at: Moment
     retweet: RetweetEntry
+
+
+class EditEventEntry(Entry):
+    at: Moment
+    edit: EditEntry
 
 
 class FollowEventEntry(Entry):
@@ -329,6 +342,7 @@ def _kind(raw: Any) -> str | None:
 EventEntry = Annotated[
     Annotated[PostEventEntry, Tag("post")]
     | Annotated[RetweetEventEntry, Tag("retweet")]
+    | Annotated[EditEventEntry, Tag("edit")]
     | Annotated[FollowEventEntry, Tag("follow")]
     | Annotated[UnfollowEventEntry, Tag("unfollow")],
     Discriminator(_kind),

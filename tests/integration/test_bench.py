@@ -30,7 +30,7 @@ from rapport_local.bench import (
     run_bench,
     served,
 )
-from rapport_local.scenario import PostEvent, RetweetEvent
+from rapport_local.scenario import FollowEvent, PostEvent, RetweetEvent
 from rapport_local.xsim.server import XSimApp
 
 pytestmark = pytest.mark.integration
@@ -59,7 +59,7 @@ def test_a_generated_world_looks_like_x():
     # And some go unresponsive or are paused (their posts stop mattering), some follow back
     assert any(windows and windows[-1][1] < scenario.end for windows in world.readable.values())
     assert world.pauses
-    assert any(e.__class__.__name__ == "FollowEvent" and e.by in targets for e in scenario.events)
+    assert any(isinstance(e, FollowEvent) and e.by in targets for e in scenario.events)
 
 
 def test_a_tiny_bench_misses_nothing_and_costs_less_than_the_competent_collectors():

@@ -224,6 +224,53 @@ def test_unquoted_yaml_timestamps_are_accepted(tmp_path):
             "unknown key(s) ['txt']",
         ),
         ([{"post": {"id": "1", "by": "person_x", "text": "x"}}], 0, "missing 'at'"),
+        (
+            [{"at": "2026-03-02T09:00:00Z", "edit": {"id": "2", "post": "1", "text": "y"}}],
+            0,
+            "edit.post: unknown post '1'",
+        ),
+        (
+            [
+                {"at": "2026-03-02T09:00:00Z", "post": {"id": "1", "by": "person_x", "text": "x"}},
+                {"at": "2026-03-02T09:31:00Z", "edit": {"id": "2", "post": "1", "text": "y"}},
+            ],
+            1,
+            "edits within 30 minutes of posting; '1' was posted at 2026-03-02T09:00:00Z",
+        ),
+        (
+            [
+                {"at": "2026-03-02T09:00:00Z", "post": {"id": "1", "by": "person_x", "text": "x"}},
+                {"at": "2026-03-02T09:10:00Z", "edit": {"id": "2", "post": "1", "text": "y"}},
+                {"at": "2026-03-02T09:20:00Z", "edit": {"id": "3", "post": "1", "text": "z"}},
+            ],
+            2,
+            "edit.post: '1' was edited into '2'; edit that one",
+        ),
+        (
+            [
+                {"at": "2026-03-02T09:00:00Z", "post": {"id": "1", "by": "person_x", "text": "x"}},
+                {"at": "2026-03-02T09:10:00Z", "retweet": {"id": "2", "by": "ana_builds", "post": "1"}},
+                {"at": "2026-03-02T09:20:00Z", "edit": {"id": "3", "post": "2", "text": "z"}},
+            ],
+            2,
+            "'2' is a retweet; only a post can be edited",
+        ),
+        (
+            [
+                {"at": "2026-03-02T09:00:00Z", "post": {"id": "1", "by": "person_x", "text": "x"}},
+                *(
+                    {"at": f"2026-03-02T09:0{n}:00Z", "edit": {"id": str(n + 1), "post": str(n), "text": "y"}}
+                    for n in range(1, 7)
+                ),
+            ],
+            6,
+            "X allows 5 edits of a post; '1' has had them",
+        ),
+        (
+            [{"at": "2026-03-02T09:00:00Z", "edit": {"id": "2", "post": "1"}}],
+            0,
+            "edit: missing 'text'",
+        ),
         ([{"at": "2026-03-02T09:00:00Z", "follow": {"by": "person_x"}}], 0, "follow: missing 'user'"),
         (
             [

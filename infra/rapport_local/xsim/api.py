@@ -580,7 +580,7 @@ class _Handler:
         out: dict[str, Any] = {
             "id": post.id,
             "text": escape_text(shown.text),
-            "edit_history_tweet_ids": [post.id],
+            "edit_history_tweet_ids": list(post.versions or (post.id,)),
         }
         wanted = self.tweet_fields
         if "created_at" in wanted:

@@ -19,6 +19,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 from rapport_local.scenario import (
+    EditEvent,
     FollowEvent,
     PostEvent,
     PostMetrics,
@@ -68,6 +69,8 @@ class World:
         self._retweets: dict[str, list[SimPost]] = defaultdict(list)
         self._replies: dict[str, list[SimPost]] = defaultdict(list)
         self._quotes: dict[str, list[SimPost]] = defaultdict(list)
+        # An edited post's version -> the one that replaced it: from then on X serves the new one.
+        self._replaced_by: dict[str, SimPost] = {}
         self._changes: dict[tuple[str, str], list[_Change]] = defaultdict(list)  # (follower, followee)
         self._incoming: dict[str, set[str]] = defaultdict(set)
         self._outgoing: dict[str, set[str]] = defaultdict(set)
@@ -209,22 +212,22 @@ class World:
     def timeline(self, user_id: str) -> list[SimPost]:
         """The user's posts (retweets, replies, quotes included) published by now, newest first."""
         with self.lock:
-            return self._published(self._by_author.get(user_id, []))
+            return self._current(self._published(self._by_author.get(user_id, [])))
 
     def published_since(self, moment: datetime, authors: Iterable[str] | None = None) -> list[SimPost]:
         """Posts published from ``moment`` to now, newest first: everyone's, or only ``authors``'."""
         with self.lock:
             if authors is None:
-                return self._between(self._all, moment)
+                return self._current(self._between(self._all, moment))
             found = [p for a in set(authors) for p in self._between(self._by_author.get(a, []), moment)]
-            return sorted(found, key=_by_key, reverse=True)
+            return sorted(self._current(found), key=_by_key, reverse=True)
 
     def mentions(self, user_id: str, viewer_id: str | None) -> list[SimPost]:
         """Posts of others that mention ``user_id``, published by now and visible to the viewer."""
         with self.lock:
             return [
                 p
-                for p in self._published(self._mentioning.get(user_id, []))
+                for p in self._current(self._published(self._mentioning.get(user_id, [])))
                 if p.author_id != user_id and self.can_see_posts_of(viewer_id, self._users[p.author_id])
             ]
 
@@ -350,9 +353,11 @@ class World:
         self._seq += 1
         return self._seq
 
-    def _apply(self, event: PostEvent | RetweetEvent | FollowEvent | UnfollowEvent) -> None:
+    def _apply(self, event: PostEvent | RetweetEvent | EditEvent | FollowEvent | UnfollowEvent) -> None:
         if isinstance(event, PostEvent):
             self._publish_post(event)
+        elif isinstance(event, EditEvent):
+            self._publish_edit(event)
         elif isinstance(event, RetweetEvent):
             original = self._posts[event.post]
             self._publish_retweet(
@@ -366,14 +371,27 @@ class World:
         user = self._by_name.get(handle.lower())
         return user.id if user is not None else None
 
-    def _publish_post(self, event: PostEvent) -> SimPost:
+    def _publish_edit(self, event: EditEvent) -> SimPost:
+        """A new version of a post: a new id, the same place in its conversation (X's Edit Posts)."""
+        old = self._posts[event.post]
+        author = self._users[old.author_id]
+        version = PostEvent(event.at, event.id, author.username, event.text, old.reply_to, old.quote_of)
+        post = self._publish_post(version, versions=(*(old.versions or (old.id,)), event.id))
+        self._replaced_by[old.id] = post
+        return post
+
+    def _current(self, posts: Iterable[SimPost]) -> list[SimPost]:
+        """``posts`` without the versions an edit published by now has replaced."""
+        return [p for p in posts if (new := self._replaced_by.get(p.id)) is None or new.at > self._now]
+
+    def _publish_post(self, event: PostEvent, versions: tuple[str, ...] = ()) -> SimPost:
         author = self._named(event.by)
         served = serve_text(event.text, event.id, self._resolve_handle)
         # On X a reply to (or quote of) a retweet is a reply to (or quote of) the original post.
         reply_to, quote_of = self._original(event.reply_to), self._original(event.quote_of)
         parent = self._posts.get(reply_to) if reply_to else None
         in_reply_to: str | None = None
-        conversation = event.id
+        conversation = versions[0] if versions else event.id
         if reply_to is not None:
             if parent is not None:
                 in_reply_to = parent.author_id
@@ -398,13 +416,15 @@ class World:
             conversation_id=conversation,
             metrics=event.metrics,
             lang=guess_lang(served),
+            versions=versions,
         )
         self._index(post, served)
         if reply_to is not None:
             bisect.insort(self._replies[reply_to], post, key=_by_key)
         if quote_of is not None:
             bisect.insort(self._quotes[quote_of], post, key=_by_key)
-        self._react(post)
+        if not versions:  # an edit is not a new post to react to
+            self._react(post)
         return post
 
     def _react(self, post: SimPost) -> None:
