@@ -51,6 +51,13 @@ def test_x_serves_the_newest_version_with_its_history_and_the_first_by_its_id(st
     (newest,) = served(stack, "/2/users/200/tweets")
     assert (newest["id"], newest["edit_history_tweet_ids"]) == ("1002", ["1001", "1002"])
     assert newest["text"].startswith("How we halved Lambda cold starts, with every figure")
+    # And its edit window is still the first version's, one edit used
+    (controls,) = served(stack, "/2/tweets", ids="1002", **{"tweet.fields": "edit_controls"})
+    assert controls["edit_controls"] == {
+        "edits_remaining": 4,
+        "is_edit_eligible": True,
+        "editable_until": "2026-03-02T09:30:00.000Z",
+    }
     # And the first version is still there by its id
     (first,) = served(stack, "/2/tweets", ids="1001")
     assert (first["id"], first["edit_history_tweet_ids"]) == ("1001", ["1001"])

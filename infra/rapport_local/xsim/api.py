@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol, TypeVar
 
+from rapport_local.scenario import EDIT_WINDOW, EDITS_MAX
 from rapport_local.xsim.billing import Ledger, Resource
 from rapport_local.xsim.entities import ServedText, escape_text, long_post_head
 from rapport_local.xsim.faults import TIMEOUT, TRUNCATED, Faults
@@ -22,7 +23,7 @@ from rapport_local.xsim.params import ENDPOINT_PARAMS, ParamProblem, Query, chec
 from rapport_local.xsim.ratelimit import RateLimiter, RateStatus
 from rapport_local.xsim.records import Follower, SimPost, SimUser
 from rapport_local.xsim.search import Matcher, QueryError, authors_of, parse_search
-from rapport_local.xsim.world import EDIT_WINDOW, World
+from rapport_local.xsim.world import World
 
 JSON = "application/json; charset=utf-8"
 PROBLEM_JSON = "application/problem+json"
@@ -605,10 +606,11 @@ class _Handler:
         if "public_metrics" in wanted:
             out["public_metrics"] = self.world.post_metrics(post)
         if "edit_controls" in wanted:
+            # Counted from the first version: an edit does not reopen the window.
             out["edit_controls"] = {
-                "edits_remaining": 5,
+                "edits_remaining": EDITS_MAX - max(len(post.versions) - 1, 0),
                 "is_edit_eligible": post.retweet_of is None,
-                "editable_until": _timestamp(post.at + EDIT_WINDOW),
+                "editable_until": _timestamp(self.world.first_version(post).at + EDIT_WINDOW),
             }
         if "lang" in wanted:
             out["lang"] = post.lang

@@ -35,7 +35,6 @@ from rapport_local.xsim.records import Follower, SimPost, SimUser
 # Follows listed in the scenario's ``followers`` exist "since forever"; X was founded on this day.
 BEGINNING = datetime(2006, 3, 21, tzinfo=UTC)
 _TWEPOCH_MS = 1288834974657  # X snowflake epoch
-EDIT_WINDOW = timedelta(minutes=30)
 
 
 @dataclass(frozen=True, slots=True)
@@ -379,6 +378,10 @@ class World:
         post = self._publish_post(version, versions=(*(old.versions or (old.id,)), event.id))
         self._replaced_by[old.id] = post
         return post
+
+    def first_version(self, post: SimPost) -> SimPost:
+        """The version a post was first published as (itself, unless it is an edit)."""
+        return self._posts[post.versions[0]] if post.versions else post
 
     def _current(self, posts: Iterable[SimPost]) -> list[SimPost]:
         """``posts`` without the versions an edit published by now has replaced."""
