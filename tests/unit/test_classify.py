@@ -41,6 +41,18 @@ def test_a_reply_to_our_question_is_recognised():
     assert kinds(reply)[0][0] is K.MENTION
 
 
+def test_a_targets_quote_of_our_post_answers_us_as_a_mention_or_a_thanks():
+    # Given our recent post 5001, which a target quotes (X: not a mention, no @ in the text)
+    ours = lambda t, f: {"5001"} if f == "our_posts" else set()  # noqa: E731
+    quote = post("This is the way to measure cold starts", quoted_id="5001")
+    grateful = post("Thanks for writing this up, saved me a day", quoted_id="5001")
+    theirs = post("Good thread on cold starts", quoted_id="7777")
+    # Then the quote is a response to us, about the post it quotes; a quote of another's post is not
+    assert kinds(quote, ours) == [(K.MENTION, "200", "5001")]
+    assert kinds(grateful, ours) == [(K.THANKS, "200", "5001")]
+    assert kinds(theirs, ours) == [(K.TARGET_POST, "200", None)]
+
+
 def test_our_retweet_of_a_target_is_attributed_to_them():
     rt = post("RT @person_x: How we halved cold starts", by=ME_ID, retweeted_id="1001", mention_ids=("200",))
     assert kinds(rt) == [(K.OUR_RETWEET, "200", "1001")]

@@ -286,6 +286,14 @@ def test_when_they_speak_to_us_we_are_told_to_reply_until_we_do():
     assert SuggestionKind.REPLY not in {s.kind for s in suggestions_for(replied)}
 
 
+def test_a_quote_of_our_post_is_answered_as_what_it_is():
+    quote = post("This is how to measure cold starts", when=at(2), post_id="q1", quoted_id="5001")
+    history = [added(), evidence(K.MENTION, at(2), ev_id="q1", the_post=quote, refers_to="5001")]
+    (made,) = suggestions_for(history)
+    assert (made.kind, made.post_id) == (SuggestionKind.REPLY, "q1")
+    assert "quoted your post" in made.reason
+
+
 def test_a_paused_target_gets_no_suggestion():
     history = [added(), their_post("Post https://example.com/a", 1), evidence(K.PAUSE, at(2))]
     assert replay(history, POLICY).stage is Stage.PAUSED

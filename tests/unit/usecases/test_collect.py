@@ -55,6 +55,21 @@ def test_a_thanks_is_stored_once_and_the_mentions_cursor_moves_past_it():
     assert (first.stored, first.targets_with_news, second.stored) == (1, {"200"}, 0)
 
 
+def test_a_targets_quote_of_our_post_read_a_run_later_is_stored_as_their_answer_to_us():
+    # Given a run read our post 5001, and the target quoted it before the next run
+    stores, x = given_a_target()
+    x.posts.append(post("Cold starts, measured", by=ME_ID, when=at(0.5), post_id="5001"))
+    collect(stores, x, at(1))
+    x.posts.append(
+        post("This is how to measure them", by="200", when=at(1.5), post_id="1004", quoted_id="5001")
+    )
+    # When the next run reads the target's posts
+    report = collect(stores, x, at(2))
+    # Then the quote is stored as the target answering us, about our post (not as a post to retweet)
+    assert [(i.kind, i.refers_to) for i in stores.evidence.interactions("200")] == [(K.MENTION, "5001")]
+    assert report.targets_with_news == {"200"}
+
+
 class _RemovedOnceListed:
     """The target store, with the target removed (`rapport targets remove`) just after collect has
     listed the targets, so its reads of X go on for a person who is no longer a target."""

@@ -15,9 +15,10 @@ class Me:
     username: str
 
 
-# Looks up, for one target, the ids of stored posts of one family: our questions to them, or
-# their questions to their network. Called only when a post needs it, so most posts cost no read.
-Family = Literal["our_questions", "their_questions"]
+# Looks up, for one target, the ids of stored posts of one family: our questions to them, their
+# questions to their network, or our own recent posts (whoever they concern: the target is ignored).
+# Called only when a post needs it, so most posts cost no read.
+Family = Literal["our_questions", "their_questions", "our_posts"]
 KnownPosts = Callable[[str, Family], set[str]]
 
 
@@ -49,7 +50,9 @@ def classify(post: Post, me: Me, targets: Mapping[str, Target], known: KnownPost
 def _theirs(post: Post, me: Me, target: Target, known: KnownPosts) -> Interaction:
     speaks_to_us = post.in_reply_to_user_id == me.id or me.id in post.mention_ids
     speaks_to_us = speaks_to_us or me.username.lower() in (m.lower() for m in post.mention_usernames)
-    if not speaks_to_us:
+    # Quoting a post of ours answers us as a mention does, though X does not count it as one.
+    quotes_us = post.quoted_id is not None and post.quoted_id in known(target.id, "our_posts")
+    if not (speaks_to_us or quotes_us):
         return _interaction(
             post, target, InteractionKind.TARGET_POST, is_question=post.is_original and is_question(post.text)
         )
@@ -60,7 +63,9 @@ def _theirs(post: Post, me: Me, target: Target, known: KnownPosts) -> Interactio
     ):
         return _interaction(post, target, InteractionKind.REPLY_TO_QUESTION, refers_to=post.replied_to_id)
     kind = InteractionKind.THANKS if is_thanks(post.text, me.username) else InteractionKind.MENTION
-    return _interaction(post, target, kind, refers_to=post.replied_to_id)
+    return _interaction(
+        post, target, kind, refers_to=post.replied_to_id or (post.quoted_id if quotes_us else None)
+    )
 
 
 def _ours(post: Post, me: Me, targets: Mapping[str, Target], known: KnownPosts) -> list[Interaction]:

@@ -67,6 +67,9 @@ SEARCH_LAG = timedelta(minutes=1)
 SEARCH_REACH = timedelta(days=SEARCH_DAYS) - timedelta(hours=6)
 # A target X refuses to show us (protected, and we do not follow them) is tried again this often.
 REFUSED_RETRY = timedelta(days=7)
+# Our own posts a target's quote is recognised for: quotes come within days, and a quote of an older
+# post of ours would be a response to something the method no longer follows.
+OURS_KEPT = timedelta(days=14)
 BUDGET_WARNING = 0.8  # share of the monthly budget from which the lowest-value reads wait
 
 # What reading a target's timeline is worth now: questions to answer and posts to retweet first.
@@ -139,8 +142,11 @@ class _Run:
     answered: set[str] = field(default_factory=set)  # targets who answered our question since then
     refused: set[str] = field(default_factory=set)  # sources whose posts X would not show us this run
     _known: dict[tuple[str, Family], set[str]] = field(default_factory=dict)
+    ours: dict[str, str] = field(default_factory=dict)  # our recent original posts: id -> when
 
     def known(self, target_id: str, family: Family) -> set[str]:
+        if family == "our_posts":
+            return set(self.ours)
         key = (target_id, family)
         if key not in self._known:
             interactions = self.stores.evidence.interactions(target_id)
@@ -153,6 +159,8 @@ class _Run:
 
     def store(self, posts: list[Post]) -> None:
         for post in posts:  # oldest first, so a question is known before its answer
+            if post.author_id == self.me.id and post.retweeted_id is None:
+                self.ours[post.id] = post.created_at.isoformat()  # a target may quote it later
             for interaction in classify(post, self.me, self.targets, self.known):
                 self._remember(interaction)
                 if self.stores.evidence.add_interaction(interaction):
@@ -226,6 +234,7 @@ def collect(stores: Stores, x: XSource, at: datetime) -> CollectReport:
     state = stores.collector.collect_states()
     limited = dict(state.get("rate_limits") or {})
     run = _Run(stores, x, at, me, targets, policy, report, stores.collector.cursors(), limited, state)
+    run.ours = dict(state.get("ours") or {})
     day = at.astimezone(UTC).date()
     month = stores.spend.days(day.replace(day=1), day)  # one read: the budget and today's billed users
     budget_used = _budget_used(month, policy)
@@ -243,6 +252,11 @@ def collect(stores: Stores, x: XSource, at: datetime) -> CollectReport:
         lambda since, start: x.mentions(me.id, since, start),
     )
     _timelines(run, budget_used)
+    _keep(
+        run,
+        "ours",
+        {pid: when for pid, when in run.ours.items() if at - datetime.fromisoformat(when) <= OURS_KEPT},
+    )
     # Cursors move only now, after everything they cover is stored; a crash before this point only
     # makes the next run read the same window again (the writes above are idempotent).
     stores.collector.set_cursors(run.moved, at)
