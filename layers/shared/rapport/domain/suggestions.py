@@ -136,14 +136,9 @@ def _replies(ctx: Context) -> Iterable[Suggestion]:
         if i.kind not in THEY_SPOKE_TO_US or post is None or i.id in answered or not ctx.fresh(post):
             continue
         to_our_question = i.kind is InteractionKind.REPLY_TO_QUESTION
-        quoted = post.quoted_id is not None and i.refers_to == post.quoted_id
-        what = (
-            "replied to your question"
-            if to_our_question
-            else "quoted your post"
-            if quoted
-            else "mentioned you"
-        )
+        what = "replied to your question" if to_our_question else "mentioned you"
+        if post.quoted_id is not None and i.refers_to == post.quoted_id:
+            what = "quoted your post"
         yield _make(
             ctx,
             SuggestionKind.REPLY,

@@ -252,11 +252,7 @@ def collect(stores: Stores, x: XSource, at: datetime) -> CollectReport:
         lambda since, start: x.mentions(me.id, since, start),
     )
     _timelines(run, budget_used)
-    _keep(
-        run,
-        "ours",
-        {pid: when for pid, when in run.ours.items() if at - datetime.fromisoformat(when) <= OURS_KEPT},
-    )
+    _keep(run, "ours", {pid: when for pid, when in run.ours.items() if _recent(when, at, OURS_KEPT)})
     # Cursors move only now, after everything they cover is stored; a crash before this point only
     # makes the next run read the same window again (the writes above are idempotent).
     stores.collector.set_cursors(run.moved, at)
@@ -270,6 +266,10 @@ def collect(stores: Stores, x: XSource, at: datetime) -> CollectReport:
     stores.spend.add_spend(day, report.spend, x.usage.billed_now(BILLED_DAILY), run=at.isoformat())
     stores.spend.add_run(at, report.as_dict())
     return report
+
+
+def _recent(when: str, at: datetime, within: timedelta) -> bool:
+    return at - datetime.fromisoformat(when) <= within
 
 
 def me_on_x(stores: Stores, x: XSource, stored: dict[str, str] | None) -> dict[str, str]:
