@@ -7,11 +7,12 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from rapport.domain.model import InteractionKind as K
 from rapport.domain.money import USD, Spend
 from rapport.domain.policy import Policy
 from rapport.usecases.digest import Outbox, send_digest, send_test_digest
 from rapport.usecases.ports import DigestStore, Stores, SuggestionStore
-from tests.factories import ME, ME_ID, suggestion, target
+from tests.factories import ME, ME_ID, evidence, post, suggestion, target
 from tests.fakes import Mailbox, memory_stores
 
 DIGEST_HOUR = datetime(2026, 3, 3, 7, 10, tzinfo=UTC)  # 07:00 UTC is the default digest hour
@@ -50,6 +51,20 @@ def test_the_digest_is_sent_once_at_the_digest_hour_and_its_suggestions_are_no_l
     )
     assert stores.suggestions.pending_suggestions(until=DIGEST_HOUR) == []
     assert b"person_x" in mailbox.sent[0]
+
+
+def test_a_retweet_done_on_the_newest_version_of_an_edited_post_retires_its_suggestion():
+    # Given the retweet of post 1001 waits for the digest; its author edited it into 1002, which
+    # was read too, and we retweeted that newest version unprompted
+    stores, mailbox = given_a_pending_retweet(), Mailbox()
+    edited = post("How we halved cold starts, with numbers", post_id="1002", edit_history=("1001", "1002"))
+    stores.evidence.add_interaction(evidence(K.TARGET_POST, MADE, ev_id="1002", the_post=edited))
+    retweeted = datetime(2026, 3, 1, 9, tzinfo=UTC)  # two days before: not a reason to rest today
+    stores.evidence.add_interaction(evidence(K.OUR_RETWEET, retweeted, refers_to="1002"))
+    # When the digest hour comes / Then there is nothing left to suggest: the retweet is done
+    assert send(stores, mailbox, DIGEST_HOUR) == "nothing worth doing today (empty digests are off)"
+    assert mailbox.sent == []
+    assert stores.suggestions.pending_suggestions(until=DIGEST_HOUR) == []
 
 
 def test_before_the_digest_hour_nothing_is_sent_or_claimed():

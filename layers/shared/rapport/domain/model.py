@@ -158,9 +158,15 @@ def _version(post: Post) -> int:
     return len(post.edit_history) or 1
 
 
-def edited_to(interactions: Iterable[Interaction]) -> dict[str, str]:
-    """Each earlier version's id -> the id of the newest version among ``interactions``."""
-    return {old: i.post.id for i in interactions if i.post is not None for old in i.post.edit_history}
+def every_version(post_ids: Iterable[str], interactions: Iterable[Interaction]) -> set[str]:
+    """``post_ids`` and the ids of their other versions that ``interactions`` know of: a retweet of,
+    or a suggestion for, one version of an edited post is one of the post."""
+    found = set(post_ids)
+    for i in interactions:
+        chain = i.post.edit_history if i.post is not None else ()
+        if found.intersection(chain):
+            found.update(chain)
+    return found
 
 
 @dataclass(frozen=True, slots=True)

@@ -31,7 +31,7 @@ from rapport.domain.model import (
     Suggestion,
     SuggestionKind,
     Target,
-    edited_to,
+    every_version,
     in_step,
     one_version_each,
 )
@@ -57,24 +57,19 @@ class Context:
         return timedelta(0) <= self.now - post.created_at <= timedelta(days=self.policy.freshness_days)
 
     def already_suggested(self) -> set[str]:
+        """Keys of the suggestions made (or skipped), for every version of an edited post."""
         keys = {s.key for s in self.previous} | skipped(self.interactions)
-        edited = edited_to(self.interactions)
-        return keys | {_key_of_newest(key, edited) for key in keys}
+        return {same for key in keys for same in _every_version_of(key, self.interactions)}
 
     def skipped_posts(self) -> set[str]:
         """Posts of a suggestion the user skipped: not suggested again in any form."""
-        return self._with_newest({key.split("#", 1)[1] for key in skipped(self.interactions) if "#" in key})
+        posts = {key.split("#", 1)[1] for key in skipped(self.interactions) if "#" in key}
+        return every_version(posts, self.interactions)
 
     def reacted_to(self) -> set[str]:
         """Posts of theirs we already retweeted, answered or replied to (whichever version we saw)."""
-        return self._with_newest(
-            {i.refers_to for i in self.interactions if i.kind in OUR_REACTIONS and i.refers_to}
-        )
-
-    def _with_newest(self, posts: set[str]) -> set[str]:
-        """``posts``, and for an edited one the id of its version the rules see (the newest read)."""
-        edited = edited_to(self.interactions)
-        return posts | {edited.get(post, post) for post in posts}
+        reacted = {i.refers_to for i in self.interactions if i.kind in OUR_REACTIONS and i.refers_to}
+        return every_version(reacted, self.interactions)
 
     def their_posts(self) -> list[Post]:
         posts = [i.post for i in self.interactions if i.kind is InteractionKind.TARGET_POST and i.post]
@@ -108,10 +103,12 @@ def suggest(ctx: Context) -> list[Suggestion]:
     return sorted(unique.values(), key=lambda s: -s.score)
 
 
-def _key_of_newest(key: str, edited: dict[str, str]) -> str:
-    """A suggestion's key (``kind#post``) as it reads for the post's newest version."""
-    kind, _, post = key.partition("#")
-    return f"{kind}#{edited[post]}" if post in edited else key
+def _every_version_of(key: str, interactions: Sequence[Interaction]) -> set[str]:
+    """A suggestion's key (``kind#post``) and the keys it has for the post's other versions."""
+    kind, sep, post = key.partition("#")
+    if not sep:
+        return {key}
+    return {f"{kind}#{version}" for version in every_version([post], interactions)}
 
 
 def _make(ctx: Context, kind: SuggestionKind, reason: str, score: float, **kw: object) -> Suggestion:

@@ -38,6 +38,7 @@ from rapport.domain.model import (
     SuggestionKind,
     Target,
     Transition,
+    every_version,
     in_step,
     lookback_key,
     suggestion_ref,
@@ -322,13 +323,12 @@ class _World:
         return {f"{t}|{key}" for t, items in self.interactions.items() for key in skipped(items)}
 
     def acted_on(self) -> set[str]:
-        """Posts of theirs we already retweeted, answered or replied to."""
-        return {
-            i.refers_to
-            for items in self.interactions.values()
-            for i in items
-            if i.kind in OUR_REACTIONS and i.refers_to
-        }
+        """Posts of theirs we already retweeted, answered or replied to, in any of their versions."""
+        done: set[str] = set()
+        for items in self.interactions.values():
+            reacted = {i.refers_to for i in items if i.kind in OUR_REACTIONS and i.refers_to}
+            done |= every_version(reacted, items)
+        return done
 
     def our_last_contact(self, now: datetime) -> dict[str, datetime]:
         last: dict[str, datetime] = {}
