@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
@@ -18,9 +19,10 @@ from rapport.domain.x import (
     candidate_filter,
     is_candidate,
 )
+from rapport.usecases.ports import Stores
 from rapport_local.memory_stores import Memory, memory_stores
 
-__all__ = ["FakeX", "Mailbox", "Memory", "memory_stores"]
+__all__ = ["FakeX", "Mailbox", "Memory", "memory_stores", "removed_after"]
 
 # --- X ------------------------------------------------------------------------------------------------
 
@@ -172,3 +174,32 @@ class Mailbox:
     def send_raw(self, raw: bytes) -> str:
         self.sent.append(raw)
         return f"message-{len(self.sent)}"
+
+
+class _RemovingAfter:
+    """A store whose ``method`` answers, then removes the targets ``removed`` names in its answer."""
+
+    def __init__(
+        self, store: Any, method: str, removed: Callable[[Any], Iterable[str]], targets: Any
+    ) -> None:
+        self._store, self._method, self._removed, self._targets = store, method, removed, targets
+
+    def __getattr__(self, name: str) -> Any:
+        found = getattr(self._store, name)
+        if name != self._method:
+            return found
+
+        def answer_then_remove(*args: Any, **kwargs: Any) -> Any:
+            answer = found(*args, **kwargs)
+            for target_id in self._removed(answer):
+                self._targets.remove_target(target_id)
+            return answer
+
+        return answer_then_remove
+
+
+def removed_after(stores: Stores, port: str, method: str, removed: Callable[[Any], Iterable[str]]) -> Stores:
+    """``stores`` with `rapport targets remove` racing a run: just after ``port.method`` answers, the
+    targets ``removed(answer)`` names are removed, as if the person did it at that instant."""
+    racing = _RemovingAfter(getattr(stores, port), method, removed, stores.targets)
+    return replace(stores, **{port: racing})

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import pytest
 
@@ -12,7 +11,8 @@ from rapport.domain.model import InteractionKind, SuggestionKind
 from rapport_local.aws import LocalAws
 from rapport_local.scenario import parse_scenario
 from rapport_local.stack import LocalStack
-from tests.integration.worlds import one_post_world, stack_on
+from rapport_local.xsim.world import World
+from tests.integration.worlds import one_post_world, post_event, served_posts, stack_on
 
 pytestmark = pytest.mark.integration
 
@@ -35,31 +35,22 @@ def stack(aws: LocalAws, table_name: str) -> Iterator[LocalStack]:
         yield local
 
 
-def served(stack: LocalStack, path: str, **params: str) -> list[dict[str, Any]]:
-    """The posts the simulator serves at ``path`` to Rapport's keys."""
-    answer = stack.xsim.app.api.handle(
-        "GET", path, list(params.items()), {"Authorization": 'OAuth oauth_token="t"'}
-    )
-    data: list[dict[str, Any]] = answer.body["data"]
-    return data
-
-
 def test_x_serves_the_newest_version_with_its_history_and_the_first_by_its_id(stack: LocalStack):
     # Given the post and its edit are published
     stack.xsim.set_now(START + timedelta(hours=2))
     # Then the timeline holds the newest version only, naming the versions it replaces
-    (newest,) = served(stack, "/2/users/200/tweets")
+    (newest,) = served_posts(stack, "/2/users/200/tweets")
     assert (newest["id"], newest["edit_history_tweet_ids"]) == ("1002", ["1001", "1002"])
     assert newest["text"].startswith("How we halved Lambda cold starts, with every figure")
     # And its edit window is still the first version's, one edit used
-    (controls,) = served(stack, "/2/tweets", ids="1002", **{"tweet.fields": "edit_controls"})
+    (controls,) = served_posts(stack, "/2/tweets", ids="1002", **{"tweet.fields": "edit_controls"})
     assert controls["edit_controls"] == {
         "edits_remaining": 4,
         "is_edit_eligible": True,
         "editable_until": "2026-03-02T09:30:00.000Z",
     }
     # And the first version is still there by its id
-    (first,) = served(stack, "/2/tweets", ids="1001")
+    (first,) = served_posts(stack, "/2/tweets", ids="1001")
     assert (first["id"], first["edit_history_tweet_ids"]) == ("1001", ["1001"])
 
 
@@ -77,3 +68,22 @@ def test_a_post_read_before_and_after_its_edit_is_one_post_and_one_suggestion(st
     history = stack.deps.stores.evidence.history("200")
     retweets = [s.post_id for s in history.suggestions if s.kind is SuggestionKind.RETWEET]
     assert retweets == ["1001"]
+
+
+def test_an_edited_reply_is_one_reply_among_its_parent_s():
+    # Given our reply to person_x's post, edited ten minutes later
+    world = one_post_world(START, FIRST)
+    world["events"] += [
+        post_event(
+            START + timedelta(minutes=70), "5001", "ana_builds", "@person_x Great numbers", reply_to="1001"
+        ),
+        {
+            "at": (START + timedelta(minutes=80)).isoformat(),
+            "edit": {"id": "5002", "post": "5001", "text": "@person_x Great"},
+        },
+    ]
+    x = World(parse_scenario(world))
+    x.set_now(START + timedelta(hours=2))
+    # Then the post counts one reply, the newest version of ours
+    parent = x.post("1001")
+    assert parent is not None and x.post_metrics(parent)["reply_count"] == 1

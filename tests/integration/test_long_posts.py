@@ -12,7 +12,7 @@ from rapport.domain.model import InteractionKind
 from rapport_local.aws import LocalAws
 from rapport_local.scenario import parse_scenario
 from rapport_local.stack import LocalStack
-from tests.integration.worlds import one_post_world, stack_on
+from tests.integration.worlds import one_post_world, served_posts, stack_on
 
 pytestmark = pytest.mark.integration
 
@@ -47,27 +47,16 @@ def stack_with_link(aws: LocalAws, table_name: str) -> Iterator[LocalStack]:
         yield local
 
 
-def served(stack: LocalStack, post_id: str, fields: str) -> dict[str, object]:
-    """The post as the simulator serves it to Rapport's keys, with ``fields`` asked for."""
-    answer = stack.xsim.app.api.handle(
-        "GET",
-        "/2/tweets",
-        [("ids", post_id), ("tweet.fields", fields)],
-        {"Authorization": 'OAuth oauth_token="t"'},
-    )
-    post: dict[str, object] = answer.body["data"][0]
-    return post
-
-
 def test_a_long_post_is_read_whole_and_its_closing_question_is_seen(stack: LocalStack):
     # Given person_x's post of more than 280 characters, whose question comes at its end
     assert len(LONG_POST) > 280
     # When Rapport collects it
     stack.tick(START + timedelta(hours=2), digest=False)
     # (X serves its text cut before the question, and the whole of it under note_tweet when asked)
-    cut = served(stack, "1001", "created_at")
+    (cut,) = served_posts(stack, "/2/tweets", ids="1001", **{"tweet.fields": "created_at"})
     assert QUESTION not in str(cut["text"]) and "note_tweet" not in cut
-    assert served(stack, "1001", "note_tweet")["note_tweet"] == {"text": LONG_POST}
+    (whole,) = served_posts(stack, "/2/tweets", ids="1001", **{"tweet.fields": "note_tweet"})
+    assert whole["note_tweet"] == {"text": LONG_POST}
     # Then the post stored is the whole of it, as written, and it counts as a question to their network
     (post,) = [
         i for i in stack.deps.stores.evidence.interactions("200") if i.kind is InteractionKind.TARGET_POST

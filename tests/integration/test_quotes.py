@@ -11,16 +11,11 @@ from rapport.domain.model import InteractionKind
 from rapport_local.aws import LocalAws
 from rapport_local.scenario import parse_scenario
 from rapport_local.stack import LocalStack
-from tests.integration.worlds import person_x_world, stack_on
+from tests.integration.worlds import person_x_world, post_event, stack_on
 
 pytestmark = pytest.mark.integration
 
 START = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
-
-
-def posted(hours: float, post_id: str, by: str, text: str, **extra: str) -> dict[str, object]:
-    at = (START + timedelta(hours=hours)).isoformat()
-    return {"at": at, "post": {"id": post_id, "by": by, "text": text, **extra}}
 
 
 WORLD = person_x_world(
@@ -28,9 +23,20 @@ WORLD = person_x_world(
     days=2,
     settings={"timezone": "UTC", "digest_hour": 7},
     events=[
-        posted(1, "5001", "ana_builds", "Cold starts, measured on three runtimes https://example.com/cs"),
+        post_event(
+            START + timedelta(hours=1),
+            "5001",
+            "ana_builds",
+            "Cold starts, measured on three runtimes https://example.com/cs",
+        ),
         # Read by the 10:00 collect; person_x quotes it in the afternoon, naming nobody.
-        posted(6, "1001", "person_x", "The most careful measurement of this I have seen", quote_of="5001"),
+        post_event(
+            START + timedelta(hours=6),
+            "1001",
+            "person_x",
+            "The most careful measurement of this I have seen",
+            quote_of="5001",
+        ),
     ],
 )
 

@@ -11,7 +11,7 @@ import pytest
 from rapport_local.aws import LocalAws
 from rapport_local.scenario import parse_scenario
 from rapport_local.stack import LocalStack
-from tests.integration.worlds import one_post_world, stack_on
+from tests.integration.worlds import one_post_world, served_posts, stack_on
 
 pytestmark = pytest.mark.integration
 
@@ -26,14 +26,6 @@ def stack(aws: LocalAws, table_name: str) -> Iterator[LocalStack]:
         yield local
 
 
-def served_text(stack: LocalStack, post_id: str) -> str:
-    """The post's text as the simulator serves it to Rapport's keys."""
-    answer = stack.xsim.app.api.handle(
-        "GET", "/2/tweets", [("ids", post_id)], {"Authorization": 'OAuth oauth_token="t"'}
-    )
-    return str(answer.body["data"][0]["text"])
-
-
 def next_digest(stack: LocalStack) -> EmailMessage:
     """The next morning's digest (07:00 UTC); the email it sent."""
     sent_before = len(stack.aws.sent_emails())
@@ -46,7 +38,9 @@ def next_digest(stack: LocalStack) -> EmailMessage:
 def test_a_post_with_angle_brackets_ampersand_and_emoji_reaches_the_digest_as_written(stack):
     # Given Rapport collected person_x's post, which X serves HTML-escaped
     stack.tick(START + timedelta(hours=2), digest=False)
-    assert served_text(stack, "1001").startswith("Cold starts: a &lt; b &amp; c, so p99 &gt; p50 🚀")
+    assert served_posts(stack, "/2/tweets", ids="1001")[0]["text"].startswith(
+        "Cold starts: a &lt; b &amp; c, so p99 &gt; p50 🚀"
+    )
     # When the next digest is sent
     email = next_digest(stack)
     text = email.get_body(preferencelist=("plain",))

@@ -28,19 +28,28 @@ def person_x_world(
     }
 
 
+def post_event(at: datetime, post_id: str, by: str, text: str, **extra: str) -> dict[str, Any]:
+    """A scenario's post event (``extra``: reply_to, quote_of)."""
+    return {"at": at.isoformat(), "post": {"id": post_id, "by": by, "text": text, **extra}}
+
+
 def one_post_world(start: datetime, text: str) -> dict[str, Any]:
     """Two days (UTC, the digest at 07:00) in which person_x posts ``text`` (id 1001) an hour in."""
     return person_x_world(
         start,
         days=2,
         settings={"timezone": "UTC", "digest_hour": 7},
-        events=[
-            {
-                "at": (start + timedelta(hours=1)).isoformat(),
-                "post": {"id": "1001", "by": "person_x", "text": text},
-            }
-        ],
+        events=[post_event(start + timedelta(hours=1), "1001", "person_x", text)],
     )
+
+
+def served_posts(stack: LocalStack, path: str, **params: str) -> list[dict[str, Any]]:
+    """The posts the stack's X simulator serves at ``path`` to Rapport's keys (``params``: the query)."""
+    answer = stack.xsim.app.api.handle(
+        "GET", path, list(params.items()), {"Authorization": 'OAuth oauth_token="t"'}
+    )
+    posts: list[dict[str, Any]] = answer.body["data"]
+    return posts
 
 
 @contextmanager

@@ -581,7 +581,7 @@ class _Handler:
         out: dict[str, Any] = {
             "id": post.id,
             "text": escape_text(shown.text),
-            "edit_history_tweet_ids": list(post.versions or (post.id,)),
+            "edit_history_tweet_ids": list(post.edit_history or (post.id,)),
         }
         wanted = self.tweet_fields
         if "created_at" in wanted:
@@ -608,7 +608,7 @@ class _Handler:
         if "edit_controls" in wanted:
             # Counted from the first version: an edit does not reopen the window.
             out["edit_controls"] = {
-                "edits_remaining": EDITS_MAX - max(len(post.versions) - 1, 0),
+                "edits_remaining": EDITS_MAX - max(len(post.edit_history) - 1, 0),
                 "is_edit_eligible": post.retweet_of is None,
                 "editable_until": _timestamp(self.world.first_version(post).at + EDIT_WINDOW),
             }

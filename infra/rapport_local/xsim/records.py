@@ -41,7 +41,7 @@ class SimPost:
     conversation_id: str = ""
     metrics: PostMetrics = field(default_factory=PostMetrics)
     lang: str = "und"  # the BCP47 tag X detects; "und" when it cannot tell
-    versions: tuple[str, ...] = ()  # an edited post's version ids, oldest first, this one last
+    edit_history: tuple[str, ...] = ()  # an edited post's version ids, oldest first, this one last
 
     @property
     def key(self) -> tuple[datetime, int]:

@@ -211,7 +211,7 @@ class World:
     def timeline(self, user_id: str) -> list[SimPost]:
         """The user's posts (retweets, replies, quotes included) published by now, newest first."""
         with self.lock:
-            return self._current(self._published(self._by_author.get(user_id, [])))
+            return self._live(self._by_author.get(user_id, []))
 
     def published_since(self, moment: datetime, authors: Iterable[str] | None = None) -> list[SimPost]:
         """Posts published from ``moment`` to now, newest first: everyone's, or only ``authors``'."""
@@ -226,7 +226,7 @@ class World:
         with self.lock:
             return [
                 p
-                for p in self._current(self._published(self._mentioning.get(user_id, [])))
+                for p in self._live(self._mentioning.get(user_id, []))
                 if p.author_id != user_id and self.can_see_posts_of(viewer_id, self._users[p.author_id])
             ]
 
@@ -242,11 +242,12 @@ class World:
                 "impression_count": 0,
             }
         with self.lock:
+            # An edited reply or quote is one reply or quote, in its current version.
             return {
-                "retweet_count": base.retweet_count + len(self._published(self._retweets.get(post.id, []))),
-                "reply_count": base.reply_count + len(self._published(self._replies.get(post.id, []))),
+                "retweet_count": base.retweet_count + len(self._live(self._retweets.get(post.id, []))),
+                "reply_count": base.reply_count + len(self._live(self._replies.get(post.id, []))),
                 "like_count": base.like_count,
-                "quote_count": base.quote_count + len(self._published(self._quotes.get(post.id, []))),
+                "quote_count": base.quote_count + len(self._live(self._quotes.get(post.id, []))),
                 "bookmark_count": base.bookmark_count,
                 "impression_count": base.impression_count,
             }
@@ -375,26 +376,30 @@ class World:
         old = self._posts[event.post]
         author = self._users[old.author_id]
         version = PostEvent(event.at, event.id, author.username, event.text, old.reply_to, old.quote_of)
-        post = self._publish_post(version, versions=(*(old.versions or (old.id,)), event.id))
+        post = self._publish_post(version, edit_history=(*(old.edit_history or (old.id,)), event.id))
         self._replaced_by[old.id] = post
         return post
 
     def first_version(self, post: SimPost) -> SimPost:
         """The version a post was first published as (itself, unless it is an edit)."""
-        return self._posts[post.versions[0]] if post.versions else post
+        return self._posts[post.edit_history[0]] if post.edit_history else post
+
+    def _live(self, posts: Iterable[SimPost]) -> list[SimPost]:
+        """``posts`` (kept in time order) published by now, newest first, each in its current version."""
+        return self._current(self._published(posts))
 
     def _current(self, posts: Iterable[SimPost]) -> list[SimPost]:
         """``posts`` without the versions an edit published by now has replaced."""
         return [p for p in posts if (new := self._replaced_by.get(p.id)) is None or new.at > self._now]
 
-    def _publish_post(self, event: PostEvent, versions: tuple[str, ...] = ()) -> SimPost:
+    def _publish_post(self, event: PostEvent, edit_history: tuple[str, ...] = ()) -> SimPost:
         author = self._named(event.by)
         served = serve_text(event.text, event.id, self._resolve_handle)
         # On X a reply to (or quote of) a retweet is a reply to (or quote of) the original post.
         reply_to, quote_of = self._original(event.reply_to), self._original(event.quote_of)
         parent = self._posts.get(reply_to) if reply_to else None
         in_reply_to: str | None = None
-        conversation = versions[0] if versions else event.id
+        conversation = edit_history[0] if edit_history else event.id
         if reply_to is not None:
             if parent is not None:
                 in_reply_to = parent.author_id
@@ -419,14 +424,14 @@ class World:
             conversation_id=conversation,
             metrics=event.metrics,
             lang=guess_lang(served),
-            versions=versions,
+            edit_history=edit_history,
         )
         self._index(post, served)
         if reply_to is not None:
             bisect.insort(self._replies[reply_to], post, key=_by_key)
         if quote_of is not None:
             bisect.insort(self._quotes[quote_of], post, key=_by_key)
-        if not versions:  # an edit is not a new post to react to
+        if not edit_history:  # an edit is not a new post to react to
             self._react(post)
         return post
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import Any
 
 import pytest
 
@@ -14,9 +14,9 @@ from rapport.domain.money import USD, Spend
 from rapport.domain.policy import Policy
 from rapport.domain.x import XUser
 from rapport.usecases.collect import SOURCE_MENTIONS, collect, target_source
-from rapport.usecases.ports import SpendStore, Stores, TargetStore
+from rapport.usecases.ports import SpendStore, Stores
 from tests.factories import ME, ME_ID, at, post, target
-from tests.fakes import FakeX, memory_stores
+from tests.fakes import FakeX, memory_stores, removed_after
 
 TIMELINES = "users/:id/tweets"
 
@@ -70,28 +70,11 @@ def test_a_targets_quote_of_our_post_read_a_run_later_is_stored_as_their_answer_
     assert report.targets_with_news == {"200"}
 
 
-class _RemovedOnceListed:
-    """The target store, with the target removed (`rapport targets remove`) just after collect has
-    listed the targets, so its reads of X go on for a person who is no longer a target."""
-
-    def __init__(self, stores: Stores) -> None:
-        self.stores = stores
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.stores.targets, name)
-
-    def list_targets(self) -> list[Any]:
-        listed = self.stores.targets.list_targets()
-        for t in listed:
-            self.stores.targets.remove_target(t.id)
-        return listed
-
-
 def test_a_target_removed_while_collect_reads_its_thanks_gets_nothing_stored():
     # Given the target thanked us, and is removed just after collect listed the targets
     stores, x = given_a_target()
     x.posts += [post("Cold starts, measured", by=ME_ID, when=at(0.5), post_id="5001"), their_thanks()]
-    racing = replace(stores, targets=cast(TargetStore, _RemovedOnceListed(stores)))
+    racing = removed_after(stores, "targets", "list_targets", lambda listed: [t.id for t in listed])
     # When collect runs
     report = collect(racing, x, at(2))
     # Then the run ends as usual, and nothing of the removed target is stored or left to evaluate

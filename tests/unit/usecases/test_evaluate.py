@@ -8,9 +8,9 @@ from typing import Any, cast
 from rapport.domain.model import InteractionKind as K
 from rapport.domain.model import Stage, SuggestionKind
 from rapport.usecases.evaluate import evaluate
-from rapport.usecases.ports import EvidenceStore, Stores, TargetHistory
+from rapport.usecases.ports import EvidenceStore, Stores
 from tests.factories import ME, ME_ID, added, at, evidence, post, target
-from tests.fakes import memory_stores
+from tests.fakes import memory_stores, removed_after
 
 
 def a_target_with_a_useful_post() -> Stores:
@@ -113,26 +113,10 @@ def test_a_removed_target_s_mark_is_cleared():
     assert stores.evidence.marked_for_evaluation() == {}
 
 
-class _RemovedOnceRead:
-    """The evidence store, with the target removed (`rapport targets remove`) just after evaluate
-    has read its history."""
-
-    def __init__(self, stores: Stores) -> None:
-        self.stores = stores
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.stores.evidence, name)
-
-    def history(self, target_id: str) -> TargetHistory:
-        history = self.stores.evidence.history(target_id)
-        self.stores.targets.remove_target(target_id)
-        return history
-
-
 def test_a_target_removed_while_it_is_evaluated_is_reported_missing_and_gets_no_suggestion():
     # Given a target with a useful post, removed just after evaluate read its history
     stores = a_target_with_a_useful_post()
-    racing = replace(stores, evidence=cast(EvidenceStore, _RemovedOnceRead(stores)))
+    racing = removed_after(stores, "evidence", "history", lambda history: [history.target.id])
 
     # When it is evaluated
     report = evaluate(racing, ["200"], at(2))

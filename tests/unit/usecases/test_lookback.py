@@ -145,6 +145,24 @@ def test_the_look_back_tells_the_week_s_changes_what_came_back_and_the_spend():
     assert row.split()[1:] == ["-", "-", "-", "-", "-", "As", "2"]
 
 
+def test_a_thanks_read_before_and_after_its_edit_comes_back_once_in_the_look_back():
+    # Given the week's one thanks, read, then edited by its author (X's new id t2), and read again
+    stores, mailbox = given(), Mailbox()
+    first = post("@ana_builds thank you!", when=SUNDAY - timedelta(days=3), post_id="t1")
+    edited = replace(first, id="t2", text="@ana_builds thank you so much!", edit_history=("t1", "t2"))
+    for version in (first, edited):
+        stores.evidence.add_interaction(
+            evidence(K.THANKS, version.created_at, ev_id=version.id, the_post=version)
+        )
+    # When the look-back goes
+    send(stores, mailbox, SUNDAY)
+    text = mailbox.text(0)
+    # Then the thanks is listed once, and the chart counts one exchange
+    assert text.count("@person_x thanked you (2026-03-05)") == 1
+    row = next(line for line in text.splitlines() if line.startswith("@person_x "))
+    assert row.split()[-1] == "1"
+
+
 def test_the_chart_has_a_column_per_week_and_a_stage_only_once_the_target_was_added():
     assert week_ends(date(2026, 3, 8), weeks=3) == (date(2026, 2, 22), date(2026, 3, 1), date(2026, 3, 8))
     added = [Transition(T0, None, Stage.RETWEET, "added")]

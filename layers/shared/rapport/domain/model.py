@@ -144,18 +144,14 @@ def one_version_each(interactions: Iterable[Interaction], *, latest: bool) -> li
     first (when it happened, as the stage history has it); other interactions are kept as they are.
     """
     given = list(interactions)
-    kept: dict[str, Interaction] = {}
+    kept: dict[str, tuple[int, Interaction]] = {}  # first id -> (version number, its interaction)
     for i in given:
-        if i.post is None:
-            continue
-        held = kept.get(i.post.first_id)
-        if held is None or held.post is None or (_version(i.post) > _version(held.post)) == latest:
-            kept[i.post.first_id] = i
-    return [i for i in given if i.post is None or kept[i.post.first_id] is i]
-
-
-def _version(post: Post) -> int:
-    return len(post.edit_history) or 1
+        if i.post is not None:
+            version = len(i.post.edit_history) or 1
+            held = kept.get(i.post.first_id)
+            if held is None or (version > held[0]) == latest:
+                kept[i.post.first_id] = (version, i)
+    return [i for i in given if i.post is None or kept[i.post.first_id][1] is i]
 
 
 def every_version(post_ids: Iterable[str], interactions: Iterable[Interaction]) -> set[str]:

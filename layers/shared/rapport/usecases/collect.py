@@ -142,7 +142,10 @@ class _Run:
     answered: set[str] = field(default_factory=set)  # targets who answered our question since then
     refused: set[str] = field(default_factory=set)  # sources whose posts X would not show us this run
     _known: dict[tuple[str, Family], set[str]] = field(default_factory=dict)
-    ours: dict[str, str] = field(default_factory=dict)  # our recent original posts: id -> when
+    ours: dict[str, str] = field(init=False)  # our recent original posts: id -> when
+
+    def __post_init__(self) -> None:
+        self.ours = dict(self.state.get("ours") or {})  # this run adds what it reads of ours
 
     def known(self, target_id: str, family: Family) -> set[str]:
         if family == "our_posts":
@@ -234,7 +237,6 @@ def collect(stores: Stores, x: XSource, at: datetime) -> CollectReport:
     state = stores.collector.collect_states()
     limited = dict(state.get("rate_limits") or {})
     run = _Run(stores, x, at, me, targets, policy, report, stores.collector.cursors(), limited, state)
-    run.ours = dict(state.get("ours") or {})
     day = at.astimezone(UTC).date()
     month = stores.spend.days(day.replace(day=1), day)  # one read: the budget and today's billed users
     budget_used = _budget_used(month, policy)

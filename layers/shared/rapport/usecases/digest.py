@@ -41,6 +41,7 @@ from rapport.domain.model import (
     every_version,
     in_step,
     lookback_key,
+    one_version_each,
     suggestion_ref,
 )
 from rapport.domain.money import USD, Spend
@@ -348,10 +349,12 @@ def _world(stores: Stores, day: date, me: dict[str, str] | None) -> _World:
         except NotFoundError:
             continue  # removed while the digest was reading
     histories.sort(key=lambda h: h.target.username.lower())
-    interactions = {h.target.id: h.interactions for h in histories}
+    # Every version's date, for the suggestions made for any of them; the rest of the digest (the
+    # look-back's counts, last contact) sees an edited post once, in its newest version.
     posted_at = {
-        i.post.id: i.post.created_at for items in interactions.values() for i in items if i.post is not None
+        i.post.id: i.post.created_at for h in histories for i in h.interactions if i.post is not None
     }
+    interactions = {h.target.id: one_version_each(h.interactions, latest=True) for h in histories}
     return _World(
         targets=[h.target for h in histories],
         interactions=interactions,
